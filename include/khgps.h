@@ -1,0 +1,111 @@
+/* khgps.h: context structs, enums and stage prototypes of the KHGPS model code. */
+#ifndef KHGPS_H
+#define KHGPS_H
+
+#include <petsctao.h>
+#include <slepceps.h>
+
+#ifndef KHGPS_VERSION
+  #define KHGPS_VERSION "unknown"
+#endif
+
+/* Outcome of one realization; the integer is what the HDF5 file stores as `status`. */
+typedef enum {
+  KHGPS_MINIMUM       = 0, /* gradient below tolerance and Hessian positive definite */
+  KHGPS_NOT_CONVERGED = 1, /* minimizer stopped with the gradient above tolerance */
+  KHGPS_SADDLE        = 2  /* stationary, but the Hessian is not positive definite */
+} KhgpsStatus;
+extern const char *const KhgpsStatusNames[];
+
+/* Run parameters, all read from -khgps_* options in KhgpsProcessOptions(). */
+typedef struct {
+  PetscInt  N;                       /* number of oscillators */
+  PetscReal kappa0;                  /* upper end of the stiffness distribution */
+  PetscReal kappa_min;               /* lower end of the stiffness distribution (0: the paper) */
+  PetscReal J;                       /* coupling strength: Var(J_ij) = J^2/N */
+  PetscReal h;                       /* constant field */
+  PetscReal A;                       /* quartic anharmonicity */
+  PetscInt  seed;                    /* random seed (with the realization index, the Philox key) */
+  PetscInt  realization;             /* realization index */
+  PetscReal x0_amplitude;            /* start from x_i uniform in [-a, a] (0: from x = 0) */
+  PetscInt  nev;                     /* number of lowest eigenpairs wanted */
+  PetscReal gtol;                    /* a minimum needs ||grad H||_2 <= gtol after the polish */
+  PetscInt  polish_its;              /* Newton steps after TAO (each one factorization) */
+  PetscBool save_couplings;          /* write J itself to the output file */
+  PetscBool overwrite;               /* replace an existing output file */
+  char      output[PETSC_MAX_PATH_LEN]; /* output HDF5 file ("" : none) */
+} KhgpsParams;
+
+/* One realization of the model: the TAO callbacks' context. */
+typedef struct {
+  /* parameters */
+  PetscReal A, h;  /* quartic coefficient and field */
+  PetscInt  N;     /* size */
+  /* data */
+  Mat       J;     /* couplings, dense, symmetric, zero diagonal */
+  Vec       kappa; /* harmonic stiffnesses */
+  /* work space */
+  Vec       Jx;    /* J x, from the one MatMult per evaluation */
+} KhgpsModel;
+
+/* What minimization and spectrum produce for one realization. */
+typedef struct {
+  Vec                x;               /* the minimizer (or wherever TAO stopped) */
+  PetscReal          energy;          /* H(x) */
+  PetscReal          gnorm_tao;       /* ||grad H||_2 when TAO stopped */
+  PetscReal          gnorm;           /* ||grad H||_2 after the Newton polish */
+  PetscInt           tao_its;         /* TAO iterations */
+  PetscInt           tao_nfuncs;      /* objective+gradient evaluations */
+  TaoConvergedReason tao_reason;      /* TAO's converged reason */
+  PetscInt           polish_done;     /* Newton steps taken */
+  PetscBool          factor_ok;       /* the Cholesky factorization of the Hessian succeeded */
+  KhgpsStatus        status;          /* minimum / not converged / saddle */
+  PetscInt           nconv;           /* eigenpairs computed (<= nev) */
+  PetscReal         *eig;             /* lowest eigenvalues omega^2, ascending [nconv] */
+  PetscReal         *pr;              /* participation ratios [nconv] */
+  PetscReal         *resid;           /* relative residuals ||M v - l v|| / |l| [nconv] */
+  PetscReal          t_draw, t_minimize, t_spectrum, t_write; /* wall seconds per stage */
+} KhgpsResult;
+
+/* The solvers, created once from options and reused for every realization. */
+typedef struct {
+  Tao     tao;    /* minimizer: default bncg, -tao_* */
+  KSP     newton; /* Newton polish and positive-definiteness check: -khgps_newton_ksp_*, -khgps_newton_pc_* */
+  EPS     eps;    /* lowest eigenpairs: Krylov-Schur, shift-invert at 0, -eps_*, -st_* */
+  MatType htype;  /* Hessian storage: dense (1 rank) or scalapack (more); -khgps_hessian_mat_type */
+} KhgpsSolvers;
+
+/* options.c */
+PetscErrorCode KhgpsProcessOptions(MPI_Comm, KhgpsParams *);
+PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm, const char *);
+
+/* rng.c */
+PetscReal KhgpsUniform(PetscInt seed, PetscInt realization, PetscInt stream, PetscInt i);
+void      KhgpsNormal2(PetscInt seed, PetscInt realization, PetscInt i, PetscInt m, PetscReal z[2]);
+PetscReal KhgpsNormalPair(PetscInt seed, PetscInt realization, PetscInt i, PetscInt j);
+
+/* model.c */
+PetscErrorCode KhgpsModelCreate(MPI_Comm, const KhgpsParams *, KhgpsModel *);
+PetscErrorCode KhgpsModelDestroy(KhgpsModel *);
+PetscErrorCode KhgpsFormFunctionGradient(Tao, Vec, PetscReal *, Vec, void *);
+PetscErrorCode KhgpsFormHessianDiagonal(KhgpsModel *, Vec, Vec);
+PetscErrorCode KhgpsFormHessian(KhgpsModel *, Vec, MatType, Mat *);
+
+/* minimize.c */
+PetscErrorCode KhgpsMinimizerCreate(MPI_Comm, const KhgpsParams *, Tao *);
+PetscErrorCode KhgpsMinimize(Tao, KhgpsModel *, const KhgpsParams *, KhgpsResult *);
+
+/* spectrum.c */
+PetscErrorCode KhgpsSolversCreate(MPI_Comm, const KhgpsParams *, KhgpsSolvers *);
+PetscErrorCode KhgpsSolversDestroy(KhgpsSolvers *);
+PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat *, KhgpsResult *);
+PetscErrorCode KhgpsSpectrum(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat, KhgpsResult *);
+
+/* io.c */
+PetscErrorCode KhgpsCheckOutput(MPI_Comm, const KhgpsParams *);
+PetscErrorCode KhgpsWrite(MPI_Comm, const KhgpsParams *, const KhgpsSolvers *, KhgpsModel *, KhgpsResult *);
+
+/* result bookkeeping (main.c) */
+PetscErrorCode KhgpsResultDestroy(KhgpsResult *);
+
+#endif

@@ -1,0 +1,59 @@
+# khgps makefile: builds bin/khgps with the PETSc/SLEPc conf files.
+# Cluster use: make PETSC_DIR=... PETSC_ARCH=... SLEPC_DIR=... (and KHGPS_NO_INSTALL=1 to skip apt).
+PETSC_DIR ?= /usr/lib/petsc
+SLEPC_DIR ?= /usr/lib/slepc
+export PETSC_DIR SLEPC_DIR
+
+ifeq ($(wildcard $(SLEPC_DIR)/lib/slepc/conf/slepc_variables),)
+# PETSc/SLEPc not installed yet: every target first runs the installer, then make re-reads this file.
+all run test bench figures khgps: deps
+	@$(MAKE) --no-print-directory $(MAKECMDGOALS)
+deps:
+	bash scripts/install-deps.sh
+.PHONY: all run test bench figures khgps deps
+else
+include $(SLEPC_DIR)/lib/slepc/conf/slepc_variables
+
+KHGPS_VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
+SRC      := $(wildcard src/*.c)
+OBJ      := $(patsubst src/%.c,obj/%.o,$(SRC))
+LIBOBJ   := $(filter-out obj/main.o,$(OBJ))
+CFLAGS   += -O2 -Wall -Wextra -Wno-unused-parameter
+CPPFLAGS += -Iinclude -DKHGPS_VERSION='"$(KHGPS_VERSION)"'
+MPIEXEC_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-run-as-root,) --oversubscribe
+export MPIEXEC_FLAGS
+PY := /usr/bin/python3
+
+all: bin/khgps tests/bin/test_derivatives
+
+deps:
+	bash scripts/install-deps.sh
+
+obj/%.o: src/%.c include/khgps.h | obj
+	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o $@
+obj/version.stamp: FORCE | obj
+	@echo '$(KHGPS_VERSION)' | cmp -s - $@ || echo '$(KHGPS_VERSION)' > $@
+obj/io.o: obj/version.stamp
+obj tests/bin bin runs/out:
+	mkdir -p $@
+
+bin/khgps: $(OBJ) | bin
+	$(CLINKER) -o $@ $^ $(SLEPC_EPS_LIB)
+
+tests/bin/test_derivatives: tests/test_derivatives.c $(LIBOBJ) include/khgps.h | tests/bin
+	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o obj/test_derivatives.o
+	$(CLINKER) -o $@ obj/test_derivatives.o $(LIBOBJ) $(SLEPC_EPS_LIB)
+
+# The default job: one realization at N = 2000 (options/quick.opts), its file and a plot.
+run: deps all | runs/out
+	mpiexec $(MPIEXEC_FLAGS) -n $${NP:-1} bin/khgps -options_file options/quick.opts -khgps_output runs/out/quick.h5 -khgps_overwrite $(ARGS)
+	$(PY) analysis/plot_spectrum.py runs/out/quick.h5 -o runs/out/quick.png
+
+test: deps all
+	bash tests/run.sh
+
+clean:
+	rm -rf obj bin tests/bin
+
+.PHONY: all deps run test FORCE
+endif

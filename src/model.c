@@ -1,0 +1,149 @@
+/* model.c: one realization of the KHGPS model (kappa and J drawn), its energy, gradient and Hessian. */
+#include "khgps.h"
+
+enum { STREAM_KAPPA = 1 };
+
+/* Fill this rank's rows [rs, re) of the dense couplings: J_ij = J/sqrt(N) z_ij, z_ij = z_ji from
+   KhgpsNormal2 (column-major storage, leading dimension lda). Columns are taken in pairs so that
+   each Philox call fills two entries: rows above the pair share one counter, rows below use the
+   counters of the two columns, shared by consecutive rows. */
+static void FillCouplings(const KhgpsParams *p, PetscInt rs, PetscInt re, PetscScalar *a, PetscInt lda)
+{
+  const PetscInt  N = p->N;
+  const PetscReal s = p->J / PetscSqrtReal((PetscReal)N);
+  PetscReal       z[2], zl[2], zr[2];
+
+  for (PetscInt j = 0; j < N; j += 2) {
+    const PetscInt   j1 = j + 1, c = j >> 1;
+    const PetscBool  two = (PetscBool)(j1 < N);
+    PetscScalar     *col = a + (size_t)j * lda, *col1 = two ? a + (size_t)j1 * lda : NULL;
+    PetscInt         last = -1;
+    for (PetscInt i = rs; i < re; i++) {
+      const PetscInt li = i - rs;
+      if (i < j) {
+        KhgpsNormal2(p->seed, p->realization, i, c, z);
+        col[li] = s * z[0];
+        if (two) col1[li] = s * z[1];
+      } else if (i == j || i == j1) {
+        PetscReal zjj1 = 0;
+        if (two) {
+          KhgpsNormal2(p->seed, p->realization, j, c, z);
+          zjj1 = z[1];
+        }
+        col[li] = (i == j) ? 0.0 : s * zjj1;
+        if (two) col1[li] = (i == j) ? s * zjj1 : 0.0;
+      } else {
+        if ((i >> 1) != last) {
+          last = i >> 1;
+          KhgpsNormal2(p->seed, p->realization, j, last, zl);
+          if (two) KhgpsNormal2(p->seed, p->realization, j1, last, zr);
+        }
+        col[li] = s * zl[i & 1];
+        if (two) col1[li] = s * zr[i & 1];
+      }
+    }
+  }
+}
+
+/* Draw kappa and J for realization p->realization; every rank draws only its own rows. */
+PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsModel *m)
+{
+  PetscInt     rs, re, lda;
+  PetscScalar *a, *k;
+
+  PetscFunctionBeginUser;
+  m->N = p->N;
+  m->A = p->A;
+  m->h = p->h;
+  PetscCall(MatCreateDense(comm, PETSC_DECIDE, PETSC_DECIDE, p->N, p->N, NULL, &m->J));
+  PetscCall(PetscObjectSetName((PetscObject)m->J, "J"));
+  PetscCall(MatGetOwnershipRange(m->J, &rs, &re));
+  PetscCall(MatDenseGetLDA(m->J, &lda));
+  PetscCall(MatDenseGetArrayWrite(m->J, &a));
+  FillCouplings(p, rs, re, a, lda);
+  PetscCall(MatDenseRestoreArrayWrite(m->J, &a));
+  PetscCall(MatAssemblyBegin(m->J, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(m->J, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatSetOption(m->J, MAT_SYMMETRIC, PETSC_TRUE));
+  PetscCall(MatSetOption(m->J, MAT_SYMMETRY_ETERNAL, PETSC_TRUE));
+  PetscCall(MatViewFromOptions(m->J, NULL, "-khgps_couplings_view"));
+
+  PetscCall(MatCreateVecs(m->J, &m->kappa, &m->Jx));
+  PetscCall(PetscObjectSetName((PetscObject)m->kappa, "kappa"));
+  PetscCall(VecGetArrayWrite(m->kappa, &k));
+  for (PetscInt i = rs; i < re; i++) k[i - rs] = p->kappa_min + (p->kappa0 - p->kappa_min) * KhgpsUniform(p->seed, p->realization, STREAM_KAPPA, i);
+  PetscCall(VecRestoreArrayWrite(m->kappa, &k));
+  PetscCall(PetscLogFlops(2.0 * (re - rs) * (PetscLogDouble)p->N));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KhgpsModelDestroy(KhgpsModel *m)
+{
+  PetscFunctionBeginUser;
+  PetscCall(MatDestroy(&m->J));
+  PetscCall(VecDestroy(&m->kappa));
+  PetscCall(VecDestroy(&m->Jx));
+  PetscFunctionReturn(0);
+}
+
+/* H(x) = 1/2 x.Jx + sum_i [kappa_i x_i^2/2 + A x_i^4/24 - h x_i] and its gradient
+   g = Jx + kappa x + A x^3/6 - h, with one MatMult (TAO's signature; ctx is the KhgpsModel). */
+PetscErrorCode KhgpsFormFunctionGradient(Tao tao, Vec X, PetscReal *f, Vec G, void *ctx)
+{
+  KhgpsModel        *m = (KhgpsModel *)ctx;
+  const PetscScalar *x, *jx, *k;
+  PetscScalar       *g;
+  PetscReal          floc = 0.0;
+  PetscInt           n;
+  const PetscReal    A6 = m->A / 6.0, A24 = m->A / 24.0;
+
+  PetscFunctionBeginUser;
+  PetscCall(MatMult(m->J, X, m->Jx));
+  PetscCall(VecGetLocalSize(X, &n));
+  PetscCall(VecGetArrayRead(X, &x));
+  PetscCall(VecGetArrayRead(m->Jx, &jx));
+  PetscCall(VecGetArrayRead(m->kappa, &k));
+  PetscCall(VecGetArrayWrite(G, &g));
+  for (PetscInt i = 0; i < n; i++) {
+    const PetscReal xi = x[i], x2 = xi * xi;
+    floc += xi * (0.5 * jx[i] + 0.5 * k[i] * xi + A24 * x2 * xi - m->h);
+    g[i] = jx[i] + k[i] * xi + A6 * x2 * xi - m->h;
+  }
+  PetscCall(VecRestoreArrayWrite(G, &g));
+  PetscCall(VecRestoreArrayRead(m->kappa, &k));
+  PetscCall(VecRestoreArrayRead(m->Jx, &jx));
+  PetscCall(VecRestoreArrayRead(X, &x));
+  PetscCall(MPIU_Allreduce(&floc, f, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject)X)));
+  PetscCall(PetscLogFlops(17.0 * n));
+  PetscFunctionReturn(0);
+}
+
+/* d_i = kappa_i + A x_i^2 / 2: the diagonal of the Hessian M = J + diag(d). */
+PetscErrorCode KhgpsFormHessianDiagonal(KhgpsModel *m, Vec X, Vec d)
+{
+  PetscFunctionBeginUser;
+  PetscCall(VecPointwiseMult(d, X, X));
+  PetscCall(VecAYPX(d, 0.5 * m->A, m->kappa));
+  PetscFunctionReturn(0);
+}
+
+/* The Hessian M = J + diag(kappa + A x^2/2) as a Mat of the given type (dense: a copy of J;
+   scalapack: J converted to the 2D block-cyclic layout). If *H exists only its diagonal is reset. */
+PetscErrorCode KhgpsFormHessian(KhgpsModel *m, Vec X, MatType type, Mat *H)
+{
+  Vec       d;
+  PetscBool isscalapack;
+
+  PetscFunctionBeginUser;
+  if (!*H) {
+    PetscCall(PetscStrcmp(type, MATSCALAPACK, &isscalapack));
+    if (isscalapack) PetscCall(MatConvert(m->J, MATSCALAPACK, MAT_INITIAL_MATRIX, H));
+    else PetscCall(MatDuplicate(m->J, MAT_COPY_VALUES, H));
+    PetscCall(PetscObjectSetName((PetscObject)*H, "Hessian"));
+  }
+  PetscCall(VecDuplicate(X, &d));
+  PetscCall(KhgpsFormHessianDiagonal(m, X, d));
+  PetscCall(MatDiagonalSet(*H, d, INSERT_VALUES));
+  PetscCall(VecDestroy(&d));
+  PetscFunctionReturn(0);
+}

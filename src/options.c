@@ -1,0 +1,85 @@
+/* options.c: the -khgps_* options (all listed by -help), their defaults and their checks. */
+#include "khgps.h"
+
+const char *const KhgpsStatusNames[] = {"minimum", "not_converged", "saddle", "KhgpsStatus", "KHGPS_", NULL};
+
+PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
+{
+  PetscFunctionBeginUser;
+  /* model */
+  p->N         = 2000;
+  p->kappa0    = 1.0;
+  p->kappa_min = 0.0;
+  p->J         = 0.1;
+  p->h         = 0.01;
+  p->A         = 1.0;
+  /* realization */
+  p->seed         = 1;
+  p->realization  = 0;
+  p->x0_amplitude = 0.0;
+  /* solvers */
+  p->nev        = 100;
+  p->gtol       = -1; /* default set below from N */
+  p->polish_its = 1;
+  /* output */
+  p->save_couplings = PETSC_FALSE;
+  p->overwrite      = PETSC_FALSE;
+  p->output[0]      = 0;
+
+  PetscOptionsBegin(comm, "khgps_", "KHGPS model of quasilocalized vibrations", "khgps");
+  PetscCall(PetscOptionsInt("-N", "Number of oscillators", "khgps", p->N, &p->N, NULL));
+  PetscCall(PetscOptionsReal("-kappa0", "Upper end of the uniform stiffness distribution", "khgps", p->kappa0, &p->kappa0, NULL));
+  PetscCall(PetscOptionsReal("-kappa_min", "Lower end of the uniform stiffness distribution", "khgps", p->kappa_min, &p->kappa_min, NULL));
+  PetscCall(PetscOptionsReal("-J", "Coupling strength: J_ij Gaussian with variance J^2/N", "khgps", p->J, &p->J, NULL));
+  PetscCall(PetscOptionsReal("-h", "Constant field", "khgps", p->h, &p->h, NULL));
+  PetscCall(PetscOptionsReal("-A", "Quartic anharmonicity", "khgps", p->A, &p->A, NULL));
+  PetscCall(PetscOptionsInt("-seed", "Random seed (Philox key with the realization index)", "khgps", p->seed, &p->seed, NULL));
+  PetscCall(PetscOptionsInt("-realization", "Realization index", "khgps", p->realization, &p->realization, NULL));
+  PetscCall(PetscOptionsReal("-x0_amplitude", "Start from x_i uniform in [-a,a] (0: from x = 0)", "khgps", p->x0_amplitude, &p->x0_amplitude, NULL));
+  PetscCall(PetscOptionsInt("-nev", "Number of lowest Hessian eigenpairs", "khgps", p->nev, &p->nev, NULL));
+  PetscCall(PetscOptionsReal("-gtol", "A minimum needs ||grad H||_2 <= gtol at the end (default 1e-10 sqrt(N))", "khgps", p->gtol, &p->gtol, NULL));
+  PetscCall(PetscOptionsInt("-polish_its", "Newton steps after TAO (0: none)", "khgps", p->polish_its, &p->polish_its, NULL));
+  PetscCall(PetscOptionsBool("-save_couplings", "Write J to the output file", "khgps", p->save_couplings, &p->save_couplings, NULL));
+  PetscCall(PetscOptionsBool("-overwrite", "Replace an existing output file", "khgps", p->overwrite, &p->overwrite, NULL));
+  PetscCall(PetscOptionsString("-output", "Output HDF5 file", "khgps", p->output, p->output, sizeof(p->output), NULL));
+
+  PetscCheck(p->N >= 2, comm, PETSC_ERR_USER_INPUT, "-khgps_N %" PetscInt_FMT ": need N >= 2", p->N);
+  PetscCheck(p->kappa0 > p->kappa_min, comm, PETSC_ERR_USER_INPUT, "-khgps_kappa0 %g must be > -khgps_kappa_min %g", (double)p->kappa0, (double)p->kappa_min);
+  PetscCheck(p->kappa_min >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_kappa_min %g must be >= 0", (double)p->kappa_min);
+  PetscCheck(p->J >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_J %g must be >= 0", (double)p->J);
+  PetscCheck(p->A > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_A %g must be > 0", (double)p->A);
+  PetscCheck(p->seed >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_seed %" PetscInt_FMT " must be >= 0", p->seed);
+  PetscCheck(p->realization >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_realization %" PetscInt_FMT " must be >= 0", p->realization);
+  PetscCheck(p->x0_amplitude >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_x0_amplitude %g must be >= 0", (double)p->x0_amplitude);
+  PetscCheck(p->nev >= 1 && p->nev <= p->N - 1, comm, PETSC_ERR_USER_INPUT, "-khgps_nev %" PetscInt_FMT " must be in [1, N-1] = [1, %" PetscInt_FMT "]", p->nev, p->N - 1);
+  PetscCheck(p->polish_its >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_polish_its %" PetscInt_FMT " must be >= 0", p->polish_its);
+  PetscCheck(p->gtol == -1 || p->gtol > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_gtol %g must be > 0", (double)p->gtol);
+  PetscOptionsEnd();
+  if (p->gtol < 0) p->gtol = 1e-10 * PetscSqrtReal((PetscReal)p->N);
+  PetscFunctionReturn(0);
+}
+
+/* A -khgps_ option that nothing has read is a typo or an unknown option: refuse it before any work.
+   Options under `skip` (read later, e.g. by a factorization package) are left to -options_left. */
+PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm comm, const char *skip)
+{
+  PetscInt  n;
+  char    **names, **values;
+  PetscBool bad = PETSC_FALSE;
+  char      first[256] = "";
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
+  for (PetscInt i = 0; i < n && !bad; i++) {
+    PetscBool ours, later = PETSC_FALSE;
+    PetscCall(PetscStrbeginswith(names[i], "khgps_", &ours));
+    if (skip) PetscCall(PetscStrbeginswith(names[i], skip, &later));
+    if (ours && !later) {
+      bad = PETSC_TRUE;
+      PetscCall(PetscStrncpy(first, names[i], sizeof(first)));
+    }
+  }
+  PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
+  PetscCheck(!bad, comm, PETSC_ERR_USER_INPUT, "unknown option -%s (see -help for the -khgps_ options)", first);
+  PetscFunctionReturn(0);
+}

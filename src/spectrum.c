@@ -1,0 +1,222 @@
+/* spectrum.c: the Hessian at the minimum, its Newton polish and positive-definiteness check,
+   and its lowest eigenpairs by SLEPc (Krylov-Schur, shift-invert at 0). */
+#include "khgps.h"
+
+/* Create TAO, the Newton KSP and the EPS with khgps' defaults, then *SetFromOptions last. */
+PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolvers *s)
+{
+  PetscMPIInt size;
+  ST          st;
+  KSP         ksp;
+  PC          pc;
+  char        htype[64];
+  PetscBool   set, isscalapack;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscStrncpy(htype, size == 1 ? MATDENSE : MATSCALAPACK, sizeof(htype)));
+  PetscOptionsBegin(comm, "khgps_", "KHGPS Hessian storage", "khgps");
+  PetscCall(PetscOptionsString("-hessian_mat_type", "Hessian storage: dense or scalapack (default: dense on 1 rank, scalapack on more)", "khgps", htype, htype, sizeof(htype), &set));
+  PetscOptionsEnd();
+  PetscCall(PetscStrcmp(htype, MATSCALAPACK, &isscalapack));
+  if (!isscalapack) PetscCall(PetscStrcmp(htype, MATDENSE, &set));
+  PetscCheck(isscalapack || set, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type %s: use dense or scalapack", htype);
+  s->htype = isscalapack ? MATSCALAPACK : MATDENSE;
+
+  PetscCall(KhgpsMinimizerCreate(comm, p, &s->tao));
+
+  PetscCall(KSPCreate(comm, &s->newton));
+  PetscCall(KSPSetOptionsPrefix(s->newton, "khgps_newton_"));
+  PetscCall(KSPSetType(s->newton, KSPPREONLY));
+  PetscCall(KSPGetPC(s->newton, &pc));
+  PetscCall(PCSetType(pc, PCCHOLESKY));
+  PetscCall(PCFactorSetMatSolverType(pc, isscalapack ? MATSOLVERSCALAPACK : MATSOLVERPETSC));
+  PetscCall(KSPSetFromOptions(s->newton));
+
+  PetscCall(EPSCreate(comm, &s->eps));
+  PetscCall(EPSSetProblemType(s->eps, EPS_HEP));
+  PetscCall(EPSSetType(s->eps, EPSKRYLOVSCHUR));
+  PetscCall(EPSSetDimensions(s->eps, p->nev, PETSC_DEFAULT, PETSC_DEFAULT));
+  PetscCall(EPSSetTarget(s->eps, 0.0));
+  PetscCall(EPSSetWhichEigenpairs(s->eps, EPS_TARGET_MAGNITUDE));
+  PetscCall(EPSSetTolerances(s->eps, 1e-12, PETSC_DEFAULT));
+  PetscCall(EPSGetST(s->eps, &st));
+  PetscCall(STSetType(st, STSINVERT));
+  PetscCall(STGetKSP(st, &ksp));
+  PetscCall(KSPSetType(ksp, KSPPREONLY));
+  PetscCall(KSPGetPC(ksp, &pc));
+  PetscCall(PCSetType(pc, PCCHOLESKY));
+  PetscCall(PCFactorSetMatSolverType(pc, isscalapack ? MATSOLVERSCALAPACK : MATSOLVERPETSC));
+  PetscCall(EPSSetFromOptions(s->eps));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KhgpsSolversDestroy(KhgpsSolvers *s)
+{
+  PetscFunctionBeginUser;
+  PetscCall(TaoDestroy(&s->tao));
+  PetscCall(KSPDestroy(&s->newton));
+  PetscCall(EPSDestroy(&s->eps));
+  PetscFunctionReturn(0);
+}
+
+/* A Cholesky factorization reports an indefinite matrix by these errors (LAPACK potrf: zero
+   pivot; ScaLAPACK pdpotrf: library error with info > 0). */
+static PetscBool IsIndefiniteError(PetscErrorCode ierr)
+{
+  return (PetscBool)(ierr == PETSC_ERR_MAT_CH_ZRPVT || ierr == PETSC_ERR_LIB);
+}
+
+/* Ask for LAPACK/ScaLAPACK potrf (a true Cholesky that fails on an indefinite matrix): a dense
+   Mat is only factored with potrf when flagged SPD (otherwise sytrf, which accepts any sign). */
+static PetscErrorCode SetSPD(Mat H, PetscBool spd)
+{
+  PetscBool isdense;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectTypeCompareAny((PetscObject)H, &isdense, MATSEQDENSE, MATMPIDENSE, ""));
+  if (isdense) PetscCall(MatSetOption(H, MAT_SPD, spd));
+  PetscFunctionReturn(0);
+}
+
+/* Factor the Newton KSP's operator; *ok = PETSC_FALSE if the Cholesky factorization found M indefinite. */
+static PetscErrorCode TryFactor(KSP ksp, PetscBool *ok)
+{
+  PetscErrorCode ierr;
+  PC             pc;
+  PCFailedReason reason = PC_NOERROR;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = KSPSetUp(ksp);
+  PetscCall(PetscPopErrorHandler());
+  if (ierr && !IsIndefiniteError(ierr)) PetscCall(ierr);
+  PetscCall(KSPGetPC(ksp, &pc));
+  if (!ierr) PetscCall(PCGetFailedReason(pc, &reason));
+  *ok = (PetscBool)(!ierr && reason == PC_NOERROR);
+  PetscFunctionReturn(0);
+}
+
+/* Build the Hessian *H at x and take up to polish_its Newton steps x <- x - M^{-1} grad H, each
+   with a fresh Cholesky factorization (which also tests that M is positive definite). A step
+   that does not lower ||grad H|| is undone. On return *H is the Hessian at the final x. */
+PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, Mat *H, KhgpsResult *r)
+{
+  Vec       g, dx, xold;
+  PetscReal f, gnorm;
+
+  PetscFunctionBeginUser;
+  r->factor_ok   = PETSC_TRUE;
+  r->polish_done = 0;
+  PetscCall(KhgpsFormHessian(m, r->x, s->htype, H));
+  PetscCall(VecDuplicate(r->x, &g));
+  PetscCall(VecDuplicate(r->x, &dx));
+  PetscCall(VecDuplicate(r->x, &xold));
+  PetscCall(KhgpsFormFunctionGradient(NULL, r->x, &r->energy, g, m));
+  PetscCall(VecNorm(g, NORM_2, &r->gnorm));
+  for (PetscInt k = 0; k < p->polish_its; k++) {
+    PetscBool ok = PETSC_FALSE;
+    PetscCall(SetSPD(*H, PETSC_TRUE));
+    PetscCall(KSPSetOperators(s->newton, *H, *H));
+    PetscCall(TryFactor(s->newton, &ok));
+    if (!ok) {
+      r->factor_ok = PETSC_FALSE;
+      break;
+    }
+    PetscCall(KSPSolve(s->newton, g, dx));
+    PetscCall(VecCopy(r->x, xold));
+    PetscCall(VecAXPY(r->x, -1.0, dx));
+    PetscCall(KhgpsFormFunctionGradient(NULL, r->x, &f, g, m));
+    PetscCall(VecNorm(g, NORM_2, &gnorm));
+    if (!(gnorm < r->gnorm)) { /* no progress (rounding level reached): keep the previous point */
+      PetscCall(VecCopy(xold, r->x));
+      break;
+    }
+    r->energy = f;
+    r->gnorm  = gnorm;
+    r->polish_done++;
+    PetscCall(KhgpsFormHessian(m, r->x, s->htype, H));
+    if (r->gnorm <= PETSC_SMALL * p->gtol) break;
+  }
+  PetscCall(KSPReset(s->newton)); /* frees the factor before the eigensolver makes its own */
+  PetscCall(VecDestroy(&g));
+  PetscCall(VecDestroy(&dx));
+  PetscCall(VecDestroy(&xold));
+  PetscFunctionReturn(0);
+}
+
+static int CompareReal(const void *a, const void *b)
+{
+  PetscReal x = ((const PetscReal *)a)[0], y = ((const PetscReal *)b)[0];
+  return (x > y) - (x < y);
+}
+
+/* Lowest p->nev eigenpairs of H: eigenvalues (ascending), participation ratios, residuals.
+   With a Cholesky shift-invert the factorization is a second positive-definiteness test; if it
+   fails the matrix is factored as indefinite (dense only) so that a saddle's spectrum is kept. */
+PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, Mat H, KhgpsResult *r)
+{
+  PetscErrorCode ierr;
+  PetscInt       nconv;
+  Vec            v;
+  PetscReal     *tmp;
+
+  PetscFunctionBeginUser;
+  PetscCall(SetSPD(H, r->factor_ok));
+  PetscCall(EPSSetOperators(s->eps, H, NULL));
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = EPSSolve(s->eps);
+  PetscCall(PetscPopErrorHandler());
+  if (ierr) {
+    PetscBool isdense;
+    if (!IsIndefiniteError(ierr)) PetscCall(ierr);
+    r->factor_ok = PETSC_FALSE;
+    PetscCall(EPSReset(s->eps));
+    PetscCall(PetscObjectTypeCompareAny((PetscObject)H, &isdense, MATSEQDENSE, MATMPIDENSE, ""));
+    if (isdense) {
+      PetscCall(SetSPD(H, PETSC_FALSE));
+      PetscCall(EPSSetOperators(s->eps, H, NULL));
+      PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+      ierr = EPSSolve(s->eps);
+      PetscCall(PetscPopErrorHandler());
+      if (ierr && !IsIndefiniteError(ierr)) PetscCall(ierr);
+    }
+    if (!isdense || ierr) { /* no spectrum for this saddle */
+      r->nconv = 0;
+      PetscCall(EPSReset(s->eps));
+      PetscFunctionReturn(0);
+    }
+  }
+  PetscCall(EPSGetConverged(s->eps, &nconv));
+  r->nconv = PetscMin(nconv, p->nev);
+  PetscCall(PetscMalloc1(3 * r->nconv, &tmp));
+  PetscCall(PetscMalloc3(r->nconv, &r->eig, r->nconv, &r->pr, r->nconv, &r->resid));
+  PetscCall(MatCreateVecs(H, &v, NULL));
+  for (PetscInt i = 0; i < r->nconv; i++) {
+    PetscScalar        kr;
+    PetscReal          n2, n4loc = 0, n4, err;
+    const PetscScalar *a;
+    PetscInt           nloc;
+    PetscCall(EPSGetEigenpair(s->eps, i, &kr, NULL, v, NULL));
+    PetscCall(EPSComputeError(s->eps, i, EPS_ERROR_RELATIVE, &err));
+    PetscCall(VecNorm(v, NORM_2, &n2));
+    PetscCall(VecGetLocalSize(v, &nloc));
+    PetscCall(VecGetArrayRead(v, &a));
+    for (PetscInt k = 0; k < nloc; k++) n4loc += PetscPowRealInt(PetscRealPart(a[k]), 4);
+    PetscCall(VecRestoreArrayRead(v, &a));
+    PetscCall(MPIU_Allreduce(&n4loc, &n4, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject)v)));
+    tmp[3 * i]     = PetscRealPart(kr);
+    tmp[3 * i + 1] = n2 * n2 * n2 * n2 / (m->N * n4);
+    tmp[3 * i + 2] = err;
+  }
+  qsort(tmp, (size_t)r->nconv, 3 * sizeof(PetscReal), CompareReal);
+  for (PetscInt i = 0; i < r->nconv; i++) {
+    r->eig[i]   = tmp[3 * i];
+    r->pr[i]    = tmp[3 * i + 1];
+    r->resid[i] = tmp[3 * i + 2];
+  }
+  PetscCall(PetscFree(tmp));
+  PetscCall(VecDestroy(&v));
+  PetscCall(EPSReset(s->eps)); /* frees the factor and the basis before the next realization */
+  PetscFunctionReturn(0);
+}
