@@ -48,14 +48,17 @@ static void FillCouplings(const KhgpsParams *p, PetscInt rs, PetscInt re, PetscS
 /* Draw kappa and J for realization p->realization; every rank draws only its own rows. */
 PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsModel *m)
 {
-  PetscInt     rs, re, lda;
+  PetscInt     rs, re, lda, nloc = PETSC_DECIDE, N = p->N;
   PetscScalar *a, *k;
 
   PetscFunctionBeginUser;
   m->N = p->N;
   m->A = p->A;
   m->h = p->h;
-  PetscCall(MatCreateDense(comm, PETSC_DECIDE, PETSC_DECIDE, p->N, p->N, NULL, &m->J));
+  /* the row split ScaLAPACK uses (equal blocks, the remainder last), so that vectors of J and of a
+     MATSCALAPACK Hessian share one layout and the conversion takes ScaLAPACK's fast path */
+  PetscCall(PetscSplitOwnershipEqual(comm, &nloc, &N));
+  PetscCall(MatCreateDense(comm, nloc, nloc, p->N, p->N, NULL, &m->J));
   PetscCall(PetscObjectSetName((PetscObject)m->J, "J"));
   PetscCall(MatGetOwnershipRange(m->J, &rs, &re));
   PetscCall(MatDenseGetLDA(m->J, &lda));
@@ -137,8 +140,10 @@ PetscErrorCode KhgpsFormHessian(KhgpsModel *m, Vec X, MatType type, Mat *H)
   PetscFunctionBeginUser;
   if (!*H) {
     PetscCall(PetscStrcmp(type, MATSCALAPACK, &isscalapack));
-    if (isscalapack) PetscCall(MatConvert(m->J, MATSCALAPACK, MAT_INITIAL_MATRIX, H));
-    else PetscCall(MatDuplicate(m->J, MAT_COPY_VALUES, H));
+    if (isscalapack) {
+      PetscCall(MatConvert(m->J, MATSCALAPACK, MAT_INITIAL_MATRIX, H));
+      PetscCall(MatSetOption(*H, MAT_NO_OFF_PROC_ENTRIES, PETSC_FALSE)); /* the diagonal lives block-cyclically */
+    } else PetscCall(MatDuplicate(m->J, MAT_COPY_VALUES, H));
     PetscCall(PetscObjectSetName((PetscObject)*H, "Hessian"));
   }
   PetscCall(VecDuplicate(X, &d));

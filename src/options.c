@@ -5,6 +5,8 @@ const char *const KhgpsStatusNames[] = {"minimum", "not_converged", "saddle", "K
 
 PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
 {
+  PetscBool nevset;
+
   PetscFunctionBeginUser;
   /* model */
   p->N         = 2000;
@@ -36,7 +38,8 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCall(PetscOptionsInt("-seed", "Random seed (Philox key with the realization index)", "khgps", p->seed, &p->seed, NULL));
   PetscCall(PetscOptionsInt("-realization", "Realization index", "khgps", p->realization, &p->realization, NULL));
   PetscCall(PetscOptionsReal("-x0_amplitude", "Start from x_i uniform in [-a,a] (0: from x = 0)", "khgps", p->x0_amplitude, &p->x0_amplitude, NULL));
-  PetscCall(PetscOptionsInt("-nev", "Number of lowest Hessian eigenpairs", "khgps", p->nev, &p->nev, NULL));
+  PetscCall(PetscOptionsInt("-nev", "Number of lowest Hessian eigenpairs (default min(100, N-1))", "khgps", p->nev, &p->nev, &nevset));
+  if (!nevset) p->nev = PetscMin(p->nev, p->N - 1);
   PetscCall(PetscOptionsReal("-gtol", "A minimum needs ||grad H||_2 <= gtol at the end (default 1e-10 sqrt(N))", "khgps", p->gtol, &p->gtol, NULL));
   PetscCall(PetscOptionsInt("-polish_its", "Newton steps after TAO (0: none)", "khgps", p->polish_its, &p->polish_its, NULL));
   PetscCall(PetscOptionsBool("-save_couplings", "Write J to the output file", "khgps", p->save_couplings, &p->save_couplings, NULL));
