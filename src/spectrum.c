@@ -67,15 +67,26 @@ static PetscBool IsIndefiniteError(PetscErrorCode ierr)
   return (PetscBool)(ierr == PETSC_ERR_MAT_CH_ZRPVT || ierr == PETSC_ERR_LIB);
 }
 
-/* Ask for LAPACK/ScaLAPACK potrf (a true Cholesky that fails on an indefinite matrix): a dense
-   Mat is only factored with potrf when flagged SPD (otherwise sytrf, which accepts any sign). */
-static PetscErrorCode SetSPD(Mat H, PetscBool spd)
+/* Give ksp the operator H and, for a dense Cholesky, ask for LAPACK potrf (a true Cholesky that
+   fails on an indefinite matrix) or, with spd false, for sytrf (any sign). PETSc 3.18 only uses
+   potrf when the factor matrix itself is flagged SPD, so the flag is set on the factor that
+   PCFactorSetUpMatSolverType() creates. ScaLAPACK's Cholesky is always pdpotrf. */
+static PetscErrorCode SetOperatorCholesky(KSP ksp, Mat H, PetscBool spd)
 {
-  PetscBool isdense;
+  PC        pc;
+  Mat       F;
+  PetscBool isdense, ischol;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscObjectTypeCompareAny((PetscObject)H, &isdense, MATSEQDENSE, MATMPIDENSE, ""));
-  if (isdense) PetscCall(MatSetOption(H, MAT_SPD, spd));
+  PetscCall(KSPSetOperators(ksp, H, H));
+  PetscCall(KSPGetPC(ksp, &pc));
+  PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCCHOLESKY, &ischol));
+  PetscCall(PetscObjectTypeCompare((PetscObject)H, MATSEQDENSE, &isdense));
+  if (ischol && isdense) {
+    PetscCall(PCFactorSetUpMatSolverType(pc));
+    PetscCall(PCFactorGetMatrix(pc, &F));
+    PetscCall(MatSetOption(F, MAT_SPD, spd));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -116,8 +127,7 @@ PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *s, KhgpsModel *m, const KhgpsPa
   PetscCall(VecNorm(g, NORM_2, &r->gnorm));
   for (PetscInt k = 0; k < p->polish_its; k++) {
     PetscBool ok = PETSC_FALSE;
-    PetscCall(SetSPD(*H, PETSC_TRUE));
-    PetscCall(KSPSetOperators(s->newton, *H, *H));
+    PetscCall(SetOperatorCholesky(s->newton, *H, PETSC_TRUE));
     PetscCall(TryFactor(s->newton, &ok));
     if (!ok) {
       r->factor_ok = PETSC_FALSE;
@@ -160,10 +170,14 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
   PetscInt       nconv;
   Vec            v;
   PetscReal     *tmp;
+  ST             st;
+  KSP            ksp;
 
   PetscFunctionBeginUser;
-  PetscCall(SetSPD(H, r->factor_ok));
+  PetscCall(EPSGetST(s->eps, &st));
+  PetscCall(STGetKSP(st, &ksp));
   PetscCall(EPSSetOperators(s->eps, H, NULL));
+  PetscCall(SetOperatorCholesky(ksp, H, r->factor_ok));
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
   ierr = EPSSolve(s->eps);
   PetscCall(PetscPopErrorHandler());
@@ -172,10 +186,10 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
     if (!IsIndefiniteError(ierr)) PetscCall(ierr);
     r->factor_ok = PETSC_FALSE;
     PetscCall(EPSReset(s->eps));
-    PetscCall(PetscObjectTypeCompareAny((PetscObject)H, &isdense, MATSEQDENSE, MATMPIDENSE, ""));
+    PetscCall(PetscObjectTypeCompare((PetscObject)H, MATSEQDENSE, &isdense));
     if (isdense) {
-      PetscCall(SetSPD(H, PETSC_FALSE));
       PetscCall(EPSSetOperators(s->eps, H, NULL));
+      PetscCall(SetOperatorCholesky(ksp, H, PETSC_FALSE));
       PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
       ierr = EPSSolve(s->eps);
       PetscCall(PetscPopErrorHandler());
