@@ -26,13 +26,16 @@ typedef struct {
   PetscReal h;                       /* constant field */
   PetscReal A;                       /* quartic anharmonicity */
   PetscInt  seed;                    /* random seed (with the realization index, the Philox key) */
-  PetscInt  realization;             /* realization index */
+  PetscInt  realization;             /* realization being computed (set per realization) */
+  PetscInt  first;                   /* first realization index of the run */
+  PetscInt  realizations;            /* number of realizations of the run */
+  PetscInt  groups;                  /* MPI sub-communicators sharing out the realizations */
   PetscReal x0_amplitude;            /* start from x_i uniform in [-a, a] (0: from x = 0) */
   PetscInt  nev;                     /* number of lowest eigenpairs wanted */
   PetscReal gtol;                    /* a minimum needs ||grad H||_2 <= gtol after the polish */
   PetscInt  polish_its;              /* Newton steps after TAO (each one factorization) */
   PetscBool save_couplings;          /* write J itself to the output file */
-  PetscBool overwrite;               /* replace an existing output file */
+  PetscBool overwrite;               /* start over: replace an existing output file */
   char      output[PETSC_MAX_PATH_LEN]; /* output HDF5 file ("" : none) */
 } KhgpsParams;
 
@@ -66,6 +69,19 @@ typedef struct {
   PetscReal         *resid;           /* relative residuals ||M v - l v|| / |l| [nconv] */
   PetscReal          t_draw, t_minimize, t_spectrum, t_write; /* wall seconds per stage */
 } KhgpsResult;
+
+/* One realization's results gathered as plain arrays on one rank: what the file stores. */
+typedef struct {
+  PetscInt   realization; /* index */
+  PetscInt   ranks;       /* MPI ranks that computed it */
+  PetscInt   N, nconv;    /* sizes */
+  PetscReal  energy, gnorm, gnorm_tao, lowest;
+  PetscInt   tao_its, tao_nfuncs, tao_reason, polish_done, factor_ok, status;
+  PetscReal  t_draw, t_minimize, t_spectrum; /* wall seconds per stage */
+  PetscReal *kappa, *x;             /* [N] */
+  PetscReal *eig, *pr, *resid;      /* [nconv] */
+  PetscReal *J;                     /* [N*N] row-major, or NULL */
+} KhgpsRecord;
 
 /* The solvers, created once from options and reused for every realization. */
 typedef struct {
@@ -102,10 +118,13 @@ PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *, KhgpsModel *, const KhgpsPara
 PetscErrorCode KhgpsSpectrum(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat, KhgpsResult *);
 
 /* io.c */
-PetscErrorCode KhgpsCheckOutput(MPI_Comm, const KhgpsParams *);
-PetscErrorCode KhgpsWrite(MPI_Comm, const KhgpsParams *, const KhgpsSolvers *, KhgpsModel *, KhgpsResult *);
+PetscErrorCode KhgpsPrepareOutput(MPI_Comm, KhgpsParams *, PetscInt *, PetscInt **);
+PetscErrorCode KhgpsAppend(const KhgpsParams *, const KhgpsSolvers *, PetscInt, KhgpsRecord *, PetscReal *);
 
-/* result bookkeeping (main.c) */
+/* ensemble.c */
 PetscErrorCode KhgpsResultDestroy(KhgpsResult *);
+PetscErrorCode KhgpsRecordDestroy(KhgpsRecord *);
+PetscErrorCode KhgpsRunRealization(MPI_Comm, const KhgpsParams *, KhgpsRecord *);
+PetscErrorCode KhgpsRunEnsemble(MPI_Comm, const KhgpsParams *, PetscInt, const PetscInt *);
 
 #endif

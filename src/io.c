@@ -1,8 +1,11 @@
-/* io.c: the HDF5 output (layout in README.md), written to FILE.part and renamed into place. */
+/* io.c: the HDF5 run file (layout in README.md): resume checks, and atomic appends of realizations
+   (the file is copied to FILE.part, the new groups are added, FILE.part is synced and renamed over
+   FILE), so that a kill at any moment leaves FILE either as it was or with the new realizations. */
 #include <petscviewerhdf5.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include "khgps.h"
 
 /* An HDF5 call that returns a negative value (herr_t or hid_t) failed. */
@@ -11,6 +14,8 @@
     if (((v) = (call)) < 0) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5 call failed: %s", #call); \
   } while (0)
 
+static PetscBool appended = PETSC_FALSE; /* this process has already replaced FILE once */
+
 static PetscErrorCode PartName(const KhgpsParams *p, char *part, size_t len)
 {
   PetscFunctionBeginUser;
@@ -18,196 +23,339 @@ static PetscErrorCode PartName(const KhgpsParams *p, char *part, size_t len)
   PetscFunctionReturn(0);
 }
 
-/* Before any work: refuse an output that exists (unless -khgps_overwrite) or cannot be written. */
-PetscErrorCode KhgpsCheckOutput(MPI_Comm comm, const KhgpsParams *p)
+/* Scalar attributes of /params that a resumed run must share with the file. */
+typedef struct {
+  const char *name;
+  PetscBool   isint;
+  PetscReal   r;
+  PetscInt    i;
+} ParamAttr;
+
+static void ParamList(const KhgpsParams *p, ParamAttr a[9])
+{
+  ParamAttr l[9] = {
+    {"N", PETSC_TRUE, 0, p->N},
+    {"kappa0", PETSC_FALSE, p->kappa0, 0},
+    {"kappa_min", PETSC_FALSE, p->kappa_min, 0},
+    {"J", PETSC_FALSE, p->J, 0},
+    {"h", PETSC_FALSE, p->h, 0},
+    {"A", PETSC_FALSE, p->A, 0},
+    {"seed", PETSC_TRUE, 0, p->seed},
+    {"nev", PETSC_TRUE, 0, p->nev},
+    {"x0_amplitude", PETSC_FALSE, p->x0_amplitude, 0},
+  };
+  for (int k = 0; k < 9; k++) a[k] = l[k];
+}
+
+static int CompareInt(const void *a, const void *b)
+{
+  PetscInt x = *(const PetscInt *)a, y = *(const PetscInt *)b;
+  return (x > y) - (x < y);
+}
+
+/* Rank 0: read an existing run file without changing it: check that it is a khgps file of the
+   same parameters and list the realizations it holds. Any problem: msg set, *bad = 1. */
+static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done, int *bad, char *msg, size_t len)
+{
+  hid_t     fid = -1, g = -1, attr, type;
+  char      fmt[64] = "";
+  ParamAttr a[9];
+  H5G_info_t info;
+
+  *ndone = 0;
+  *done  = NULL;
+  *bad   = 1;
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* HDF5's own error stack would bury our one line */
+  if (H5Fis_hdf5(p->output) <= 0 || (fid = H5Fopen(p->output, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
+    snprintf(msg, len, "%s exists but is not a readable HDF5 file (corrupt, truncated or foreign); it was left as it is: use another -khgps_output, or -khgps_overwrite to replace it", p->output);
+    return;
+  }
+  if (H5Aexists_by_name(fid, "/", "format", H5P_DEFAULT) > 0 && (attr = H5Aopen_by_name(fid, "/", "format", H5P_DEFAULT, H5P_DEFAULT)) >= 0) {
+    type = H5Aget_type(attr);
+    if (H5Tget_class(type) == H5T_STRING && H5Tget_size(type) < sizeof(fmt)) H5Aread(attr, type, fmt);
+    H5Tclose(type);
+    H5Aclose(attr);
+  }
+  if (strcmp(fmt, "khgps-1")) {
+    snprintf(msg, len, "%s is not a khgps run file (no format attribute khgps-1); it was left as it is", p->output);
+    goto out;
+  }
+  ParamList(p, a);
+  for (int k = 0; k < 9; k++) {
+    double    r = 0;
+    long long i = 0;
+    if (H5Aexists_by_name(fid, "/params", a[k].name, H5P_DEFAULT) <= 0 || (attr = H5Aopen_by_name(fid, "/params", a[k].name, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+      snprintf(msg, len, "%s has no parameter %s: not a complete khgps run file; it was left as it is", p->output, a[k].name);
+      goto out;
+    }
+    if (a[k].isint) H5Aread(attr, H5T_NATIVE_LLONG, &i);
+    else H5Aread(attr, H5T_NATIVE_DOUBLE, &r);
+    H5Aclose(attr);
+    if (a[k].isint ? (i != (long long)a[k].i) : (r != (double)a[k].r)) {
+      if (a[k].isint) snprintf(msg, len, "%s holds a run with %s = %lld, not %lld: use another -khgps_output, or -khgps_overwrite to start over", p->output, a[k].name, i, (long long)a[k].i);
+      else snprintf(msg, len, "%s holds a run with %s = %.15g, not %.15g: use another -khgps_output, or -khgps_overwrite to start over", p->output, a[k].name, r, (double)a[k].r);
+      goto out;
+    }
+  }
+  if (H5Lexists(fid, "/realizations", H5P_DEFAULT) > 0) {
+    if ((g = H5Gopen2(fid, "/realizations", H5P_DEFAULT)) < 0 || H5Gget_info(g, &info) < 0) {
+      snprintf(msg, len, "%s: cannot read /realizations (damaged file); it was left as it is", p->output);
+      goto out;
+    }
+    if (PetscMalloc1(info.nlinks + 1, done)) goto out;
+    for (hsize_t k = 0; k < info.nlinks; k++) {
+      char  name[64];
+      char *end;
+      long  idx;
+      if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, name, sizeof(name), H5P_DEFAULT) < 0) {
+        snprintf(msg, len, "%s: cannot list /realizations (damaged file); it was left as it is", p->output);
+        goto out;
+      }
+      idx = strtol(name, &end, 10);
+      if (*end || idx < 0 || H5Aexists_by_name(g, name, "status", H5P_DEFAULT) <= 0) {
+        snprintf(msg, len, "%s: /realizations/%s is not a complete realization (damaged file); it was left as it is", p->output, name);
+        goto out;
+      }
+      (*done)[(*ndone)++] = (PetscInt)idx;
+    }
+  }
+  *bad = 0;
+out:
+  if (g >= 0) H5Gclose(g);
+  H5Fclose(fid);
+  if (*bad) {
+    (void)PetscFree(*done);
+    *ndone = 0;
+  }
+}
+
+/* Before any work, on all ranks: refuse an output that cannot be written, or an existing file
+   that is not a khgps run of the same parameters (unless -khgps_overwrite: start over), and
+   return the realizations of [first, first + realizations) that the file does not hold yet. */
+PetscErrorCode KhgpsPrepareOutput(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, PetscInt **todo)
 {
   PetscMPIInt rank;
-  int         err[2] = {0, 0};
-  char        part[PETSC_MAX_PATH_LEN + 8];
+  int         bad = 0;
+  char        msg[PETSC_MAX_PATH_LEN + 512] = "", part[PETSC_MAX_PATH_LEN + 8];
+  PetscInt    ndone = 0, *done = NULL, nin = 0;
 
   PetscFunctionBeginUser;
-  if (!p->output[0]) PetscFunctionReturn(0);
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(PartName(p, part, sizeof(part)));
-  if (rank == 0) {
-    if (!p->overwrite && access(p->output, F_OK) == 0) err[0] = 1;
-    else {
+  if (p->output[0] && rank == 0) {
+    PetscCall(PartName(p, part, sizeof(part)));
+    if (!p->overwrite && access(p->output, F_OK) == 0) ReadExisting(p, &ndone, &done, &bad, msg, sizeof(msg));
+    if (!bad) {
       FILE *f = fopen(part, "w");
-      if (!f) err[0] = 2, err[1] = errno;
-      else {
+      if (!f) {
+        bad = 1;
+        snprintf(msg, sizeof(msg), "cannot write output file %s: %s", p->output, strerror(errno));
+      } else {
         fclose(f);
         remove(part);
       }
     }
   }
-  PetscCallMPI(MPI_Bcast(err, 2, MPI_INT, 0, comm));
-  PetscCheck(err[0] != 1, comm, PETSC_ERR_USER_INPUT, "output file %s exists (add -khgps_overwrite to replace it)", p->output);
-  PetscCheck(err[0] != 2, comm, PETSC_ERR_FILE_OPEN, "cannot write output file %s: %s", p->output, strerror(err[1]));
+  PetscCallMPI(MPI_Bcast(&bad, 1, MPI_INT, 0, comm));
+  PetscCallMPI(MPI_Bcast(msg, sizeof(msg), MPI_CHAR, 0, comm));
+  PetscCheck(!bad, comm, PETSC_ERR_USER_INPUT, "%s", msg);
+  PetscCallMPI(MPI_Bcast(&ndone, 1, MPIU_INT, 0, comm));
+  if (rank) PetscCall(PetscMalloc1(ndone + 1, &done));
+  if (ndone) PetscCallMPI(MPI_Bcast(done, (PetscMPIInt)ndone, MPIU_INT, 0, comm));
+  qsort(done, (size_t)ndone, sizeof(PetscInt), CompareInt);
+  PetscCall(PetscMalloc1(p->realizations, todo));
+  *ntodo = 0;
+  for (PetscInt k = p->first, d = 0; k < p->first + p->realizations; k++) {
+    while (d < ndone && done[d] < k) d++;
+    if (d < ndone && done[d] == k) nin++;
+    else (*todo)[(*ntodo)++] = k;
+  }
+  if (ndone) PetscCall(PetscPrintf(comm, "khgps: resuming %s: it holds %" PetscInt_FMT " realization(s), %" PetscInt_FMT " of them in this run's range\n", p->output, ndone, nin));
+  PetscCall(PetscFree(done));
   PetscFunctionReturn(0);
 }
 
-/* A replicated array as a dataset: rank 0 holds all n entries of an MPI Vec. */
-static PetscErrorCode WriteArray(PetscViewer v, MPI_Comm comm, const char *name, PetscInt n, const PetscReal *a)
+/* A string attribute, replacing one of another length (HDF5 keeps the old size otherwise). */
+static PetscErrorCode WriteString(PetscViewer v, const char *parent, const char *name, const char *value)
 {
-  Vec          w;
-  PetscMPIInt  rank;
-  PetscScalar *wa;
+  PetscBool has;
+  hid_t     fid;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerHDF5HasAttribute(v, parent, name, &has));
+  if (has) {
+    PetscCall(PetscViewerHDF5GetFileId(v, &fid));
+    PetscCheck(H5Adelete_by_name(fid, parent, name, H5P_DEFAULT) >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5: cannot replace attribute %s", name);
+  }
+  PetscCall(PetscViewerHDF5WriteAttribute(v, parent, name, PETSC_STRING, value));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteProvenance(PetscViewer v, const KhgpsParams *p, const KhgpsSolvers *s)
+{
+  char        buf[256];
+  char       *opts;
+  PetscMPIInt size;
+  PetscInt    isize = (PetscInt)sizeof(PetscInt) * 8, msize;
+  TaoType     taotype;
+  EPSType     epstype;
+  ParamAttr   a[9];
+
+  PetscFunctionBeginUser;
+  PetscCall(WriteString(v, "/", "format", "khgps-1"));
+  PetscCall(WriteString(v, "/", "khgps_version", KHGPS_VERSION));
+  PetscCall(PetscGetVersion(buf, sizeof(buf)));
+  PetscCall(WriteString(v, "/", "petsc_version", buf));
+  PetscCall(SlepcGetVersion(buf, sizeof(buf)));
+  PetscCall(WriteString(v, "/", "slepc_version", buf));
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  msize = size;
+  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "mpi_size", PETSC_INT, &msize));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "groups", PETSC_INT, &p->groups));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "petscint_bits", PETSC_INT, &isize));
+  PetscCall(PetscOptionsGetAll(NULL, &opts));
+  PetscCall(WriteString(v, "/", "options", opts));
+  PetscCall(PetscFree(opts));
+  PetscCall(TaoGetType(s->tao, &taotype));
+  PetscCall(WriteString(v, "/", "tao_type", taotype));
+  PetscCall(EPSGetType(s->eps, &epstype));
+  PetscCall(WriteString(v, "/", "eps_type", epstype));
+  PetscCall(WriteString(v, "/", "hessian_mat_type", s->htype));
+  ParamList(p, a);
+  for (int k = 0; k < 9; k++) PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", a[k].name, a[k].isint ? PETSC_INT : PETSC_REAL, a[k].isint ? (void *)&a[k].i : (void *)&a[k].r));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "gtol", PETSC_REAL, &p->gtol));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "polish_its", PETSC_INT, &p->polish_its));
+  PetscFunctionReturn(0);
+}
+
+/* An array as a 1-D dataset of the current group. */
+static PetscErrorCode WriteArray(PetscViewer v, const char *name, PetscInt n, const PetscReal *a)
+{
+  Vec w;
 
   PetscFunctionBeginUser;
   if (!n) PetscFunctionReturn(0);
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(VecCreateMPI(comm, rank == 0 ? n : 0, n, &w));
+  PetscCall(VecCreateSeqWithArray(PETSC_COMM_SELF, 1, n, (const PetscScalar *)a, &w));
   PetscCall(PetscObjectSetName((PetscObject)w, name));
-  PetscCall(VecGetArrayWrite(w, &wa));
-  if (rank == 0)
-    for (PetscInt i = 0; i < n; i++) wa[i] = a[i];
-  PetscCall(VecRestoreArrayWrite(w, &wa));
   PetscCall(VecView(w, v));
   PetscCall(VecDestroy(&w));
   PetscFunctionReturn(0);
 }
 
-/* J as an N x N row-major dataset `J` under group path; each rank writes its own rows. */
-static PetscErrorCode WriteCouplings(PetscViewer v, const char *group, Mat J)
+/* J as an N x N row-major dataset `J` of group. */
+static PetscErrorCode WriteCouplings(PetscViewer v, const char *group, PetscInt N, const PetscReal *J)
 {
-  hid_t              fid, dset, fspace, mspace, dxpl;
-  herr_t             herr;
-  hsize_t            dims[2], start[2], count[2];
-  PetscInt           M, N, rs, re, lda;
-  const PetscScalar *a;
-  PetscScalar       *buf;
-  char               path[PETSC_MAX_PATH_LEN];
+  hid_t   fid, dset, space;
+  herr_t  herr;
+  hsize_t dims[2] = {(hsize_t)N, (hsize_t)N};
+  char    path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
-  PetscCall(MatGetSize(J, &M, &N));
-  PetscCall(MatGetOwnershipRange(J, &rs, &re));
-  PetscCall(MatDenseGetLDA(J, &lda));
   PetscCall(PetscSNPrintf(path, sizeof(path), "%s/J", group));
   PetscCall(PetscViewerHDF5GetFileId(v, &fid));
-  dims[0] = (hsize_t)M;
-  dims[1] = (hsize_t)N;
-  KhgpsCallHDF5(fspace, H5Screate_simple(2, dims, NULL));
-  KhgpsCallHDF5(dset, H5Dcreate2(fid, path, H5T_NATIVE_DOUBLE, fspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  start[0] = (hsize_t)rs;
-  start[1] = 0;
-  count[0] = (hsize_t)(re - rs);
-  count[1] = (hsize_t)N;
-  KhgpsCallHDF5(herr, H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
-  KhgpsCallHDF5(mspace, H5Screate_simple(2, count, NULL));
-  PetscCall(PetscMalloc1((size_t)(re - rs) * N + 1, &buf));
-  PetscCall(MatDenseGetArrayRead(J, &a));
-  for (PetscInt i = 0; i < re - rs; i++)
-    for (PetscInt j = 0; j < N; j++) buf[(size_t)i * N + j] = a[i + (size_t)j * lda];
-  PetscCall(MatDenseRestoreArrayRead(J, &a));
-  KhgpsCallHDF5(dxpl, H5Pcreate(H5P_DATASET_XFER));
-#if defined(H5_HAVE_PARALLEL)
-  KhgpsCallHDF5(herr, H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
-#endif
-  KhgpsCallHDF5(herr, H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf));
-  PetscCall(PetscFree(buf));
-  KhgpsCallHDF5(herr, H5Pclose(dxpl));
-  KhgpsCallHDF5(herr, H5Sclose(mspace));
-  KhgpsCallHDF5(herr, H5Sclose(fspace));
+  KhgpsCallHDF5(space, H5Screate_simple(2, dims, NULL));
+  KhgpsCallHDF5(dset, H5Dcreate2(fid, path, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  KhgpsCallHDF5(herr, H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, J));
   KhgpsCallHDF5(herr, H5Dclose(dset));
+  KhgpsCallHDF5(herr, H5Sclose(space));
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode WriteProvenance(PetscViewer v, MPI_Comm comm, const KhgpsParams *p, const KhgpsSolvers *s)
+/* One realization's group /realizations/NNNNNN: datasets and scalar attributes. */
+static PetscErrorCode WriteRecord(PetscViewer v, const KhgpsRecord *c)
 {
-  char        buf[256];
-  char       *opts;
-  PetscMPIInt size;
-  PetscInt    isize = (PetscInt)sizeof(PetscInt) * 8;
-  TaoType     taotype;
-  EPSType     epstype;
+  char group[64];
 
   PetscFunctionBeginUser;
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "format", PETSC_STRING, "khgps-1"));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "khgps_version", PETSC_STRING, KHGPS_VERSION));
-  PetscCall(PetscGetVersion(buf, sizeof(buf)));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "petsc_version", PETSC_STRING, buf));
-  PetscCall(SlepcGetVersion(buf, sizeof(buf)));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "slepc_version", PETSC_STRING, buf));
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "mpi_size", PETSC_INT, &(PetscInt){size}));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "petscint_bits", PETSC_INT, &isize));
-  PetscCall(PetscOptionsGetAll(NULL, &opts));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "options", PETSC_STRING, opts));
-  PetscCall(PetscFree(opts));
-  PetscCall(TaoGetType(s->tao, &taotype));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "tao_type", PETSC_STRING, taotype));
-  PetscCall(EPSGetType(s->eps, &epstype));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "eps_type", PETSC_STRING, epstype));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "hessian_mat_type", PETSC_STRING, s->htype));
-
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "N", PETSC_INT, &p->N));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "kappa0", PETSC_REAL, &p->kappa0));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "kappa_min", PETSC_REAL, &p->kappa_min));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "J", PETSC_REAL, &p->J));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "h", PETSC_REAL, &p->h));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "A", PETSC_REAL, &p->A));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "seed", PETSC_INT, &p->seed));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "nev", PETSC_INT, &p->nev));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "gtol", PETSC_REAL, &p->gtol));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "x0_amplitude", PETSC_REAL, &p->x0_amplitude));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "polish_its", PETSC_INT, &p->polish_its));
-  PetscFunctionReturn(0);
-}
-
-/* One realization's group: /realizations/NNNNNN with its datasets and scalar attributes. */
-static PetscErrorCode WriteRealization(PetscViewer v, MPI_Comm comm, const KhgpsParams *p, KhgpsModel *m, KhgpsResult *r)
-{
-  char      group[64];
-  PetscInt  st = (PetscInt)r->status, reason = (PetscInt)r->tao_reason, fok = r->factor_ok;
-  PetscReal lowest = r->nconv ? r->eig[0] : PETSC_MAX_REAL;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(group, sizeof(group), "/realizations/%06" PetscInt_FMT, p->realization));
+  PetscCall(PetscSNPrintf(group, sizeof(group), "/realizations/%06" PetscInt_FMT, c->realization));
   PetscCall(PetscViewerHDF5PushGroup(v, group));
-  PetscCall(VecView(m->kappa, v));
-  PetscCall(VecView(r->x, v));
-  PetscCall(WriteArray(v, comm, "eigenvalues", r->nconv, r->eig));
-  PetscCall(WriteArray(v, comm, "participation_ratio", r->nconv, r->pr));
-  PetscCall(WriteArray(v, comm, "residual", r->nconv, r->resid));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "realization", PETSC_INT, &p->realization));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "status", PETSC_INT, &st));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "status_name", PETSC_STRING, KhgpsStatusNames[r->status]));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "energy", PETSC_REAL, &r->energy));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "gradient_norm", PETSC_REAL, &r->gnorm));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "gradient_norm_tao", PETSC_REAL, &r->gnorm_tao));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "tao_iterations", PETSC_INT, &r->tao_its));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "tao_function_evaluations", PETSC_INT, &r->tao_nfuncs));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "tao_reason", PETSC_INT, &reason));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "tao_reason_name", PETSC_STRING, TaoConvergedReasons[r->tao_reason]));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "polish_steps", PETSC_INT, &r->polish_done));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "cholesky_ok", PETSC_INT, &fok));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "nconv", PETSC_INT, &r->nconv));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "lowest_eigenvalue", PETSC_REAL, &lowest));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "time_draw", PETSC_REAL, &r->t_draw));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "time_minimize", PETSC_REAL, &r->t_minimize));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "time_spectrum", PETSC_REAL, &r->t_spectrum));
-  if (p->save_couplings) PetscCall(WriteCouplings(v, group, m->J));
+  PetscCall(WriteArray(v, "kappa", c->N, c->kappa));
+  PetscCall(WriteArray(v, "x", c->N, c->x));
+  PetscCall(WriteArray(v, "eigenvalues", c->nconv, c->eig));
+  PetscCall(WriteArray(v, "participation_ratio", c->nconv, c->pr));
+  PetscCall(WriteArray(v, "residual", c->nconv, c->resid));
+  if (c->J) PetscCall(WriteCouplings(v, group, c->N, c->J));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "realization", PETSC_INT, &c->realization));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "ranks", PETSC_INT, &c->ranks));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "status_name", PETSC_STRING, KhgpsStatusNames[c->status]));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "energy", PETSC_REAL, &c->energy));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "gradient_norm", PETSC_REAL, &c->gnorm));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "gradient_norm_tao", PETSC_REAL, &c->gnorm_tao));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "tao_iterations", PETSC_INT, &c->tao_its));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "tao_function_evaluations", PETSC_INT, &c->tao_nfuncs));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "tao_reason", PETSC_INT, &c->tao_reason));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "tao_reason_name", PETSC_STRING, TaoConvergedReasons[c->tao_reason]));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "polish_steps", PETSC_INT, &c->polish_done));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "cholesky_ok", PETSC_INT, &c->factor_ok));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "nconv", PETSC_INT, &c->nconv));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "lowest_eigenvalue", PETSC_REAL, &c->lowest));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "time_draw", PETSC_REAL, &c->t_draw));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "time_minimize", PETSC_REAL, &c->t_minimize));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "time_spectrum", PETSC_REAL, &c->t_spectrum));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "status", PETSC_INT, &c->status)); /* last: marks the group complete */
   PetscCall(PetscViewerHDF5PopGroup(v));
   PetscFunctionReturn(0);
 }
 
-/* Write everything to FILE.part, close it, then rename it to FILE: a reader never sees a half
-   file, and an existing FILE is only replaced by a complete one. */
-PetscErrorCode KhgpsWrite(MPI_Comm comm, const KhgpsParams *p, const KhgpsSolvers *s, KhgpsModel *m, KhgpsResult *r)
+static PetscErrorCode CopyFile(const char *from, const char *to)
 {
-  PetscViewer v;
-  PetscMPIInt rank;
-  char        part[PETSC_MAX_PATH_LEN + 8];
+  FILE  *in, *out;
+  char  *buf;
+  size_t n;
+  int    bad = 0;
 
   PetscFunctionBeginUser;
-  if (!p->output[0]) PetscFunctionReturn(0);
+  in = fopen(from, "rb");
+  PetscCheck(in, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot read %s: %s", from, strerror(errno));
+  out = fopen(to, "wb");
+  if (!out) fclose(in);
+  PetscCheck(out, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot write %s: %s", to, strerror(errno));
+  PetscCall(PetscMalloc1(1 << 22, &buf));
+  while ((n = fread(buf, 1, 1 << 22, in)) > 0)
+    if (fwrite(buf, 1, n, out) != n) bad = 1;
+  if (ferror(in)) bad = 1;
+  fclose(in);
+  if (fclose(out)) bad = 1;
+  PetscCall(PetscFree(buf));
+  PetscCheck(!bad, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "copying %s to %s failed: %s", from, to, strerror(errno));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SyncPath(const char *path)
+{
+  int fd = open(path, O_RDONLY);
+
+  PetscFunctionBeginUser;
+  if (fd >= 0) {
+    (void)fsync(fd);
+    close(fd);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Rank 0: add n realizations to the run file atomically (copy, append, sync, rename). */
+PetscErrorCode KhgpsAppend(const KhgpsParams *p, const KhgpsSolvers *s, PetscInt n, KhgpsRecord *recs, PetscReal *seconds)
+{
+  PetscViewer    v;
+  char           part[PETSC_MAX_PATH_LEN + 8], dir[PETSC_MAX_PATH_LEN], *slash;
+  PetscBool      extend = (PetscBool)(access(p->output, F_OK) == 0 && !(p->overwrite && !appended));
+  PetscLogDouble t0, t1;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscTime(&t0));
   PetscCall(PartName(p, part, sizeof(part)));
-  PetscCall(PetscViewerHDF5Open(comm, part, FILE_MODE_WRITE, &v));
-  PetscCall(WriteProvenance(v, comm, p, s));
-  PetscCall(WriteRealization(v, comm, p, m, r));
+  if (extend) PetscCall(CopyFile(p->output, part));
+  PetscCall(PetscViewerHDF5Open(PETSC_COMM_SELF, part, extend ? FILE_MODE_APPEND : FILE_MODE_WRITE, &v));
+  PetscCall(WriteProvenance(v, p, s));
+  for (PetscInt q = 0; q < n; q++) PetscCall(WriteRecord(v, &recs[q]));
   PetscCall(PetscViewerDestroy(&v));
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) PetscCheck(rename(part, p->output) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot rename %s to %s: %s", part, p->output, strerror(errno));
-  PetscCallMPI(MPI_Barrier(comm));
+  PetscCall(SyncPath(part));
+  PetscCheck(rename(part, p->output) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot rename %s to %s: %s", part, p->output, strerror(errno));
+  PetscCall(PetscStrncpy(dir, p->output, sizeof(dir)));
+  slash = strrchr(dir, '/');
+  if (slash) *slash = 0;
+  PetscCall(SyncPath(slash ? dir : "."));
+  appended = PETSC_TRUE;
+  PetscCall(PetscTime(&t1));
+  *seconds = t1 - t0;
   PetscFunctionReturn(0);
 }

@@ -5,7 +5,8 @@ const char *const KhgpsStatusNames[] = {"minimum", "not_converged", "saddle", "K
 
 PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
 {
-  PetscBool nevset;
+  PetscBool   nevset, firstset, realset;
+  PetscMPIInt size;
 
   PetscFunctionBeginUser;
   /* model */
@@ -18,6 +19,9 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   /* realization */
   p->seed         = 1;
   p->realization  = 0;
+  p->first        = 0;
+  p->realizations = 1;
+  p->groups       = 1;
   p->x0_amplitude = 0.0;
   /* solvers */
   p->nev        = 100;
@@ -36,7 +40,10 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCall(PetscOptionsReal("-h", "Constant field", "khgps", p->h, &p->h, NULL));
   PetscCall(PetscOptionsReal("-A", "Quartic anharmonicity", "khgps", p->A, &p->A, NULL));
   PetscCall(PetscOptionsInt("-seed", "Random seed (Philox key with the realization index)", "khgps", p->seed, &p->seed, NULL));
-  PetscCall(PetscOptionsInt("-realization", "Realization index", "khgps", p->realization, &p->realization, NULL));
+  PetscCall(PetscOptionsInt("-first", "First realization index of the run", "khgps", p->first, &p->first, &firstset));
+  PetscCall(PetscOptionsInt("-realization", "Realization index (the same as -khgps_first)", "khgps", p->first, &p->realization, &realset));
+  PetscCall(PetscOptionsInt("-realizations", "Number of realizations of the run", "khgps", p->realizations, &p->realizations, NULL));
+  PetscCall(PetscOptionsInt("-groups", "MPI groups sharing out the realizations (np/G ranks each)", "khgps", p->groups, &p->groups, NULL));
   PetscCall(PetscOptionsReal("-x0_amplitude", "Start from x_i uniform in [-a,a] (0: from x = 0)", "khgps", p->x0_amplitude, &p->x0_amplitude, NULL));
   PetscCall(PetscOptionsInt("-nev", "Number of lowest Hessian eigenpairs (default min(100, N-1))", "khgps", p->nev, &p->nev, &nevset));
   if (!nevset) p->nev = PetscMin(p->nev, p->N - 1);
@@ -52,7 +59,15 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCheck(p->J >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_J %g must be >= 0", (double)p->J);
   PetscCheck(p->A > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_A %g must be > 0", (double)p->A);
   PetscCheck(p->seed >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_seed %" PetscInt_FMT " must be >= 0", p->seed);
-  PetscCheck(p->realization >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_realization %" PetscInt_FMT " must be >= 0", p->realization);
+  PetscCheck(!(firstset && realset), comm, PETSC_ERR_USER_INPUT, "-khgps_first and -khgps_realization are the same option: give one");
+  if (realset) p->first = p->realization;
+  p->realization = p->first;
+  PetscCheck(p->first >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_first %" PetscInt_FMT " must be >= 0", p->first);
+  PetscCheck(p->realizations >= 1, comm, PETSC_ERR_USER_INPUT, "-khgps_realizations %" PetscInt_FMT " must be >= 1", p->realizations);
+  PetscCheck(p->first + p->realizations <= 1000000, comm, PETSC_ERR_USER_INPUT, "realization indices must stay below 1000000 (six digits in the file)");
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCheck(p->groups >= 1 && size % p->groups == 0, comm, PETSC_ERR_USER_INPUT, "-khgps_groups %" PetscInt_FMT " must divide the number of ranks %d", p->groups, size);
+  PetscCheck(!p->save_couplings || p->N <= 20000, comm, PETSC_ERR_USER_INPUT, "-khgps_save_couplings is for N <= 20000 (J takes 8 N^2 bytes per realization)");
   PetscCheck(p->x0_amplitude >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_x0_amplitude %g must be >= 0", (double)p->x0_amplitude);
   PetscCheck(p->nev >= 1 && p->nev <= p->N - 1, comm, PETSC_ERR_USER_INPUT, "-khgps_nev %" PetscInt_FMT " must be in [1, N-1] = [1, %" PetscInt_FMT "]", p->nev, p->N - 1);
   PetscCheck(p->polish_its >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_polish_its %" PetscInt_FMT " must be >= 0", p->polish_its);
