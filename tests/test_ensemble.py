@@ -1,0 +1,142 @@
+"""Ensembles: kill -9 at random moments and resume; groups; merge; files that must be refused.
+
+* A run of R realizations killed with SIGKILL at >= 5 random moments and resumed each time ends
+  with exactly realizations first..first+R-1, once each, bit for bit equal to an uninterrupted
+  run (same rank count); after every kill the file is readable and holds a prefix of them.
+* -khgps_groups 2 on 2 ranks gives the realizations of 1 rank within the pipeline's bound.
+* khgps-merge detects gaps, duplicates and mismatched parameters.
+* A corrupt, truncated or foreign file offered for resume or merge, or a rerun with other
+  parameters: a clear error, and the file byte for byte as it was."""
+import hashlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+
+from common import KHGPS, MPIEXEC, ROOT, check, done, out, run
+
+MERGE = os.path.join(ROOT, "scripts", "khgps-merge")
+BASE = ["-khgps_N", "250", "-khgps_J", "0.3", "-khgps_nev", "20", "-khgps_seed", "11"]
+FIRST, R = 3, 24
+KEYS = ("kappa", "x", "eigenvalues", "participation_ratio", "residual")
+ATTRS = ("energy", "gradient_norm", "tao_iterations", "status", "lowest_eigenvalue")
+
+
+def sha(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def contents(path):
+    with h5py.File(path, "r") as f:
+        return {int(k): ({d: g[d][()] for d in KEYS}, {a: g.attrs[a] for a in ATTRS}) for k, g in f["realizations"].items()}
+
+
+def equal(a, b):
+    return all(np.array_equal(a[0][d], b[0][d]) for d in KEYS) and all(a[1][k] == b[1][k] for k in ATTRS)
+
+
+ref = out("ens_ref.h5")
+run(BASE + ["-khgps_first", str(FIRST), "-khgps_realizations", str(R), "-khgps_output", ref])
+want = contents(ref)
+check(sorted(want) == list(range(FIRST, FIRST + R)), f"uninterrupted run holds realizations {FIRST}..{FIRST + R - 1}")
+
+# --- kill -9 at random moments, resume each time
+rng = random.Random(20261125)
+f = out("ens_killed.h5")
+cmd = [KHGPS] + BASE + ["-khgps_first", str(FIRST), "-khgps_realizations", str(R), "-khgps_output", f]
+kills, prefix_ok, attempts = 0, True, 0
+while attempts < 60:
+    attempts += 1
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        p.wait(timeout=rng.uniform(0.15, 0.9) if kills < 8 else 120)
+        if p.returncode != 0:
+            print(p.stderr.read().decode())
+        break  # finished by itself
+    except subprocess.TimeoutExpired:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        kills += 1
+        if os.path.exists(f):
+            try:
+                have = contents(f)
+            except Exception as e:  # noqa: BLE001
+                prefix_ok = False
+                print(f"unreadable after kill {kills}: {e}")
+                continue
+            prefix_ok &= sorted(have) == list(range(FIRST, FIRST + len(have))) and all(equal(have[k], want[k]) for k in have)
+check(kills >= 5, f"killed with SIGKILL {kills} times at random moments", f"(only {kills})")
+check(prefix_ok, "after every kill the file is readable and holds finished realizations only, each equal to the uninterrupted run")
+got = contents(f)
+check(sorted(got) == sorted(want), f"resumed run ends with exactly realizations {FIRST}..{FIRST + R - 1}", f"{sorted(got)}")
+check(all(equal(got[k], want[k]) for k in want if k in got), "every realization bit for bit equal to the uninterrupted run")
+p = run(BASE + ["-khgps_first", str(FIRST), "-khgps_realizations", str(R), "-khgps_output", f])
+check("0 realization(s) to compute" in p.stdout and contents(f).keys() == want.keys(), "a complete run re-run computes nothing and duplicates nothing")
+
+# --- groups: 2 groups of 1 rank vs 1 rank, within the bound of test_ranks
+g2 = out("ens_groups.h5")
+run(BASE + ["-khgps_first", str(FIRST), "-khgps_realizations", "6", "-khgps_groups", "2", "-khgps_output", g2], np_=2)
+got = contents(g2)
+ok = sorted(got) == list(range(FIRST, FIRST + 6))
+for k in got:
+    a, b = want[k], got[k]
+    lam = min(a[0]["eigenvalues"][0], b[0]["eigenvalues"][0])
+    dxb = (a[1]["gradient_norm"] + b[1]["gradient_norm"]) / lam + 1e-13 * np.abs(a[0]["x"]).max()
+    ok &= np.array_equal(a[0]["kappa"], b[0]["kappa"]) and np.abs(a[0]["x"] - b[0]["x"]).max() <= dxb
+    ok &= np.all(np.abs(a[0]["eigenvalues"] - b[0]["eigenvalues"]) <= np.abs(a[0]["x"]).max() * dxb + 2e-12 * a[0]["eigenvalues"])
+check(ok, "-khgps_groups 2 on 2 ranks: same realizations as 1 rank within the bound")
+with h5py.File(g2, "r") as h:
+    check(h.attrs["groups"] == 2 and h.attrs["mpi_size"] == 2, "groups and ranks recorded")
+
+# --- merge: blocks of a job array
+blocks = []
+for k, (a, n) in enumerate([(0, 4), (4, 4), (10, 3)]):
+    blocks.append(out(f"ens_block{k}.h5"))
+    run(BASE + ["-khgps_first", str(a), "-khgps_realizations", str(n), "-khgps_output", blocks[-1]])
+m = out("ens_merged.h5")
+p = subprocess.run([MERGE, m] + blocks, capture_output=True, text=True)
+check(p.returncode == 0 and "gaps: 8-9" in p.stdout, "merge reports the gap 8-9", p.stdout + p.stderr)
+check(sorted(contents(m)) == [0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12], "merged file holds each realization once")
+check(all(equal(contents(m)[k], want[k]) for k in range(FIRST, 8)), "merged realizations equal the single-run ones")
+p = subprocess.run([MERGE, "--check", blocks[0], ref], capture_output=True, text=True)
+check(p.returncode == 0 and "duplicate realization 3" in p.stdout and "identical" in p.stdout, "merge reports identical duplicates", p.stdout)
+other = out("ens_otherJ.h5")
+run(["-khgps_N", "250", "-khgps_J", "0.5", "-khgps_nev", "20", "-khgps_seed", "11", "-khgps_first", "20", "-khgps_realizations", "2", "-khgps_output", other])
+m2 = out("ens_merged_bad.h5")
+p = subprocess.run([MERGE, m2, blocks[0], other], capture_output=True, text=True)
+check(p.returncode != 0 and "differ in J" in p.stderr and not os.path.exists(m2), "merge refuses mismatched parameters and writes nothing", p.stderr)
+conflict = out("ens_conflict.h5")
+run(BASE + ["-khgps_first", "0", "-khgps_realizations", "1", "-khgps_polish_its", "0", "-khgps_output", conflict])
+p = subprocess.run([MERGE, "--check", blocks[0], conflict], capture_output=True, text=True)
+check(p.returncode != 0 and "CONFLICT: realization 0" in p.stdout, "merge detects a duplicate with different results", p.stdout + p.stderr)
+
+# --- files that must be refused, and left as they were
+truncated, garbage, foreign = out("ens_truncated.h5"), out("ens_garbage.h5"), out("ens_foreign.h5")
+shutil.copy(ref, truncated)
+with open(truncated, "r+b") as fh:
+    fh.truncate(os.path.getsize(ref) // 2)
+with open(garbage, "wb") as fh:
+    fh.write(os.urandom(5000))
+with h5py.File(foreign, "w") as h:
+    h["data"] = np.arange(10)
+for what, path in (("truncated", truncated), ("garbage", garbage), ("foreign HDF5", foreign)):
+    before = sha(path)
+    p = run(BASE + ["-khgps_realizations", "2", "-khgps_output", path], check_rc=False)
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    check(p.returncode != 0 and len(lines) == 1 and lines[0].startswith("khgps: error:") and "left as it is" in lines[0],
+          f"resume from a {what} file: one clear line, non-zero exit", p.stderr[:300])
+    m3 = out("ens_m3.h5")
+    q = subprocess.run([MERGE, m3, blocks[0], path], capture_output=True, text=True)
+    check(q.returncode != 0 and "khgps-merge: error:" in q.stderr and not os.path.exists(m3), f"merge of a {what} file: refused, nothing written", q.stderr[:300])
+    check(sha(path) == before, f"{what} file byte for byte as it was")
+before = sha(ref)
+p = run(BASE[:2] + ["-khgps_J", "0.31"] + BASE[4:] + ["-khgps_realizations", "2", "-khgps_output", ref], check_rc=False)
+check(p.returncode != 0 and "J = 0.3, not 0.31" in p.stderr and sha(ref) == before, "rerun with another J: refused with the mismatch named, file untouched", p.stderr[:300])
+p = run(BASE + ["-khgps_first", "0", "-khgps_realizations", "2", "-khgps_overwrite", "-khgps_output", garbage])
+check(sorted(contents(garbage)) == [0, 1], "-khgps_overwrite starts over")
+done()
