@@ -44,9 +44,12 @@ tests/bin/test_derivatives: tests/test_derivatives.c $(LIBOBJ) include/khgps.h |
 	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o obj/test_derivatives.o
 	$(CLINKER) -o $@ obj/test_derivatives.o $(LIBOBJ) $(SLEPC_EPS_LIB)
 
-# The default job: one realization at N = 2000 (options/quick.opts), its file and a plot.
+# The default job: a small ensemble (options/quick.opts, N = 2000, 10 realizations) shared out over
+# all cores (one-rank groups), its file and a plot. Resumable: run it again to continue or replot.
+NP ?= $(shell nproc)
 run: deps all | runs/out
-	mpiexec $(MPIEXEC_FLAGS) -n $${NP:-1} bin/khgps -options_file options/quick.opts -khgps_output runs/out/quick.h5 -khgps_overwrite $(ARGS)
+	$(if $(filter 1,$(NP)),,OPENBLAS_NUM_THREADS=1 )mpiexec $(MPIEXEC_FLAGS) -n $(NP) bin/khgps -options_file options/quick.opts \
+	  -khgps_realizations 10 -khgps_groups $(NP) -khgps_output runs/out/quick.h5 $(ARGS)
 	$(PY) analysis/plot_spectrum.py runs/out/quick.h5 -o runs/out/quick.png
 
 test: deps all
