@@ -4,6 +4,7 @@
 
 #include <petsctao.h>
 #include <slepceps.h>
+#include <petscblaslapack.h>
 
 #ifndef KHGPS_VERSION
   #define KHGPS_VERSION "unknown"
@@ -47,6 +48,13 @@ typedef struct {
   /* data */
   Mat       J;     /* couplings, dense, symmetric, zero diagonal */
   Vec       kappa; /* harmonic stiffnesses */
+  /* packed storage (one rank): J strict upper, Hessian and Cholesky factor lower, one N x N buffer */
+  PetscScalar  *B;     /* column-major N x N, or NULL for a dense/ScaLAPACK J */
+  Vec           hdiag; /* Hessian diagonal kappa + A x^2/2 of the packed Hessian */
+  PetscBLASInt *ipiv;  /* pivots of an indefinite (sytrf) packed factorization */
+  PetscBool     spd;   /* factor the packed Hessian with potrf (else sytrf) */
+  PetscBool     factored_spd; /* the lower triangle holds a potrf (true) or sytrf factor */
+  PetscScalar  *fdiag; /* the factor's diagonal, kept out of the diagonal slots that J x reads */
   /* work space */
   Vec       Jx;    /* J x, from the one MatMult per evaluation */
 } KhgpsModel;
@@ -101,7 +109,13 @@ void      KhgpsNormal2(PetscInt seed, PetscInt realization, PetscInt i, PetscInt
 PetscReal KhgpsNormalPair(PetscInt seed, PetscInt realization, PetscInt i, PetscInt j);
 
 /* model.c */
-PetscErrorCode KhgpsModelCreate(MPI_Comm, const KhgpsParams *, KhgpsModel *);
+PetscErrorCode KhgpsModelCreate(MPI_Comm, const KhgpsParams *, PetscBool, KhgpsModel *);
+
+/* packed.c */
+#define KHGPS_PACKED "packed"
+PetscErrorCode KhgpsPackedCreateJ(MPI_Comm, KhgpsModel *);
+PetscErrorCode KhgpsPackedCreateHessian(KhgpsModel *, Mat *);
+PetscErrorCode KhgpsPackedSetPC(PC);
 PetscErrorCode KhgpsModelDestroy(KhgpsModel *);
 PetscErrorCode KhgpsFormFunctionGradient(Tao, Vec, PetscReal *, Vec, void *);
 PetscErrorCode KhgpsFormHessianDiagonal(KhgpsModel *, Vec, Vec);

@@ -1,4 +1,5 @@
 /* ensemble.c: realizations shared out over MPI groups, gathered to rank 0, appended to the file. */
+#include <string.h>
 #include "khgps.h"
 
 PetscErrorCode KhgpsResultDestroy(KhgpsResult *r)
@@ -47,8 +48,9 @@ static PetscErrorCode GatherVec(Vec v, PetscReal **a)
 }
 
 /* J, row-major, on rank 0 (N <= 20000 is checked with -khgps_save_couplings). */
-static PetscErrorCode GatherCouplings(Mat J, PetscReal **a)
+static PetscErrorCode GatherCouplings(const KhgpsModel *m, PetscReal **a)
 {
+  Mat                J = m->J;
   MPI_Comm           comm;
   PetscMPIInt        size, rank, *counts = NULL, *displs = NULL;
   PetscInt           N, rs, re, lda;
@@ -57,6 +59,13 @@ static PetscErrorCode GatherCouplings(Mat J, PetscReal **a)
 
   PetscFunctionBeginUser;
   *a = NULL;
+  if (m->B) { /* packed, one rank: J from the upper triangle */
+    PetscInt n = m->N;
+    PetscCall(PetscMalloc1((size_t)n * n, a));
+    for (PetscInt i = 0; i < n; i++)
+      for (PetscInt j = 0; j < n; j++) (*a)[(size_t)i * n + j] = i < j ? m->B[i + (size_t)j * n] : (i > j ? m->B[j + (size_t)i * n] : 0.0);
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscObjectGetComm((PetscObject)J, &comm));
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -108,7 +117,7 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   PetscCall(KhgpsSolversCreate(comm, p, &s));
   PetscCall(PetscTime(&t0));
   PetscCall(PetscLogStagePush(stage[0]));
-  PetscCall(KhgpsModelCreate(comm, p, &m));
+  PetscCall(KhgpsModelCreate(comm, p, (PetscBool)!strcmp(s.htype, KHGPS_PACKED), &m));
   PetscCall(PetscLogStagePop());
   PetscCall(PetscTime(&t1));
   r.t_draw = t1 - t0;
@@ -151,7 +160,7 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   rec->t_spectrum  = r.t_spectrum;
   PetscCall(GatherVec(m.kappa, &rec->kappa));
   PetscCall(GatherVec(r.x, &rec->x));
-  if (p->save_couplings) PetscCall(GatherCouplings(m.J, &rec->J));
+  if (p->save_couplings) PetscCall(GatherCouplings(&m, &rec->J));
   if (rank == 0 && r.nconv) {
     PetscCall(PetscMalloc1(r.nconv, &rec->eig));
     PetscCall(PetscMalloc1(r.nconv, &rec->pr));

@@ -4,10 +4,11 @@
 enum { STREAM_KAPPA = 1 };
 
 /* Fill this rank's rows [rs, re) of the dense couplings: J_ij = J/sqrt(N) z_ij, z_ij = z_ji from
-   KhgpsNormal2 (column-major storage, leading dimension lda). Columns are taken in pairs so that
-   each Philox call fills two entries: rows above the pair share one counter, rows below use the
+   KhgpsNormal2 (column-major storage, leading dimension lda); with upper, only the strict upper
+   triangle and a zero diagonal (the packed storage). Columns are taken in pairs so that each
+   Philox call fills two entries: rows above the pair share one counter, rows below use the
    counters of the two columns, shared by consecutive rows. */
-static void FillCouplings(const KhgpsParams *p, PetscInt rs, PetscInt re, PetscScalar *a, PetscInt lda)
+static void FillCouplings(const KhgpsParams *p, PetscInt rs, PetscInt re, PetscScalar *a, PetscInt lda, PetscBool upper)
 {
   const PetscInt  N = p->N;
   const PetscReal s = p->J / PetscSqrtReal((PetscReal)N);
@@ -17,8 +18,8 @@ static void FillCouplings(const KhgpsParams *p, PetscInt rs, PetscInt re, PetscS
     const PetscInt   j1 = j + 1, c = j >> 1;
     const PetscBool  two = (PetscBool)(j1 < N);
     PetscScalar     *col = a + (size_t)j * lda, *col1 = two ? a + (size_t)j1 * lda : NULL;
-    PetscInt         last = -1;
-    for (PetscInt i = rs; i < re; i++) {
+    PetscInt         last = -1, iend = upper ? PetscMin(re, j + 1) : re;
+    for (PetscInt i = rs; i < iend; i++) {
       const PetscInt li = i - rs;
       if (i < j) {
         KhgpsNormal2(p->seed, p->realization, i, c, z);
@@ -42,11 +43,13 @@ static void FillCouplings(const KhgpsParams *p, PetscInt rs, PetscInt re, PetscS
         if (two) col1[li] = s * zr[i & 1];
       }
     }
+    if (upper && two && j1 >= rs && j1 < re) col1[j1 - rs] = 0.0;
   }
 }
 
-/* Draw kappa and J for realization p->realization; every rank draws only its own rows. */
-PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsModel *m)
+/* Draw kappa and J for realization p->realization; every rank draws only its own rows. With
+   packed (one rank) J lives in the upper triangle of the buffer that later holds the Hessian. */
+PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, PetscBool packed, KhgpsModel *m)
 {
   PetscInt     rs, re, lda, nloc = PETSC_DECIDE, N = p->N;
   PetscScalar *a, *k;
@@ -58,15 +61,23 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsModel 
   /* the row split ScaLAPACK uses (equal blocks, the remainder last), so that vectors of J and of a
      MATSCALAPACK Hessian share one layout and the conversion takes ScaLAPACK's fast path */
   PetscCall(PetscSplitOwnershipEqual(comm, &nloc, &N));
-  PetscCall(MatCreateDense(comm, nloc, nloc, p->N, p->N, NULL, &m->J));
+  if (packed) { /* one N x N buffer: J in the strict upper triangle, later the Hessian and its factor in the lower */
+    PetscCall(PetscMalloc1((size_t)p->N * p->N, &m->B));
+    FillCouplings(p, 0, p->N, m->B, p->N, PETSC_TRUE);
+    PetscCall(KhgpsPackedCreateJ(comm, m));
+    rs = 0;
+    re = p->N;
+  } else {
+    PetscCall(MatCreateDense(comm, nloc, nloc, p->N, p->N, NULL, &m->J));
+    PetscCall(MatGetOwnershipRange(m->J, &rs, &re));
+    PetscCall(MatDenseGetLDA(m->J, &lda));
+    PetscCall(MatDenseGetArrayWrite(m->J, &a));
+    FillCouplings(p, rs, re, a, lda, PETSC_FALSE);
+    PetscCall(MatDenseRestoreArrayWrite(m->J, &a));
+    PetscCall(MatAssemblyBegin(m->J, MAT_FINAL_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(m->J, MAT_FINAL_ASSEMBLY));
+  }
   PetscCall(PetscObjectSetName((PetscObject)m->J, "J"));
-  PetscCall(MatGetOwnershipRange(m->J, &rs, &re));
-  PetscCall(MatDenseGetLDA(m->J, &lda));
-  PetscCall(MatDenseGetArrayWrite(m->J, &a));
-  FillCouplings(p, rs, re, a, lda);
-  PetscCall(MatDenseRestoreArrayWrite(m->J, &a));
-  PetscCall(MatAssemblyBegin(m->J, MAT_FINAL_ASSEMBLY));
-  PetscCall(MatAssemblyEnd(m->J, MAT_FINAL_ASSEMBLY));
   PetscCall(MatSetOption(m->J, MAT_SYMMETRIC, PETSC_TRUE));
   PetscCall(MatSetOption(m->J, MAT_SYMMETRY_ETERNAL, PETSC_TRUE));
   PetscCall(MatViewFromOptions(m->J, NULL, "-khgps_couplings_view"));
@@ -86,6 +97,10 @@ PetscErrorCode KhgpsModelDestroy(KhgpsModel *m)
   PetscCall(MatDestroy(&m->J));
   PetscCall(VecDestroy(&m->kappa));
   PetscCall(VecDestroy(&m->Jx));
+  PetscCall(VecDestroy(&m->hdiag));
+  PetscCall(PetscFree(m->B));
+  PetscCall(PetscFree(m->ipiv));
+  PetscCall(PetscFree(m->fdiag));
   PetscFunctionReturn(0);
 }
 
@@ -131,13 +146,21 @@ PetscErrorCode KhgpsFormHessianDiagonal(KhgpsModel *m, Vec X, Vec d)
 }
 
 /* The Hessian M = J + diag(kappa + A x^2/2) as a Mat of the given type (dense: a copy of J;
-   scalapack: J converted to the 2D block-cyclic layout). If *H exists only its diagonal is reset. */
+   scalapack: J converted to the 2D block-cyclic layout; packed: a shell on the model's buffer,
+   factored in place by its PC). If *H exists only its diagonal is reset. */
 PetscErrorCode KhgpsFormHessian(KhgpsModel *m, Vec X, MatType type, Mat *H)
 {
   Vec       d;
   PetscBool isscalapack;
 
   PetscFunctionBeginUser;
+  if (m->B) {
+    if (!*H) PetscCall(KhgpsPackedCreateHessian(m, H));
+    PetscCall(KhgpsFormHessianDiagonal(m, X, m->hdiag));
+    PetscCall(MatAssemblyBegin(*H, MAT_FINAL_ASSEMBLY)); /* a new operator state: the PC refactors */
+    PetscCall(MatAssemblyEnd(*H, MAT_FINAL_ASSEMBLY));
+    PetscFunctionReturn(0);
+  }
   if (!*H) {
     PetscCall(PetscStrcmp(type, MATSCALAPACK, &isscalapack));
     if (isscalapack) {

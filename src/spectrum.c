@@ -2,6 +2,23 @@
    and its lowest eigenpairs by SLEPc (Krylov-Schur, shift-invert at 0). */
 #include "khgps.h"
 
+/* The default factorization of a Hessian storage: Cholesky by LAPACK (dense), ScaLAPACK, or the
+   in-place one of the packed buffer. */
+static PetscErrorCode DefaultFactor(PC pc, MatType htype)
+{
+  PetscBool isscalapack, ispacked;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(htype, MATSCALAPACK, &isscalapack));
+  PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &ispacked));
+  if (ispacked) PetscCall(KhgpsPackedSetPC(pc));
+  else {
+    PetscCall(PCSetType(pc, PCCHOLESKY));
+    PetscCall(PCFactorSetMatSolverType(pc, isscalapack ? MATSOLVERSCALAPACK : MATSOLVERPETSC));
+  }
+  PetscFunctionReturn(0);
+}
+
 /* Create TAO, the Newton KSP and the EPS with khgps' defaults, then *SetFromOptions last. */
 PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolvers *s)
 {
@@ -10,18 +27,20 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   KSP         ksp;
   PC          pc;
   char        htype[64];
-  PetscBool   set, isscalapack;
+  PetscBool   set, isscalapack, ispacked;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscStrncpy(htype, size == 1 ? MATDENSE : MATSCALAPACK, sizeof(htype)));
   PetscOptionsBegin(comm, "khgps_", "KHGPS Hessian storage", "khgps");
-  PetscCall(PetscOptionsString("-hessian_mat_type", "Hessian storage: dense or scalapack (default: dense on 1 rank, scalapack on more)", "khgps", htype, htype, sizeof(htype), &set));
+  PetscCall(PetscOptionsString("-hessian_mat_type", "Storage of J and the Hessian: packed (1 rank: one N x N buffer, factored in place), dense (J and a Hessian copy), scalapack (more ranks)", "khgps", htype, htype, sizeof(htype), &set));
   PetscOptionsEnd();
   PetscCall(PetscStrcmp(htype, MATSCALAPACK, &isscalapack));
-  if (!isscalapack) PetscCall(PetscStrcmp(htype, MATDENSE, &set));
-  PetscCheck(isscalapack || set, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type %s: use dense or scalapack", htype);
-  s->htype = isscalapack ? MATSCALAPACK : MATDENSE;
+  PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &ispacked));
+  PetscCall(PetscStrcmp(htype, MATDENSE, &set));
+  PetscCheck(isscalapack || ispacked || set, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type %s: use packed, dense or scalapack", htype);
+  PetscCheck(!ispacked || size == 1, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type packed is for one rank per realization (use scalapack on %d ranks)", size);
+  s->htype = isscalapack ? MATSCALAPACK : ispacked ? KHGPS_PACKED : MATDENSE;
 
   PetscCall(KhgpsMinimizerCreate(comm, p, &s->tao));
 
@@ -29,8 +48,7 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   PetscCall(KSPSetOptionsPrefix(s->newton, "khgps_newton_"));
   PetscCall(KSPSetType(s->newton, KSPPREONLY));
   PetscCall(KSPGetPC(s->newton, &pc));
-  PetscCall(PCSetType(pc, PCCHOLESKY));
-  PetscCall(PCFactorSetMatSolverType(pc, isscalapack ? MATSOLVERSCALAPACK : MATSOLVERPETSC));
+  PetscCall(DefaultFactor(pc, s->htype));
   PetscCall(KSPSetFromOptions(s->newton));
 
   PetscCall(EPSCreate(comm, &s->eps));
@@ -45,8 +63,7 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   PetscCall(STGetKSP(st, &ksp));
   PetscCall(KSPSetType(ksp, KSPPREONLY));
   PetscCall(KSPGetPC(ksp, &pc));
-  PetscCall(PCSetType(pc, PCCHOLESKY));
-  PetscCall(PCFactorSetMatSolverType(pc, isscalapack ? MATSOLVERSCALAPACK : MATSOLVERPETSC));
+  PetscCall(DefaultFactor(pc, s->htype));
   PetscCall(EPSSetFromOptions(s->eps));
   PetscFunctionReturn(0);
 }
@@ -67,6 +84,25 @@ static PetscBool IsIndefiniteError(PetscErrorCode ierr)
   return (PetscBool)(ierr == PETSC_ERR_MAT_CH_ZRPVT || ierr == PETSC_ERR_LIB);
 }
 
+/* Packed Hessian: the in-place factorization reads potrf (spd) or sytrf from the model; a change
+   is a new operator state (so call it before EPSSetOperators, which records the state). */
+static PetscErrorCode SetPackedSPD(Mat H, PetscBool spd)
+{
+  KhgpsModel *m;
+  PetscBool   isshell;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectTypeCompare((PetscObject)H, MATSHELL, &isshell));
+  if (!isshell) PetscFunctionReturn(0);
+  PetscCall(MatShellGetContext(H, &m));
+  if (m->spd != spd) {
+    m->spd = spd;
+    PetscCall(MatAssemblyBegin(H, MAT_FINAL_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(H, MAT_FINAL_ASSEMBLY));
+  }
+  PetscFunctionReturn(0);
+}
+
 /* Give ksp the operator H and, for a dense Cholesky, ask for LAPACK potrf (a true Cholesky that
    fails on an indefinite matrix) or, with spd false, for sytrf (any sign). PETSc 3.18 only uses
    potrf when the factor matrix itself is flagged SPD, so the flag is set on the factor that
@@ -82,6 +118,7 @@ static PetscErrorCode SetOperatorCholesky(KSP ksp, Mat H, PetscBool spd)
   PetscCall(KSPGetPC(ksp, &pc));
   PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCCHOLESKY, &ischol));
   PetscCall(PetscObjectTypeCompare((PetscObject)H, MATSEQDENSE, &isdense));
+  PetscCall(SetPackedSPD(H, spd));
   if (ischol && isdense) {
     PetscCall(PCFactorSetUpMatSolverType(pc));
     PetscCall(PCFactorGetMatrix(pc, &F));
@@ -176,6 +213,7 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
   PetscFunctionBeginUser;
   PetscCall(EPSGetST(s->eps, &st));
   PetscCall(STGetKSP(st, &ksp));
+  PetscCall(SetPackedSPD(H, r->factor_ok));
   PetscCall(EPSSetOperators(s->eps, H, NULL));
   PetscCall(SetOperatorCholesky(ksp, H, r->factor_ok));
   PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
@@ -186,8 +224,9 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
     if (!IsIndefiniteError(ierr)) PetscCall(ierr);
     r->factor_ok = PETSC_FALSE;
     PetscCall(EPSReset(s->eps));
-    PetscCall(PetscObjectTypeCompare((PetscObject)H, MATSEQDENSE, &isdense));
+    PetscCall(PetscObjectTypeCompareAny((PetscObject)H, &isdense, MATSEQDENSE, MATSHELL, "")); /* dense or packed: LDL^T */
     if (isdense) {
+      PetscCall(SetPackedSPD(H, PETSC_FALSE));
       PetscCall(EPSSetOperators(s->eps, H, NULL));
       PetscCall(SetOperatorCholesky(ksp, H, PETSC_FALSE));
       PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));

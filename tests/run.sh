@@ -24,6 +24,7 @@ record() { # name, command...
 for n in 1 2 3; do
   record "derivatives np=$n" "${MPI[@]}" -n $n tests/bin/test_derivatives -khgps_N 61 -khgps_J 0.8 -khgps_h 0.2 -khgps_A 1.3
 done
+record "derivatives packed" tests/bin/test_derivatives -khgps_N 61 -khgps_J 0.8 -khgps_h 0.2 -khgps_A 1.3 -packed
 for t in tests/test_*.py; do
   record "$(basename "$t" .py)" $PY "$t"
 done

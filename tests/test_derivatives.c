@@ -23,12 +23,14 @@ int main(int argc, char **argv)
   PetscInt     nfail = 0, rs, re;
   PetscMPIInt  size;
   char         what[256];
+  PetscBool    packed = PETSC_FALSE;
 
   PetscCall(SlepcInitialize(&argc, &argv, NULL, "derivative checks"));
   comm = PETSC_COMM_WORLD;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(KhgpsProcessOptions(comm, &p));
-  PetscCall(KhgpsModelCreate(comm, &p, &m));
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-packed", &packed, NULL)); /* J and the Hessian in one buffer */
+  PetscCall(KhgpsModelCreate(comm, &p, packed, &m));
   PetscCall(VecDuplicate(m.kappa, &x));
   PetscCall(VecDuplicate(x, &xp));
   PetscCall(VecDuplicate(x, &g));
@@ -67,7 +69,7 @@ int main(int argc, char **argv)
     }
     /* Hessian: M v against (g(x + eps v) - g(x - eps v)) / (2 eps), for the storage in use */
     PetscCall(VecSetRandom(v, rnd));
-    PetscCall(KhgpsFormHessian(&m, x, size == 1 ? MATDENSE : MATSCALAPACK, &H));
+    PetscCall(KhgpsFormHessian(&m, x, packed ? KHGPS_PACKED : size == 1 ? MATDENSE : MATSCALAPACK, &H));
     PetscCall(MatMult(H, v, Hv));
     PetscCall(VecWAXPY(xp, eps, v, x));
     PetscCall(KhgpsFormFunctionGradient(NULL, xp, &fp, gp, &m));
@@ -85,9 +87,9 @@ int main(int argc, char **argv)
     (void)gv;
   }
   PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &gerr, 1, MPIU_REAL, MPIU_MAX, comm));
-  PetscCall(PetscSNPrintf(what, sizeof(what), "gradient = central differences of H, N=%" PetscInt_FMT " J=%g h=%g A=%g, %d rank(s)", p.N, (double)p.J, (double)p.h, (double)p.A, size));
+  PetscCall(PetscSNPrintf(what, sizeof(what), "gradient = central differences of H, N=%" PetscInt_FMT " J=%g h=%g A=%g, %d rank(s)%s", p.N, (double)p.J, (double)p.h, (double)p.A, size, packed ? ", packed storage" : ""));
   PetscCall(Check(comm, (PetscBool)(gerr < 1e-7), what, gerr, &nfail));
-  PetscCall(PetscSNPrintf(what, sizeof(what), "Hessian M v = central differences of the gradient, N=%" PetscInt_FMT ", %d rank(s)", p.N, size));
+  PetscCall(PetscSNPrintf(what, sizeof(what), "Hessian M v = central differences of the gradient, N=%" PetscInt_FMT ", %d rank(s)%s", p.N, size, packed ? ", packed storage" : ""));
   PetscCall(Check(comm, (PetscBool)(herr < 1e-7), what, herr, &nfail));
   PetscCall(PetscRandomDestroy(&rnd));
   PetscCall(VecDestroy(&x));

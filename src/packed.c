@@ -1,0 +1,176 @@
+/* packed.c: one realization in one N x N buffer (one rank): J in the strict upper triangle, the
+   Hessian and its Cholesky (or LDL^T) factor in the lower triangle, factored in place. J x is a
+   dsymv on the upper triangle; the diagonal slots hold zeros except inside a factor solve. */
+#include "khgps.h"
+
+#if defined(PETSC_USE_COMPLEX) || !defined(PETSC_USE_REAL_DOUBLE)
+  #error "khgps needs PETSc configured with real double scalars"
+#endif
+
+extern void dsymv_(const char *, const PetscBLASInt *, const double *, const double *, const PetscBLASInt *, const double *, const PetscBLASInt *, const double *, double *, const PetscBLASInt *);
+
+/* J x: the upper triangle (the diagonal slots are zero between solves). */
+static PetscErrorCode MatMult_PackedJ(Mat A, Vec X, Vec Y)
+{
+  KhgpsModel        *m;
+  const PetscScalar *x;
+  PetscScalar       *y;
+  PetscBLASInt       n, one = 1;
+  const double       a = 1.0, b = 0.0;
+
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(A, &m));
+  PetscCall(PetscBLASIntCast(m->N, &n));
+  PetscCall(VecGetArrayRead(X, &x));
+  PetscCall(VecGetArrayWrite(Y, &y));
+  dsymv_("U", &n, &a, m->B, &n, x, &one, &b, y, &one);
+  PetscCall(VecRestoreArrayWrite(Y, &y));
+  PetscCall(VecRestoreArrayRead(X, &x));
+  PetscCall(PetscLogFlops(2.0 * m->N * (PetscLogDouble)m->N));
+  PetscFunctionReturn(0);
+}
+
+/* M v = J v + d v, d = kappa + A x^2/2 (set by KhgpsFormHessian). */
+static PetscErrorCode MatMult_PackedH(Mat A, Vec X, Vec Y)
+{
+  KhgpsModel *m;
+
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(A, &m));
+  PetscCall(MatMult(m->J, X, Y));
+  PetscCall(VecPointwiseMult(m->Jx, m->hdiag, X));
+  PetscCall(VecAXPY(Y, 1.0, m->Jx));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode MatGetDiagonal_PackedH(Mat A, Vec d)
+{
+  KhgpsModel *m;
+
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(A, &m));
+  PetscCall(VecCopy(m->hdiag, d));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KhgpsPackedCreateJ(MPI_Comm comm, KhgpsModel *m)
+{
+  PetscFunctionBeginUser;
+  PetscCall(MatCreateShell(comm, m->N, m->N, m->N, m->N, m, &m->J));
+  PetscCall(MatShellSetOperation(m->J, MATOP_MULT, (void (*)(void))MatMult_PackedJ));
+  PetscCall(MatShellSetOperation(m->J, MATOP_MULT_TRANSPOSE, (void (*)(void))MatMult_PackedJ));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode KhgpsPackedCreateHessian(KhgpsModel *m, Mat *H)
+{
+  PetscFunctionBeginUser;
+  if (!m->hdiag) PetscCall(VecDuplicate(m->kappa, &m->hdiag));
+  PetscCall(MatCreateShell(PetscObjectComm((PetscObject)m->J), m->N, m->N, m->N, m->N, m, H));
+  PetscCall(MatShellSetOperation(*H, MATOP_MULT, (void (*)(void))MatMult_PackedH));
+  PetscCall(MatShellSetOperation(*H, MATOP_MULT_TRANSPOSE, (void (*)(void))MatMult_PackedH));
+  PetscCall(MatShellSetOperation(*H, MATOP_GET_DIAGONAL, (void (*)(void))MatGetDiagonal_PackedH));
+  PetscCall(MatSetOption(*H, MAT_SYMMETRIC, PETSC_TRUE));
+  PetscCall(PetscObjectSetName((PetscObject)*H, "Hessian"));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode GetModel(PC pc, KhgpsModel **m)
+{
+  Mat       A;
+  PetscBool isshell;
+
+  PetscFunctionBeginUser;
+  PetscCall(PCGetOperators(pc, &A, NULL));
+  PetscCall(PetscObjectTypeCompare((PetscObject)A, MATSHELL, &isshell));
+  *m = NULL;
+  if (isshell) PetscCall(MatShellGetContext(A, m));
+  PetscCheck(*m && (*m)->B, PetscObjectComm((PetscObject)pc), PETSC_ERR_ARG_WRONG, "the khgps packed factorization needs -khgps_hessian_mat_type packed");
+  PetscFunctionReturn(0);
+}
+
+/* Lower triangle <- Hessian (J from the upper triangle, in 64 x 64 tiles, plus the diagonal d),
+   then potrf (m->spd) or sytrf in place; the factor's diagonal is then kept in fdiag. */
+static PetscErrorCode PCSetUp_Packed(PC pc)
+{
+  KhgpsModel        *m;
+  PetscInt           N;
+  PetscScalar       *B;
+  const PetscScalar *d;
+  PetscBLASInt       n, info = 0;
+  const PetscInt     T = 64;
+
+  PetscFunctionBeginUser;
+  PetscCall(GetModel(pc, &m));
+  N = m->N;
+  B = m->B;
+  PetscCall(PetscBLASIntCast(N, &n));
+  for (PetscInt jb = 0; jb < N; jb += T)
+    for (PetscInt ib = jb; ib < N; ib += T)
+      for (PetscInt j = jb; j < PetscMin(jb + T, N); j++)
+        for (PetscInt i = PetscMax(ib, j + 1); i < PetscMin(ib + T, N); i++) B[i + (size_t)j * N] = B[j + (size_t)i * N];
+  PetscCall(VecGetArrayRead(m->hdiag, &d));
+  for (PetscInt i = 0; i < N; i++) B[i + (size_t)i * N] = d[i];
+  PetscCall(VecRestoreArrayRead(m->hdiag, &d));
+  PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
+  if (m->spd) {
+    LAPACKpotrf_("L", &n, B, &n, &info);
+  } else {
+    PetscScalar  wq;
+    PetscBLASInt lw = -1;
+    PetscScalar *work;
+    if (!m->ipiv) PetscCall(PetscMalloc1(N, &m->ipiv));
+    LAPACKsytrf_("L", &n, B, &n, m->ipiv, &wq, &lw, &info);
+    lw = (PetscBLASInt)wq;
+    PetscCall(PetscMalloc1(lw, &work));
+    LAPACKsytrf_("L", &n, B, &n, m->ipiv, work, &lw, &info);
+    PetscCall(PetscFree(work));
+  }
+  PetscCall(PetscFPTrapPop());
+  m->factored_spd = m->spd;
+  /* the factor's diagonal moves out of the diagonal slots, which J x reads */
+  if (!m->fdiag) PetscCall(PetscMalloc1(N, &m->fdiag));
+  for (PetscInt i = 0; i < N; i++) {
+    m->fdiag[i]              = B[i + (size_t)i * N];
+    B[i + (size_t)i * N] = 0.0;
+  }
+  PetscCall(PetscLogFlops((PetscLogDouble)N * N * N / 3.0));
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_MAT_CH_ZRPVT, "packed Hessian: %s factorization failed at row %d (not positive definite)", m->spd ? "Cholesky" : "LDL^T", (int)info);
+  PetscFunctionReturn(0);
+}
+
+/* y = M^{-1} x with the in-place factor (its diagonal restored for the solve). */
+static PetscErrorCode PCApply_Packed(PC pc, Vec X, Vec Y)
+{
+  KhgpsModel  *m;
+  PetscInt     N;
+  PetscScalar *y;
+  PetscBLASInt n, one = 1, info = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(GetModel(pc, &m));
+  N = m->N;
+  PetscCall(PetscBLASIntCast(N, &n));
+  PetscCall(VecCopy(X, Y));
+  PetscCall(VecGetArray(Y, &y));
+  for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = m->fdiag[i];
+  if (m->factored_spd) LAPACKpotrs_("L", &n, &one, m->B, &n, y, &n, &info);
+  else LAPACKsytrs_("L", &n, &one, m->B, &n, m->ipiv, y, &n, &info);
+  for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = 0.0;
+  PetscCall(VecRestoreArray(Y, &y));
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "packed Hessian: LAPACK solve failed (%d)", (int)info);
+  PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N));
+  PetscFunctionReturn(0);
+}
+
+/* Make pc the in-place factorization of the packed Hessian (before *SetFromOptions, so that
+   -st_pc_type / -khgps_newton_pc_type still choose otherwise). */
+PetscErrorCode KhgpsPackedSetPC(PC pc)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PCSetType(pc, PCSHELL));
+  PetscCall(PCShellSetSetUp(pc, PCSetUp_Packed));
+  PetscCall(PCShellSetApply(pc, PCApply_Packed));
+  PetscCall(PCShellSetName(pc, "khgps packed in-place Cholesky"));
+  PetscFunctionReturn(0);
+}
