@@ -55,6 +55,7 @@ typedef struct {
   PetscBool     spd;   /* factor the packed Hessian with potrf (else sytrf) */
   PetscBool     factored_spd; /* the lower triangle holds a potrf (true) or sytrf factor */
   PetscScalar  *fdiag; /* the factor's diagonal, kept out of the diagonal slots that J x reads */
+  PetscBool     lapack_solve; /* solve with LAPACK potrs instead of the blocked dgemv solve */
   /* work space */
   Vec       Jx;    /* J x, from the one MatMult per evaluation */
 } KhgpsModel;

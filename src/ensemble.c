@@ -1,5 +1,6 @@
 /* ensemble.c: realizations shared out over MPI groups, gathered to rank 0, appended to the file. */
 #include <string.h>
+#include <sys/resource.h>
 #include "khgps.h"
 
 PetscErrorCode KhgpsResultDestroy(KhgpsResult *r)
@@ -331,7 +332,15 @@ PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt nt
     PetscCallMPI(MPI_Barrier(comm));
   }
   PetscCall(PetscTime(&tnow));
-  PetscCall(PetscPrintf(comm, "khgps: done: %" PetscInt_FMT " minimum, %" PetscInt_FMT " not converged, %" PetscInt_FMT " saddle, %.1f s\n", counts[0], counts[1], counts[2], (double)(tnow - tstart)));
+  {
+    struct rusage ru;
+    double        rss, rmax, rsum;
+    getrusage(RUSAGE_SELF, &ru);
+    rss = ru.ru_maxrss / 1024.0; /* MB */
+    PetscCallMPI(MPI_Reduce(&rss, &rmax, 1, MPI_DOUBLE, MPI_MAX, 0, comm));
+    PetscCallMPI(MPI_Reduce(&rss, &rsum, 1, MPI_DOUBLE, MPI_SUM, 0, comm));
+    PetscCall(PetscPrintf(comm, "khgps: done: %" PetscInt_FMT " minimum, %" PetscInt_FMT " not converged, %" PetscInt_FMT " saddle, %.1f s; peak resident memory %.0f MB (largest rank), %.0f MB (all %d ranks)\n", counts[0], counts[1], counts[2], (double)(tnow - tstart), rmax, rsum, size));
+  }
   if (g == 0) PetscCall(KhgpsSolversDestroy(&s0));
   PetscCallMPI(MPI_Comm_free(&gcomm));
   PetscFunctionReturn(0);

@@ -63,6 +63,7 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, PetscBool p
   PetscCall(PetscSplitOwnershipEqual(comm, &nloc, &N));
   if (packed) { /* one N x N buffer: J in the strict upper triangle, later the Hessian and its factor in the lower */
     PetscCall(PetscMalloc1((size_t)p->N * p->N, &m->B));
+    PetscCall(PetscOptionsGetBool(NULL, NULL, "-khgps_packed_lapack_solve", &m->lapack_solve, NULL));
     FillCouplings(p, 0, p->N, m->B, p->N, PETSC_TRUE);
     PetscCall(KhgpsPackedCreateJ(comm, m));
     rs = 0;

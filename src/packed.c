@@ -7,6 +7,7 @@
   #error "khgps needs PETSc configured with real double scalars"
 #endif
 
+extern void dgemv_(const char *, const PetscBLASInt *, const PetscBLASInt *, const double *, const double *, const PetscBLASInt *, const double *, const PetscBLASInt *, const double *, double *, const PetscBLASInt *);
 extern void dsymv_(const char *, const PetscBLASInt *, const double *, const double *, const PetscBLASInt *, const double *, const PetscBLASInt *, const double *, double *, const PetscBLASInt *);
 
 /* J x: the upper triangle (the diagonal slots are zero between solves). */
@@ -139,7 +140,39 @@ static PetscErrorCode PCSetUp_Packed(PC pc)
   PetscFunctionReturn(0);
 }
 
-/* y = M^{-1} x with the in-place factor (its diagonal restored for the solve). */
+/* y <- L^{-T} L^{-1} y with the lower triangle of B (unit stride columns, diagonal in d), in
+   blocks of nb columns: a small triangular solve on the diagonal block and one dgemv per panel, so
+   that the two passes over the factor run at the (threaded) matrix-vector bandwidth. */
+static void CholeskySolveBlocked(PetscInt N, const PetscScalar *B, const PetscScalar *d, PetscScalar *y)
+{
+  const PetscInt nb = 128;
+  const double   mone = -1.0, one = 1.0;
+  PetscBLASInt   inc = 1, ld = (PetscBLASInt)N;
+
+  for (PetscInt k0 = 0; k0 < N; k0 += nb) { /* L z = y */
+    PetscInt     k1 = PetscMin(k0 + nb, N);
+    PetscBLASInt m = (PetscBLASInt)(N - k1), n = (PetscBLASInt)(k1 - k0);
+    for (PetscInt j = k0; j < k1; j++) {
+      const PetscScalar *c = B + (size_t)j * N;
+      y[j] /= d[j];
+      for (PetscInt i = j + 1; i < k1; i++) y[i] -= c[i] * y[j];
+    }
+    if (m) dgemv_("N", &m, &n, &mone, B + k1 + (size_t)k0 * N, &ld, y + k0, &inc, &one, y + k1, &inc);
+  }
+  for (PetscInt k1 = N; k1 > 0; k1 -= nb) { /* L^T x = z */
+    PetscInt     k0 = PetscMax(k1 - nb, 0);
+    PetscBLASInt m = (PetscBLASInt)(N - k1), n = (PetscBLASInt)(k1 - k0);
+    if (m) dgemv_("T", &m, &n, &mone, B + k1 + (size_t)k0 * N, &ld, y + k1, &inc, &one, y + k0, &inc);
+    for (PetscInt j = k1 - 1; j >= k0; j--) {
+      const PetscScalar *c = B + (size_t)j * N;
+      PetscScalar        t = y[j];
+      for (PetscInt i = j + 1; i < k1; i++) t -= c[i] * y[i];
+      y[j] = t / d[j];
+    }
+  }
+}
+
+/* y = M^{-1} x with the in-place factor. */
 static PetscErrorCode PCApply_Packed(PC pc, Vec X, Vec Y)
 {
   KhgpsModel  *m;
@@ -153,10 +186,13 @@ static PetscErrorCode PCApply_Packed(PC pc, Vec X, Vec Y)
   PetscCall(PetscBLASIntCast(N, &n));
   PetscCall(VecCopy(X, Y));
   PetscCall(VecGetArray(Y, &y));
-  for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = m->fdiag[i];
-  if (m->factored_spd) LAPACKpotrs_("L", &n, &one, m->B, &n, y, &n, &info);
-  else LAPACKsytrs_("L", &n, &one, m->B, &n, m->ipiv, y, &n, &info);
-  for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = 0.0;
+  if (m->factored_spd && !m->lapack_solve) CholeskySolveBlocked(N, m->B, m->fdiag, y);
+  else { /* LAPACK reads the factor's diagonal in place */
+    for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = m->fdiag[i];
+    if (m->factored_spd) LAPACKpotrs_("L", &n, &one, m->B, &n, y, &n, &info);
+    else LAPACKsytrs_("L", &n, &one, m->B, &n, m->ipiv, y, &n, &info);
+    for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = 0.0;
+  }
   PetscCall(VecRestoreArray(Y, &y));
   PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "packed Hessian: LAPACK solve failed (%d)", (int)info);
   PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N));

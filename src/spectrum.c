@@ -31,9 +31,10 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscStrncpy(htype, size == 1 ? MATDENSE : MATSCALAPACK, sizeof(htype)));
+  PetscCall(PetscStrncpy(htype, size == 1 ? KHGPS_PACKED : MATSCALAPACK, sizeof(htype)));
   PetscOptionsBegin(comm, "khgps_", "KHGPS Hessian storage", "khgps");
   PetscCall(PetscOptionsString("-hessian_mat_type", "Storage of J and the Hessian: packed (1 rank: one N x N buffer, factored in place), dense (J and a Hessian copy), scalapack (more ranks)", "khgps", htype, htype, sizeof(htype), &set));
+  PetscCall(PetscOptionsBool("-packed_lapack_solve", "Packed: solve with LAPACK potrs instead of the blocked dgemv solve", "khgps", PETSC_FALSE, NULL, NULL));
   PetscOptionsEnd();
   PetscCall(PetscStrcmp(htype, MATSCALAPACK, &isscalapack));
   PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &ispacked));

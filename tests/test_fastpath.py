@@ -1,0 +1,33 @@
+"""The packed one-buffer path (default on one rank: J in the upper triangle, Hessian and factor in
+place in the lower, J x by dsymv) against the plain dense path (J and a Hessian copy, PETSc's
+dense Cholesky): the same J bit for bit, and x*, energy, eigenvalues and participation ratios equal
+to 1e-8 (relative), for minima, for a random start, and for a saddle."""
+import numpy as np
+
+from common import check, done, load, out, run
+
+cases = [
+    ("J=0.3 h=0.01", ["-khgps_N", "400", "-khgps_J", "0.3", "-khgps_nev", "60"]),
+    ("J=1.5 kappa0=2 random start", ["-khgps_N", "333", "-khgps_J", "1.5", "-khgps_kappa0", "2", "-khgps_x0_amplitude", "0.5", "-khgps_nev", "50"]),
+    ("J=0.05 h=0.1 kappa_min=0.1", ["-khgps_N", "500", "-khgps_J", "0.05", "-khgps_h", "0.1", "-khgps_kappa_min", "0.1", "-khgps_nev", "80"]),
+    ("saddle h=0", ["-khgps_N", "200", "-khgps_J", "1.0", "-khgps_h", "0", "-khgps_nev", "10"]),
+]
+for tag, args in cases:
+    d = {}
+    for t in ("dense", "packed"):
+        f = out(f"fast_{t}_{len(d)}_{abs(hash(tag))}.h5")
+        run(args + ["-khgps_hessian_mat_type", t, "-khgps_save_couplings", "-khgps_output", f])
+        d[t] = load(f)
+    a, b = d["dense"], d["packed"]
+    check(b["root"]["hessian_mat_type"] == "packed" and a["root"]["hessian_mat_type"] == "dense", f"{tag}: the two paths ran")
+    check(np.array_equal(a["J"], b["J"]) and np.array_equal(a["kappa"], b["kappa"]), f"{tag}: same J and kappa bit for bit")
+    dx = np.max(np.abs(a["x"] - b["x"])) / max(np.max(np.abs(a["x"])), 1e-300)
+    check(dx < 1e-8, f"{tag}: x* equal to {dx:.1e} relative")
+    check(abs(a["energy"] - b["energy"]) <= 1e-8 * abs(a["energy"]), f"{tag}: energy equal to 1e-8")
+    ea, eb = a["eigenvalues"], b["eigenvalues"]
+    de = np.max(np.abs(ea - eb) / np.abs(ea)) if len(ea) == len(eb) and len(ea) else np.inf
+    check(de < 1e-8, f"{tag}: eigenvalues equal to {de:.1e} relative")
+    dp = np.max(np.abs(a["participation_ratio"] - b["participation_ratio"]) / a["participation_ratio"]) if len(ea) == len(eb) else np.inf
+    check(dp < 1e-6, f"{tag}: participation ratios equal to {dp:.1e} relative")
+    check(a["status_name"] == b["status_name"], f"{tag}: same status ({b['status_name']})")
+done()
