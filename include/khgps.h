@@ -17,13 +17,16 @@ typedef enum {
   KHGPS_SADDLE        = 2  /* stationary, but the Hessian is not positive definite */
 } KhgpsStatus;
 extern const char *const KhgpsStatusNames[];
+extern const char *const KhgpsCouplingTypes[];
 
 /* Run parameters, all read from -khgps_* options in KhgpsProcessOptions(). */
 typedef struct {
   PetscInt  N;                       /* number of oscillators */
   PetscReal kappa0;                  /* upper end of the stiffness distribution */
   PetscReal kappa_min;               /* lower end of the stiffness distribution (0: the paper) */
-  PetscReal J;                       /* coupling strength: Var(J_ij) = J^2/N */
+  PetscReal J;                       /* coupling strength: Var(J_ij) = J^2/N (dense), J^2/c (sparse) */
+  PetscBool sparse;                  /* diluted couplings: each pair with probability c/N */
+  PetscReal connectivity;            /* c, the mean number of couplings per oscillator (sparse) */
   PetscReal h;                       /* constant field */
   PetscReal A;                       /* quartic anharmonicity */
   PetscInt  seed;                    /* random seed (with the realization index, the Philox key) */
@@ -106,11 +109,15 @@ PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm, const char *);
 
 /* rng.c */
 PetscReal KhgpsUniform(PetscInt seed, PetscInt realization, PetscInt stream, PetscInt i);
+PetscReal KhgpsUniformAt(PetscInt seed, PetscInt realization, PetscInt stream, PetscInt i, PetscInt s);
 void      KhgpsNormal2(PetscInt seed, PetscInt realization, PetscInt i, PetscInt m, PetscReal z[2]);
 PetscReal KhgpsNormalPair(PetscInt seed, PetscInt realization, PetscInt i, PetscInt j);
 
 /* model.c */
 PetscErrorCode KhgpsModelCreate(MPI_Comm, const KhgpsParams *, PetscBool, KhgpsModel *);
+
+/* sparse.c */
+PetscErrorCode KhgpsSparseCouplings(MPI_Comm, const KhgpsParams *, PetscInt, Mat *);
 
 /* packed.c */
 #define KHGPS_PACKED "packed"

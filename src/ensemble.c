@@ -68,6 +68,12 @@ static PetscErrorCode GatherCouplings(const KhgpsModel *m, PetscReal **a)
     PetscFunctionReturn(0);
   }
   PetscCall(PetscObjectGetComm((PetscObject)J, &comm));
+  {
+    PetscBool isdense;
+    PetscCall(PetscObjectTypeCompareAny((PetscObject)J, &isdense, MATSEQDENSE, MATMPIDENSE, ""));
+    if (!isdense) PetscCall(MatConvert(m->J, MATDENSE, MAT_INITIAL_MATRIX, &J)); /* sparse: small N only */
+    else PetscCall(PetscObjectReference((PetscObject)J));
+  }
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(MatGetSize(J, &N, NULL));
@@ -89,6 +95,7 @@ static PetscErrorCode GatherCouplings(const KhgpsModel *m, PetscReal **a)
     }
   }
   PetscCallMPI(MPI_Gatherv(blk, (PetscMPIInt)((re - rs) * N), MPIU_REAL, rank == 0 ? *a : NULL, counts, displs, MPIU_REAL, 0, comm));
+  PetscCall(MatDestroy(&J));
   PetscCall(PetscFree(blk));
   if (rank == 0) PetscCall(PetscFree2(counts, displs));
   PetscFunctionReturn(0);

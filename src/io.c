@@ -31,9 +31,12 @@ typedef struct {
   PetscInt    i;
 } ParamAttr;
 
-static void ParamList(const KhgpsParams *p, ParamAttr a[9])
+#define NPARAM 11
+static void ParamList(const KhgpsParams *p, ParamAttr a[NPARAM])
 {
-  ParamAttr l[9] = {
+  ParamAttr l[NPARAM] = {
+    {"sparse", PETSC_TRUE, 0, p->sparse},
+    {"connectivity", PETSC_FALSE, p->sparse ? p->connectivity : 0, 0},
     {"N", PETSC_TRUE, 0, p->N},
     {"kappa0", PETSC_FALSE, p->kappa0, 0},
     {"kappa_min", PETSC_FALSE, p->kappa_min, 0},
@@ -44,7 +47,7 @@ static void ParamList(const KhgpsParams *p, ParamAttr a[9])
     {"nev", PETSC_TRUE, 0, p->nev},
     {"x0_amplitude", PETSC_FALSE, p->x0_amplitude, 0},
   };
-  for (int k = 0; k < 9; k++) a[k] = l[k];
+  for (int k = 0; k < NPARAM; k++) a[k] = l[k];
 }
 
 static int CompareInt(const void *a, const void *b)
@@ -59,7 +62,7 @@ static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done,
 {
   hid_t     fid = -1, g = -1, attr, type;
   char      fmt[64] = "";
-  ParamAttr a[9];
+  ParamAttr a[NPARAM];
   H5G_info_t info;
 
   *ndone = 0;
@@ -81,7 +84,7 @@ static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done,
     goto out;
   }
   ParamList(p, a);
-  for (int k = 0; k < 9; k++) {
+  for (int k = 0; k < NPARAM; k++) {
     double    r = 0;
     long long i = 0;
     if (H5Aexists_by_name(fid, "/params", a[k].name, H5P_DEFAULT) <= 0 || (attr = H5Aopen_by_name(fid, "/params", a[k].name, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
@@ -198,7 +201,7 @@ static PetscErrorCode WriteProvenance(PetscViewer v, const KhgpsParams *p, const
   PetscInt    isize = (PetscInt)sizeof(PetscInt) * 8, msize;
   TaoType     taotype;
   EPSType     epstype;
-  ParamAttr   a[9];
+  ParamAttr   a[NPARAM];
 
   PetscFunctionBeginUser;
   PetscCall(WriteString(v, "/", "format", "khgps-1"));
@@ -221,7 +224,7 @@ static PetscErrorCode WriteProvenance(PetscViewer v, const KhgpsParams *p, const
   PetscCall(WriteString(v, "/", "eps_type", epstype));
   PetscCall(WriteString(v, "/", "hessian_mat_type", s->htype));
   ParamList(p, a);
-  for (int k = 0; k < 9; k++) PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", a[k].name, a[k].isint ? PETSC_INT : PETSC_REAL, a[k].isint ? (void *)&a[k].i : (void *)&a[k].r));
+  for (int k = 0; k < NPARAM; k++) PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", a[k].name, a[k].isint ? PETSC_INT : PETSC_REAL, a[k].isint ? (void *)&a[k].i : (void *)&a[k].r));
   PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "gtol", PETSC_REAL, &p->gtol));
   PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "polish_its", PETSC_INT, &p->polish_its));
   PetscFunctionReturn(0);

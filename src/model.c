@@ -61,7 +61,10 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, PetscBool p
   /* the row split ScaLAPACK uses (equal blocks, the remainder last), so that vectors of J and of a
      MATSCALAPACK Hessian share one layout and the conversion takes ScaLAPACK's fast path */
   PetscCall(PetscSplitOwnershipEqual(comm, &nloc, &N));
-  if (packed) { /* one N x N buffer: J in the strict upper triangle, later the Hessian and its factor in the lower */
+  if (p->sparse) {
+    PetscCall(KhgpsSparseCouplings(comm, p, nloc, &m->J));
+    PetscCall(MatGetOwnershipRange(m->J, &rs, &re));
+  } else if (packed) { /* one N x N buffer: J in the strict upper triangle, later the Hessian and its factor in the lower */
     PetscCall(PetscMalloc1((size_t)p->N * p->N, &m->B));
     PetscCall(PetscOptionsGetBool(NULL, NULL, "-khgps_packed_lapack_solve", &m->lapack_solve, NULL));
     FillCouplings(p, 0, p->N, m->B, p->N, PETSC_TRUE);

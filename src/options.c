@@ -1,11 +1,13 @@
 /* options.c: the -khgps_* options (all listed by -help), their defaults and their checks. */
 #include "khgps.h"
 
+const char *const KhgpsCouplingTypes[] = {"dense", "sparse"};
 const char *const KhgpsStatusNames[] = {"minimum", "not_converged", "saddle", "KhgpsStatus", "KHGPS_", NULL};
 
 PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
 {
   PetscBool   nevset, firstset, realset;
+  PetscInt    coupling = 0;
   PetscMPIInt size;
 
   PetscFunctionBeginUser;
@@ -14,6 +16,8 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   p->kappa0    = 1.0;
   p->kappa_min = 0.0;
   p->J         = 0.1;
+  p->sparse       = PETSC_FALSE;
+  p->connectivity = 20;
   p->h         = 0.01;
   p->A         = 1.0;
   /* realization */
@@ -37,6 +41,9 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCall(PetscOptionsReal("-kappa0", "Upper end of the uniform stiffness distribution", "khgps", p->kappa0, &p->kappa0, NULL));
   PetscCall(PetscOptionsReal("-kappa_min", "Lower end of the uniform stiffness distribution", "khgps", p->kappa_min, &p->kappa_min, NULL));
   PetscCall(PetscOptionsReal("-J", "Coupling strength: J_ij Gaussian with variance J^2/N", "khgps", p->J, &p->J, NULL));
+  PetscCall(PetscOptionsEList("-coupling", "Couplings: dense (all pairs, Var J^2/N) or sparse (pairs with probability c/N, Var J^2/c)", "khgps", KhgpsCouplingTypes, 2, KhgpsCouplingTypes[p->sparse], &coupling, NULL));
+  p->sparse = (PetscBool)(coupling == 1);
+  PetscCall(PetscOptionsReal("-connectivity", "Mean number of couplings per oscillator c (sparse)", "khgps", p->connectivity, &p->connectivity, NULL));
   PetscCall(PetscOptionsReal("-h", "Constant field", "khgps", p->h, &p->h, NULL));
   PetscCall(PetscOptionsReal("-A", "Quartic anharmonicity", "khgps", p->A, &p->A, NULL));
   PetscCall(PetscOptionsInt("-seed", "Random seed (Philox key with the realization index)", "khgps", p->seed, &p->seed, NULL));
@@ -57,6 +64,7 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCheck(p->kappa0 > p->kappa_min, comm, PETSC_ERR_USER_INPUT, "-khgps_kappa0 %g must be > -khgps_kappa_min %g", (double)p->kappa0, (double)p->kappa_min);
   PetscCheck(p->kappa_min >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_kappa_min %g must be >= 0", (double)p->kappa_min);
   PetscCheck(p->J >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_J %g must be >= 0", (double)p->J);
+  PetscCheck(!p->sparse || (p->connectivity > 0 && p->connectivity <= p->N - 1), comm, PETSC_ERR_USER_INPUT, "-khgps_connectivity %g must be in (0, N-1]", (double)p->connectivity);
   PetscCheck(p->A > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_A %g must be > 0", (double)p->A);
   PetscCheck(p->seed >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_seed %" PetscInt_FMT " must be >= 0", p->seed);
   PetscCheck(!(firstset && realset), comm, PETSC_ERR_USER_INPUT, "-khgps_first and -khgps_realization are the same option: give one");

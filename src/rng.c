@@ -12,13 +12,19 @@ static inline double u53(uint64_t r) /* uniform in (0, 1] */
   return ((double)(r >> 11) + 1.0) * 0x1.0p-53;
 }
 
-/* A uniform number in (0, 1] for item i of a stream (stream >= 1). */
-PetscReal KhgpsUniform(PetscInt seed, PetscInt realization, PetscInt stream, PetscInt i)
+/* A uniform number in (0, 1] for item (i, s) of a stream (stream >= 1). */
+PetscReal KhgpsUniformAt(PetscInt seed, PetscInt realization, PetscInt stream, PetscInt i, PetscInt s)
 {
   philox4x64_key_t k = {{(uint64_t)seed, (uint64_t)realization}};
-  philox4x64_ctr_t c = {{(uint64_t)i, 0, (uint64_t)stream, 0}};
+  philox4x64_ctr_t c = {{(uint64_t)i, (uint64_t)s, (uint64_t)stream, 0}};
   philox4x64_ctr_t r = philox4x64(c, k);
   return (PetscReal)u53(r.v[0]);
+}
+
+/* A uniform number in (0, 1] for item i of a stream: item (i, 0). */
+PetscReal KhgpsUniform(PetscInt seed, PetscInt realization, PetscInt stream, PetscInt i)
+{
+  return KhgpsUniformAt(seed, realization, stream, i, 0);
 }
 
 /* Two standard normals for counter (i, m): one Philox call, one Box-Muller transform.

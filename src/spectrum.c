@@ -6,15 +6,16 @@
    in-place one of the packed buffer. */
 static PetscErrorCode DefaultFactor(PC pc, MatType htype)
 {
-  PetscBool isscalapack, ispacked;
+  PetscBool isscalapack, ispacked, isaij;
 
   PetscFunctionBeginUser;
   PetscCall(PetscStrcmp(htype, MATSCALAPACK, &isscalapack));
   PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &ispacked));
+  PetscCall(PetscStrcmp(htype, MATAIJ, &isaij));
   if (ispacked) PetscCall(KhgpsPackedSetPC(pc));
   else {
     PetscCall(PCSetType(pc, PCCHOLESKY));
-    PetscCall(PCFactorSetMatSolverType(pc, isscalapack ? MATSOLVERSCALAPACK : MATSOLVERPETSC));
+    PetscCall(PCFactorSetMatSolverType(pc, isscalapack ? MATSOLVERSCALAPACK : isaij ? MATSOLVERMUMPS : MATSOLVERPETSC));
   }
   PetscFunctionReturn(0);
 }
@@ -31,17 +32,18 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscStrncpy(htype, size == 1 ? KHGPS_PACKED : MATSCALAPACK, sizeof(htype)));
+  PetscCall(PetscStrncpy(htype, p->sparse ? MATAIJ : size == 1 ? KHGPS_PACKED : MATSCALAPACK, sizeof(htype)));
   PetscOptionsBegin(comm, "khgps_", "KHGPS Hessian storage", "khgps");
   PetscCall(PetscOptionsString("-hessian_mat_type", "Storage of J and the Hessian: packed (1 rank: one N x N buffer, factored in place), dense (J and a Hessian copy), scalapack (more ranks)", "khgps", htype, htype, sizeof(htype), &set));
   PetscCall(PetscOptionsBool("-packed_lapack_solve", "Packed: solve with LAPACK potrs instead of the blocked dgemv solve", "khgps", PETSC_FALSE, NULL, NULL));
   PetscOptionsEnd();
   PetscCall(PetscStrcmp(htype, MATSCALAPACK, &isscalapack));
   PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &ispacked));
-  PetscCall(PetscStrcmp(htype, MATDENSE, &set));
+  PetscCall(PetscStrcmp(htype, p->sparse ? MATAIJ : MATDENSE, &set));
+  PetscCheck(!p->sparse || set, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type %s: sparse couplings make an aij Hessian", htype);
   PetscCheck(isscalapack || ispacked || set, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type %s: use packed, dense or scalapack", htype);
   PetscCheck(!ispacked || size == 1, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type packed is for one rank per realization (use scalapack on %d ranks)", size);
-  s->htype = isscalapack ? MATSCALAPACK : ispacked ? KHGPS_PACKED : MATDENSE;
+  s->htype = isscalapack ? MATSCALAPACK : ispacked ? KHGPS_PACKED : p->sparse ? MATAIJ : MATDENSE;
 
   PetscCall(KhgpsMinimizerCreate(comm, p, &s->tao));
 
