@@ -29,7 +29,7 @@ typedef struct {
   PetscReal connectivity;            /* c, the mean number of couplings per oscillator (sparse) */
   PetscReal h;                       /* constant field */
   PetscReal A;                       /* quartic anharmonicity */
-  PetscInt  seed;                    /* random seed (with the realization index, the Philox key) */
+  PetscInt64 seed;                   /* random seed in [0, 2^63) (with the realization index, the Philox key) */
   PetscInt  realization;             /* realization being computed (set per realization) */
   PetscInt  first;                   /* first realization index of the run */
   PetscInt  realizations;            /* number of realizations of the run */
@@ -108,10 +108,10 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm, KhgpsParams *);
 PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm, const char *);
 
 /* rng.c */
-PetscReal KhgpsUniform(PetscInt seed, PetscInt realization, PetscInt stream, PetscInt i);
-PetscReal KhgpsUniformAt(PetscInt seed, PetscInt realization, PetscInt stream, PetscInt i, PetscInt s);
-void      KhgpsNormal2(PetscInt seed, PetscInt realization, PetscInt i, PetscInt m, PetscReal z[2]);
-PetscReal KhgpsNormalPair(PetscInt seed, PetscInt realization, PetscInt i, PetscInt j);
+PetscReal KhgpsUniform(PetscInt64 seed, PetscInt realization, PetscInt stream, PetscInt i);
+PetscReal KhgpsUniformAt(PetscInt64 seed, PetscInt realization, PetscInt stream, PetscInt i, PetscInt s);
+void      KhgpsNormal2(PetscInt64 seed, PetscInt realization, PetscInt i, PetscInt m, PetscReal z[2]);
+PetscReal KhgpsNormalPair(PetscInt64 seed, PetscInt realization, PetscInt i, PetscInt j);
 
 /* model.c */
 PetscErrorCode KhgpsModelCreate(MPI_Comm, const KhgpsParams *, PetscBool, KhgpsModel *);

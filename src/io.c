@@ -28,7 +28,7 @@ typedef struct {
   const char *name;
   PetscBool   isint;
   PetscReal   r;
-  PetscInt    i;
+  long        i; /* written as a 64-bit integer */
 } ParamAttr;
 
 #define NPARAM 11
@@ -87,13 +87,16 @@ static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done,
   for (int k = 0; k < NPARAM; k++) {
     double    r = 0;
     long long i = 0;
-    if (H5Aexists_by_name(fid, "/params", a[k].name, H5P_DEFAULT) <= 0 || (attr = H5Aopen_by_name(fid, "/params", a[k].name, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
-      snprintf(msg, len, "%s has no parameter %s: not a complete khgps run file; it was left as it is", p->output, a[k].name);
-      goto out;
+    if (H5Aexists_by_name(fid, "/params", a[k].name, H5P_DEFAULT) <= 0) {
+      if (k >= 2) { /* sparse and connectivity came later: absent means dense */
+        snprintf(msg, len, "%s has no parameter %s: not a complete khgps run file; it was left as it is", p->output, a[k].name);
+        goto out;
+      }
+    } else if ((attr = H5Aopen_by_name(fid, "/params", a[k].name, H5P_DEFAULT, H5P_DEFAULT)) >= 0) {
+      if (a[k].isint) H5Aread(attr, H5T_NATIVE_LLONG, &i);
+      else H5Aread(attr, H5T_NATIVE_DOUBLE, &r);
+      H5Aclose(attr);
     }
-    if (a[k].isint) H5Aread(attr, H5T_NATIVE_LLONG, &i);
-    else H5Aread(attr, H5T_NATIVE_DOUBLE, &r);
-    H5Aclose(attr);
     if (a[k].isint ? (i != (long long)a[k].i) : (r != (double)a[k].r)) {
       if (a[k].isint) snprintf(msg, len, "%s holds a run with %s = %lld, not %lld: use another -khgps_output, or -khgps_overwrite to start over", p->output, a[k].name, i, (long long)a[k].i);
       else snprintf(msg, len, "%s holds a run with %s = %.15g, not %.15g: use another -khgps_output, or -khgps_overwrite to start over", p->output, a[k].name, r, (double)a[k].r);
@@ -224,7 +227,7 @@ static PetscErrorCode WriteProvenance(PetscViewer v, const KhgpsParams *p, const
   PetscCall(WriteString(v, "/", "eps_type", epstype));
   PetscCall(WriteString(v, "/", "hessian_mat_type", s->htype));
   ParamList(p, a);
-  for (int k = 0; k < NPARAM; k++) PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", a[k].name, a[k].isint ? PETSC_INT : PETSC_REAL, a[k].isint ? (void *)&a[k].i : (void *)&a[k].r));
+  for (int k = 0; k < NPARAM; k++) PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", a[k].name, a[k].isint ? PETSC_LONG : PETSC_REAL, a[k].isint ? (void *)&a[k].i : (void *)&a[k].r));
   PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "gtol", PETSC_REAL, &p->gtol));
   PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "polish_its", PETSC_INT, &p->polish_its));
   PetscFunctionReturn(0);

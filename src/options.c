@@ -1,12 +1,35 @@
 /* options.c: the -khgps_* options (all listed by -help), their defaults and their checks. */
+#include <errno.h>
+#include <stdlib.h>
 #include "khgps.h"
 
 const char *const KhgpsCouplingTypes[] = {"dense", "sparse"};
 const char *const KhgpsStatusNames[] = {"minimum", "not_converged", "saddle", "KhgpsStatus", "KHGPS_", NULL};
 
+/* A non-negative 64-bit integer option, parsed with overflow and garbage checks (a 32-bit
+   PetscInt would silently wrap a seed like 4294967301 to 5). */
+static PetscErrorCode OptionsIndex(PetscOptionItems *PetscOptionsObject, const char *name, const char *text, PetscInt64 *v, PetscBool *set)
+{
+  char      buf[64], *end;
+  PetscBool flg;
+  long long x;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(buf, sizeof(buf), "%" PetscInt64_FMT, *v));
+  PetscCall(PetscOptionsString(name, text, "khgps", buf, buf, sizeof(buf), &flg));
+  if (set) *set = flg;
+  if (!flg) PetscFunctionReturn(0);
+  errno = 0;
+  x     = strtoll(buf, &end, 10);
+  PetscCheck(!errno && end != buf && !*end && x >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-khgps_%s %s: need an integer in [0, 2^63)", name + 1, buf);
+  *v = (PetscInt64)x;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
 {
   PetscBool   nevset, firstset, realset;
+  PetscInt64  first, nreal;
   PetscInt    coupling = 0;
   PetscMPIInt size;
 
@@ -46,10 +69,15 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCall(PetscOptionsReal("-connectivity", "Mean number of couplings per oscillator c (sparse)", "khgps", p->connectivity, &p->connectivity, NULL));
   PetscCall(PetscOptionsReal("-h", "Constant field", "khgps", p->h, &p->h, NULL));
   PetscCall(PetscOptionsReal("-A", "Quartic anharmonicity", "khgps", p->A, &p->A, NULL));
-  PetscCall(PetscOptionsInt("-seed", "Random seed (Philox key with the realization index)", "khgps", p->seed, &p->seed, NULL));
-  PetscCall(PetscOptionsInt("-first", "First realization index of the run", "khgps", p->first, &p->first, &firstset));
-  PetscCall(PetscOptionsInt("-realization", "Realization index (the same as -khgps_first)", "khgps", p->first, &p->realization, &realset));
-  PetscCall(PetscOptionsInt("-realizations", "Number of realizations of the run", "khgps", p->realizations, &p->realizations, NULL));
+  PetscCall(OptionsIndex(PetscOptionsObject, "-seed", "Random seed in [0, 2^63) (Philox key with the realization index)", &p->seed, NULL));
+  first = p->first;
+  PetscCall(OptionsIndex(PetscOptionsObject, "-first", "First realization index of the run", &first, &firstset));
+  PetscCall(OptionsIndex(PetscOptionsObject, "-realization", "Realization index (the same as -khgps_first)", &first, &realset));
+  nreal = p->realizations;
+  PetscCall(OptionsIndex(PetscOptionsObject, "-realizations", "Number of realizations of the run", &nreal, NULL));
+  PetscCheck(first < 1000000 && nreal <= 1000000, comm, PETSC_ERR_USER_INPUT, "realization indices must stay below 1000000 (six digits in the file)");
+  p->first        = (PetscInt)first;
+  p->realizations = (PetscInt)nreal;
   PetscCall(PetscOptionsInt("-groups", "MPI groups sharing out the realizations (np/G ranks each)", "khgps", p->groups, &p->groups, NULL));
   PetscCall(PetscOptionsReal("-x0_amplitude", "Start from x_i uniform in [-a,a] (0: from x = 0)", "khgps", p->x0_amplitude, &p->x0_amplitude, NULL));
   PetscCall(PetscOptionsInt("-nev", "Number of lowest Hessian eigenpairs (default min(100, N-1))", "khgps", p->nev, &p->nev, &nevset));
@@ -66,11 +94,8 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCheck(p->J >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_J %g must be >= 0", (double)p->J);
   PetscCheck(!p->sparse || (p->connectivity > 0 && p->connectivity <= p->N - 1), comm, PETSC_ERR_USER_INPUT, "-khgps_connectivity %g must be in (0, N-1]", (double)p->connectivity);
   PetscCheck(p->A > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_A %g must be > 0", (double)p->A);
-  PetscCheck(p->seed >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_seed %" PetscInt_FMT " must be >= 0", p->seed);
   PetscCheck(!(firstset && realset), comm, PETSC_ERR_USER_INPUT, "-khgps_first and -khgps_realization are the same option: give one");
-  if (realset) p->first = p->realization;
   p->realization = p->first;
-  PetscCheck(p->first >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_first %" PetscInt_FMT " must be >= 0", p->first);
   PetscCheck(p->realizations >= 1, comm, PETSC_ERR_USER_INPUT, "-khgps_realizations %" PetscInt_FMT " must be >= 1", p->realizations);
   PetscCheck(p->first + p->realizations <= 1000000, comm, PETSC_ERR_USER_INPUT, "realization indices must stay below 1000000 (six digits in the file)");
   PetscCallMPI(MPI_Comm_size(comm, &size));

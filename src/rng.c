@@ -13,7 +13,7 @@ static inline double u53(uint64_t r) /* uniform in (0, 1] */
 }
 
 /* A uniform number in (0, 1] for item (i, s) of a stream (stream >= 1). */
-PetscReal KhgpsUniformAt(PetscInt seed, PetscInt realization, PetscInt stream, PetscInt i, PetscInt s)
+PetscReal KhgpsUniformAt(PetscInt64 seed, PetscInt realization, PetscInt stream, PetscInt i, PetscInt s)
 {
   philox4x64_key_t k = {{(uint64_t)seed, (uint64_t)realization}};
   philox4x64_ctr_t c = {{(uint64_t)i, (uint64_t)s, (uint64_t)stream, 0}};
@@ -22,14 +22,14 @@ PetscReal KhgpsUniformAt(PetscInt seed, PetscInt realization, PetscInt stream, P
 }
 
 /* A uniform number in (0, 1] for item i of a stream: item (i, 0). */
-PetscReal KhgpsUniform(PetscInt seed, PetscInt realization, PetscInt stream, PetscInt i)
+PetscReal KhgpsUniform(PetscInt64 seed, PetscInt realization, PetscInt stream, PetscInt i)
 {
   return KhgpsUniformAt(seed, realization, stream, i, 0);
 }
 
 /* Two standard normals for counter (i, m): one Philox call, one Box-Muller transform.
    They are z_{i,2m} (cos) and z_{i,2m+1} (sin) of the pairs i < j. */
-void KhgpsNormal2(PetscInt seed, PetscInt realization, PetscInt i, PetscInt m, PetscReal z[2])
+void KhgpsNormal2(PetscInt64 seed, PetscInt realization, PetscInt i, PetscInt m, PetscReal z[2])
 {
   philox4x64_key_t k = {{(uint64_t)seed, (uint64_t)realization}};
   philox4x64_ctr_t c = {{(uint64_t)i, (uint64_t)m, STREAM_J, 0}};
@@ -40,7 +40,7 @@ void KhgpsNormal2(PetscInt seed, PetscInt realization, PetscInt i, PetscInt m, P
 }
 
 /* The standard normal z_ij = z_ji of the pair (i, j), i != j. */
-PetscReal KhgpsNormalPair(PetscInt seed, PetscInt realization, PetscInt i, PetscInt j)
+PetscReal KhgpsNormalPair(PetscInt64 seed, PetscInt realization, PetscInt i, PetscInt j)
 {
   PetscReal z[2];
   PetscInt  a = i < j ? i : j, b = i < j ? j : i;

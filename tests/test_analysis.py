@@ -1,0 +1,266 @@
+"""The analysis (analysis/khgps_analysis.py and its scripts) against known answers.
+
+(a) Synthetic spectra drawn from D(omega) = A omega^4 below omega_1 and A omega_1^3 omega above
+    (the linear remnant of p(kappa)), written as khgps files: the maximum-likelihood fit
+    recovers A and the exponent 4 within 3 sigma, with small sigma; bootstrap and likelihood
+    errors agree; over 40 independent ensembles the 2-sigma intervals cover the truth.
+(b) Partial averages of x~^2(kappa) = c/(1 + (kappa/k1)^2) sampled on uniform kappa match the
+    analytic (1/kappa) int_0^kappa x~^2 = c k1 arctan(kappa/k1)/kappa within sampling error, also
+    for a gapped p(kappa); xbar^2(kappa0) == <x*^2> exactly. The crossover fit and the collapse of
+    several such runs give omega_x^2 proportional to k1, with omega_x,ref^2 = pi k1/2.
+(c) Small real khgps runs: the summary's numbers equal those computed with h5py + numpy.
+(d) Non-minimum realizations (status 1, 2) and duplicates are left out and reported.
+(e) The scripts: summary, plot_spectrum and the figures (a figure without input is skipped)."""
+import os
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+
+from common import KHGPS, ROOT, check, done, out, run
+
+sys.path.insert(0, os.path.join(ROOT, "analysis"))
+import khgps_analysis as ka  # noqa: E402
+
+PY = "/usr/bin/python3"
+PARAMS = dict(N=1000, kappa0=1.0, kappa_min=0.0, J=0.1, h=0.01, A=1.0, seed=1, nev=60, gtol=1e-9,
+              x0_amplitude=0.0, polish_its=1)
+
+
+def write_fake(path, reals, **params):
+    """A khgps-1 file (README layout) with the given realizations: dicts with kappa, x,
+    eigenvalues (ascending), and optionally participation_ratio, status (default 0), realization."""
+    p = dict(PARAMS, **params)
+    with h5py.File(path, "w") as f:
+        f.attrs["format"] = "khgps-1"
+        g = f.create_group("params")
+        for k, v in p.items():
+            g.attrs[k] = v
+        rg = f.create_group("realizations")
+        for i, d in enumerate(reals):
+            idx = d.get("realization", i)
+            r = rg.create_group(f"{idx:06d}")
+            st = d.get("status", 0)
+            r.attrs["realization"] = idx
+            r.attrs["status"] = st
+            r.attrs["status_name"] = ka.STATUS_NAMES[st]
+            lam = np.asarray(d["eigenvalues"], float)
+            r.attrs["lowest_eigenvalue"] = lam[0]
+            r.attrs["nconv"] = len(lam)
+            for k in ("kappa", "x"):
+                r.create_dataset(k, data=np.asarray(d[k], float))
+            r.create_dataset("eigenvalues", data=lam)
+            r.create_dataset("participation_ratio", data=d.get("participation_ratio", np.full(len(lam), 0.01)))
+    return path
+
+
+# (a) ------------------------------------------------------------------------------------------
+A_TRUE, W1, N, NEV = 500.0, 0.2, 1000, 60
+
+
+def lowest_modes(rng, nev=NEV, A=A_TRUE, w1=W1, n=N):
+    """The nev lowest frequencies of one realization: a Poisson process of intensity n D(omega),
+    D = A omega^4 (omega < w1), A w1^3 omega (above); Lambda(omega) = n int_0^omega D, inverted."""
+    lam = np.cumsum(rng.exponential(size=nev))
+    l1 = n * A * w1**5 / 5
+    low = lam <= l1
+    om = np.empty(nev)
+    om[low] = (5 * lam[low] / (n * A)) ** 0.2
+    om[~low] = np.sqrt(w1**2 + 2 * (lam[~low] - l1) / (n * A * w1**3))
+    return om
+
+
+def synthetic_reals(rng, R):
+    return [{"kappa": rng.uniform(0, 1, N), "x": rng.normal(0, 0.1, N), "eigenvalues": lowest_modes(rng) ** 2,
+             "participation_ratio": rng.uniform(0.001, 0.1, NEV)} for _ in range(R)]
+
+
+rng = np.random.default_rng(20240601)
+syn = write_fake(out("synthetic.h5"), synthetic_reals(rng, 80), N=N, nev=NEV)
+r = ka.load_run(syn)
+wc = ka.completeness_cutoff(r)
+check(r.n_ok == 80 and W1 < wc, f"synthetic: 80 realizations read, cutoff {wc:.3f} above the crossover {W1} (linear part present)")
+f = ka.fit_power_law(r, n_boot=400)
+check(f.wmax < W1 and f.error_method == "bootstrap", f"synthetic: default window [0, {f.wmax:.3f}] inside the omega^4 part, bootstrap errors")
+check(abs(f.A_g - A_TRUE) < 3 * f.A_g_err and f.A_g_err / A_TRUE < 0.15,
+      f"synthetic: A_g = {ka.fmt_pm(f.A_g, f.A_g_err)} recovers {A_TRUE:g} (< 3 sigma, sigma < 15%; {f.n_modes} modes)", f"{f}")
+check(abs(f.beta - 4) < 3 * f.beta_err and f.beta_err < 0.6,
+      f"synthetic: exponent {ka.fmt_pm(f.beta, f.beta_err)} recovers 4 (< 3 sigma, sigma < 0.6)", f"{f}")
+check(0.6 < f.A_g_err_boot / f.A_g_err_model < 1.6 and 0.6 < f.beta_err_boot / f.beta_err_model < 1.6,
+      f"synthetic: bootstrap and likelihood errors agree (A_g {f.A_g_err_boot:.3g} vs {f.A_g_err_model:.3g},"
+      f" beta {f.beta_err_boot:.3g} vs {f.beta_err_model:.3g})")
+g = ka.fit_power_law(r, wmin=0.08, wmax=0.19)
+check(abs(g.A_g - A_TRUE) < 3 * g.A_g_err and abs(g.beta - 4) < 3 * g.beta_err,
+      f"synthetic: window [0.08, 0.19]: A_g = {ka.fmt_pm(g.A_g, g.A_g_err)}, beta = {ka.fmt_pm(g.beta, g.beta_err)}")
+try:
+    ka.fit_power_law(r, wmax=1.01 * wc)
+    check(False, "synthetic: a window above the completeness cutoff is refused")
+except ValueError:
+    check(True, "synthetic: a window above the completeness cutoff is refused")
+# the histogram: per oscillator and realization, A omega^4 below w1 and the linear part above
+d = ka.density_of_states(r, bins_per_decade=12)
+lo, hi = d["edges"][:-1], d["edges"][1:]
+cum = lambda w: np.where(w < W1, A_TRUE * w**5 / 5, A_TRUE * W1**5 / 5 + A_TRUE * W1**3 * (w**2 - W1**2) / 2)  # noqa: E731
+mu = N * r.n_ok * (cum(hi) - cum(lo))
+sel = mu > 5
+chi2 = np.sum((d["counts"][sel] - mu[sel]) ** 2 / mu[sel]) / sel.sum()
+check(chi2 < 2.5 and sel.sum() >= 5, f"synthetic: D(omega) histogram matches the truth, both parts (chi2/bin {chi2:.2f}, {sel.sum()} bins)")
+# coverage of the error bars over independent ensembles (in memory)
+hitA = hitB = 0
+T = 40
+for t in range(T):
+    rr = np.random.default_rng(1000 + t)
+    reals = [lowest_modes(rr) ** 2 for _ in range(30)]
+    run_t = ka.Run(params=dict(PARAMS), files=[], kappa=np.zeros((30, N)), x=np.zeros((30, N)), eigenvalues=reals,
+                   participation=[np.zeros(NEV)] * 30, ids=list(range(30)), status_counts={"minimum": 30})
+    ft = ka.fit_power_law(run_t, n_boot=200, seed=t)
+    hitA += abs(ft.A_g - A_TRUE) < 2 * ft.A_g_err
+    hitB += abs(ft.beta - 4) < 2 * ft.beta_err
+check(hitA >= 0.85 * T and hitB >= 0.85 * T, f"synthetic: 2-sigma bootstrap intervals cover the truth in {hitA}/{T} (A_g) and {hitB}/{T} (beta) ensembles")
+
+# (b) ------------------------------------------------------------------------------------------
+C, K1 = 0.05, 0.03
+
+
+def x2_samples(rng, kappa, c=C, k1=K1):
+    """x^2 = x~^2(kappa) E with E exponential of mean 1: <x~^2>(kappa) = c/(1 + (kappa/k1)^2)."""
+    return c / (1 + (kappa / k1) ** 2) * rng.exponential(size=kappa.shape)
+
+
+def analytic_xbar(kappa, kmin, c=C, k1=K1):
+    return c * k1 * (np.arctan(kappa / k1) - np.arctan(kmin / k1)) / (kappa - kmin)
+
+
+for kmin in (0.0, 0.2):
+    rng = np.random.default_rng(7)
+    R, Nb = 20, 1000
+    reals = []
+    for _ in range(R):
+        kap = rng.uniform(kmin, 1.0, Nb)
+        reals.append({"kappa": kap, "x": np.sqrt(x2_samples(rng, kap)) * rng.choice([-1, 1], Nb), "eigenvalues": [0.1, 0.2]})
+    pr = ka.load_run(write_fake(out(f"partial_{kmin}.h5"), reals, N=Nb, kappa_min=kmin, nev=2))
+    x2mean = ka.mean_square_displacement(pr)[0]
+    for method in ("running_mean", "uniform_density"):
+        k, y, e, m = ka.partial_average(pr, method=method)
+        z = np.abs(y - analytic_xbar(k, kmin)) / e
+        check(np.all(z < 4), f"partial average ({method}, kappa_min={kmin}): analytic integral within sampling error at "
+              f"{len(k)} kappa from {k[0]:.2g} to 1 (max {z.max():.2f} sigma)", f"{z}")
+        check(k[-1] == 1.0 and y[-1] == x2mean, f"partial average ({method}, kappa_min={kmin}): xbar^2(kappa0) == <x*^2> exactly",
+              f"{y[-1]!r} vs {x2mean!r}")
+    b = ka.binned_x2(pr, bins=15)
+    ok = b["counts"] > 30
+    zb = np.abs(b["mean"][ok] - C / (1 + (b["centers"][ok] / K1) ** 2)) / (C / (1 + (b["centers"][ok] / K1) ** 2))
+    if kmin == 0.0:  # log bins are narrow enough that the bin centre represents the bin
+        check(np.median(zb) < 0.15, f"binned <x~^2>(kappa) follows c/(1+(kappa/k1)^2) (median rel. dev. {np.median(zb):.3f})")
+
+# crossover and collapse: x~^2 = k1 g(kappa/k1) collapses with omega_x^2 proportional to k1
+k = np.geomspace(1e-5, 1, 80)
+P, kc, msh = ka.crossover_fit(k, K1**2 * np.arctan(k / K1) / k)
+check(abs(P / K1 - 1) < 1e-3 and abs(kc / (np.pi * K1 / 2) - 1) < 1e-3,
+      f"crossover fit of k1^2 arctan(kappa/k1)/kappa: plateau {P:.4g} (k1 = {K1}), crossing {kc:.4g} (pi k1/2 = {np.pi * K1 / 2:.4g})")
+runs = []
+k1s = [0.01, 0.02, 0.04, 0.08]
+rng = np.random.default_rng(11)
+for k1 in k1s:
+    reals = []
+    for _ in range(20):
+        kap = rng.uniform(0, 1, 2000)
+        reals.append({"kappa": kap, "x": np.sqrt(x2_samples(rng, kap, c=k1, k1=k1)), "eigenvalues": [0.1]})
+    runs.append(ka.load_run(write_fake(out(f"collapse_{k1}.h5"), reals, N=2000, J=k1, nev=1)))
+col = ka.collapse_partial_averages(runs)
+ratio = col.omega_x**2 / np.array(k1s)
+check(np.ptp(ratio) / ratio.mean() < 0.1, f"collapse: omega_x^2 / k1 = {np.round(ratio, 3)} constant within 10%"
+      f" (reference k1 = {k1s[col.reference]})")
+check(abs(ratio.mean() / (np.pi / 2) - 1) < 0.15, f"collapse: omega_x^2 = {ratio.mean():.3f} k1, the asymptotes' crossing pi/2 k1")
+
+# (c) ------------------------------------------------------------------------------------------
+def real_runs():
+    """Three N = 400 realizations from bin/khgps (one file, or one file each before the ensemble
+    option existed); returns the file names."""
+    help_text = subprocess.run([KHGPS, "-help"], capture_output=True, text=True).stdout
+    files = []
+    if "-khgps_realizations" in help_text:
+        files.append(out("real_R3.h5"))
+        run(["-khgps_N", "400", "-khgps_nev", "60", "-khgps_realizations", "3", "-khgps_output", files[0]])
+    else:
+        for i in range(3):
+            files.append(out(f"real_{i}.h5"))
+            run(["-khgps_N", "400", "-khgps_nev", "60", "-khgps_realization", str(i), "-khgps_output", files[-1]])
+    return files
+
+
+def check_real(real_files):
+    """The summary of the real files against h5py + numpy; the scripts on them."""
+    x2s, lows, tops, n = [], [], [], 0
+    for path in real_files:
+        with h5py.File(path, "r") as fh:
+            for name, g in fh["realizations"].items():
+                n += 1
+                if g.attrs["status"] == 0:
+                    x2s.append(g["x"][:] ** 2)
+                    lows.append(g["eigenvalues"][0])
+                    tops.append(np.sqrt(g["eigenvalues"][-1]))
+    real = ka.load_run(real_files)
+    s = ka.summarize(real)
+    x2 = np.concatenate(x2s)
+    check(n == 3 and s["n_ok"] == len(x2s) == 3 and s["n_total"] == 3, f"real N=400: 3 realizations read, {s['n_ok']} minima used")
+    check(abs(s["x2"][0] - x2.mean()) <= 1e-13 * x2.mean(), f"real N=400: <x*^2> = {s['x2'][0]:.8g} = numpy's {x2.mean():.8g}")
+    e = s["eig"]
+    check(e["min"] == min(lows) and e["median"] == np.median(lows) and abs(e["mean"] - np.mean(lows)) < 1e-15,
+          f"real N=400: lowest eigenvalue min {e['min']:.6g}, median {e['median']:.6g}, mean {e['mean']:.6g} as numpy's")
+    check(s["fit"] is not None and s["fit"].cutoff == min(tops) and s["fit"].n_modes > 5,
+          f"real N=400: completeness cutoff {min(tops):.5g}, {s['fit'].n_modes if s['fit'] else 0} modes in the fit window")
+    om = np.concatenate([np.sqrt(np.clip(lam, 0, None)) for lam in real.eigenvalues])
+    fw = s["fit"]
+    nin = int(np.sum(om <= fw.wmax))
+    check(fw.n_modes == nin and abs(fw.A_g - 5 * nin / (3 * 400 * fw.wmax**5)) < 1e-12 * fw.A_g,
+          f"real N=400: A_g = 5 n/(R N wmax^5) = {fw.A_g:.5g} with n = {nin}")
+    p = subprocess.run([PY, os.path.join(ROOT, "analysis", "khgps_summary.py"), *real_files], capture_output=True, text=True)
+    txt = p.stdout
+    check(p.returncode == 0 and "3 used, 0 left out" in txt and ka.fmt_pm(*s["x2"]) in txt and f"{e['min']:.6g}" in txt
+          and ka.fmt_pm(fw.A_g, fw.A_g_err) in txt, "real N=400: khgps_summary.py prints the same numbers", txt + p.stderr)
+    png = out("real.png")
+    p = subprocess.run([PY, os.path.join(ROOT, "analysis", "plot_spectrum.py"), *real_files, "-o", png], capture_output=True, text=True)
+    check(p.returncode == 0 and os.path.getsize(png) > 10000, "real N=400: plot_spectrum.py FILE -o PNG still works", p.stdout + p.stderr)
+
+
+try:
+    real_files = real_runs()
+except Exception as ex:  # no usable bin/khgps: one failure, the other parts still run
+    real_files = []
+    check(False, "real N=400: bin/khgps runs", repr(ex))
+if real_files:
+    check_real(real_files)
+
+# (d) ------------------------------------------------------------------------------------------
+rng = np.random.default_rng(3)
+reals = synthetic_reals(rng, 4)
+reals[1]["status"] = 1
+reals[2]["status"] = 2
+reals[2]["eigenvalues"] = np.r_[-0.01, reals[2]["eigenvalues"][1:]]
+bad = write_fake(out("mixed_status.h5"), reals, N=N, nev=NEV)
+dup = write_fake(out("duplicate.h5"), [dict(reals[3], realization=3)], N=N, nev=NEV)
+mr = ka.load_run([bad, dup])
+check(mr.n_ok == 2 and mr.left_out == {"not_converged": 1, "saddle": 1} and mr.duplicates == 1,
+      f"status: 2 minima used, left out {mr.left_out}, {mr.duplicates} duplicate ignored")
+check(all(lam[0] > 0 for lam in mr.eigenvalues), "status: the saddle's negative eigenvalue is not in the spectrum")
+p = subprocess.run([PY, os.path.join(ROOT, "analysis", "khgps_summary.py"), bad, dup], capture_output=True, text=True)
+check(p.returncode == 0 and "2 used, 2 left out (not_converged 1, saddle 1)" in p.stdout and "1 duplicate" in p.stdout,
+      "status: the summary reports the left-out realizations by status", p.stdout + p.stderr)
+other = write_fake(out("other_J.h5"), synthetic_reals(rng, 1), N=N, nev=NEV, J=0.2)
+try:
+    ka.load_run([bad, other])
+    check(False, "status: files of different parameters are refused as one run")
+except ValueError as ex:
+    check("J 0.1" in str(ex), "status: files of different parameters are refused as one run", str(ex))
+check(len(ka.group_runs([bad, other, dup])) == 2, "status: group_runs separates them")
+
+# (e) ------------------------------------------------------------------------------------------
+figdir = out("figures")
+p = subprocess.run([PY, os.path.join(ROOT, "analysis", "khgps_figures.py"), "--fig2", syn, *real_files[:1], "--fig3", syn,
+                    "--out-dir", figdir], capture_output=True, text=True)
+check(p.returncode == 0 and os.path.getsize(os.path.join(figdir, "fig2_dos.png")) > 10000
+      and "fig3: skipped" in p.stdout and "fig5: skipped: no input" in p.stdout and "Traceback" not in p.stderr,
+      "figures: fig2 from the runs given; fig3 with one h and fig5 without input skipped with a message", p.stdout + p.stderr)
+done()
