@@ -55,8 +55,16 @@ run: deps all | runs/out
 test: deps all
 	bash tests/run.sh
 
+# Speed and memory against the numpy/scipy reference (BENCH_N="4000 8000 16000" for more sizes).
+bench: deps all
+	$(PY) bench/bench.py
+
+# The paper's figures from the runs/ sweeps (runs/sweep.sh all laptop first).
+figures: deps
+	$(PY) analysis/khgps_figures.py --runs-dir runs/out/laptop --out-dir figures
+
 clean:
 	rm -rf obj bin tests/bin
 
-.PHONY: all deps run test FORCE
+.PHONY: all deps run test bench figures FORCE
 endif

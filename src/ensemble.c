@@ -346,7 +346,7 @@ PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt nt
     rss = ru.ru_maxrss / 1024.0; /* MB */
     PetscCallMPI(MPI_Reduce(&rss, &rmax, 1, MPI_DOUBLE, MPI_MAX, 0, comm));
     PetscCallMPI(MPI_Reduce(&rss, &rsum, 1, MPI_DOUBLE, MPI_SUM, 0, comm));
-    PetscCall(PetscPrintf(comm, "khgps: done: %" PetscInt_FMT " minimum, %" PetscInt_FMT " not converged, %" PetscInt_FMT " saddle, %.1f s; peak resident memory %.0f MB (largest rank), %.0f MB (all %d ranks)\n", counts[0], counts[1], counts[2], (double)(tnow - tstart), rmax, rsum, size));
+    PetscCall(PetscPrintf(comm, "khgps: done: %" PetscInt_FMT " minimum, %" PetscInt_FMT " not converged, %" PetscInt_FMT " saddle, %.1f s; peak resident memory %.0f MiB (largest rank), %.0f MiB (all %d ranks)\n", counts[0], counts[1], counts[2], (double)(tnow - tstart), rmax, rsum, size));
   }
   if (g == 0) PetscCall(KhgpsSolversDestroy(&s0));
   PetscCallMPI(MPI_Comm_free(&gcomm));

@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+"""make bench: khgps against the numpy/scipy reference pipeline, side by side on this machine.
+
+For each N (default 4000 8000; BENCH_N="4000 8000 16000" for more), one realization at
+h = 0.01, J = 0.1, kappa0 = 1, nev = 100, gradient tolerance 1e-10 sqrt(N) on both sides:
+  * khgps on 1 rank (packed storage, OpenBLAS threads) and on 2 ranks (ScaLAPACK, 1 thread each),
+  * bench/reference_numpy.py (L-BFGS-B from x = 0, then scipy.linalg.eigh of the lowest 100),
+and the machine's dense matvec bandwidth and DGEMM rate (bench/roofline.py). Prints wall time per
+stage, peak memory against 8N^2, the speed ratio, and the roofline ratio
+  time / (matvecs x 8N^2 / bandwidth + factorizations x N^3/3 / DGEMM rate)
+where matvecs counts J x products and factor solves (each reads 8N^2 bytes) from -log_view."""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PY = "/usr/bin/python3"
+MPI = ["mpiexec", "--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
+TMP = tempfile.mkdtemp(prefix="khgps-bench-")
+
+
+def last_json(out):
+    return json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
+
+
+def log_count(log, event, stage=None):
+    """Count of an event in a -log_view file (summed over stages, or in one stage)."""
+    n, cur = 0, None
+    for line in open(log):
+        m = re.match(r"--- Event Stage \d+: (\w+)", line)
+        if m:
+            cur = m.group(1)
+        elif line.startswith(event + " ") and (stage is None or cur == stage):
+            n += int(line.split()[1])
+    return n
+
+
+def run_khgps(N, np_, roof):
+    f, log = os.path.join(TMP, f"k{N}_{np_}.h5"), os.path.join(TMP, f"k{N}_{np_}.log")
+    env = dict(os.environ)
+    if np_ > 1:
+        env["OPENBLAS_NUM_THREADS"] = "1"
+    cmd = ([*MPI, "-n", str(np_)] if np_ > 1 else []) + [os.path.join(ROOT, "bin", "khgps"), "-khgps_N", str(N), "-khgps_J", "0.1", "-khgps_h", "0.01",
+                                                     "-khgps_kappa0", "1", "-khgps_nev", "100", "-khgps_output", f, "-log_view", ":" + log]
+    t0 = time.time()
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+    wall = time.time() - t0
+    if p.returncode:
+        sys.exit(f"bench: khgps failed:\n{p.stdout}\n{p.stderr}")
+    rss = float(re.search(r"peak resident memory (\d+) MiB \(largest rank\), (\d+) MiB", p.stdout).group(2))
+    with h5py.File(f) as h:
+        g = h["realizations/000000"]
+        st = {k: float(g.attrs[k]) for k in ("time_draw", "time_minimize", "time_spectrum")}
+        lowest, status, fevals = float(g.attrs["lowest_eigenvalue"]), g.attrs["status_name"].decode(), int(g.attrs["tao_function_evaluations"])
+    solves = log_count(log, "PCApply") or log_count(log, "MatSolve")
+    nfact = log_count(log, "PCSetUp", "Minimize") + log_count(log, "PCSetUp", "Spectrum")
+    t = sum(st.values())
+    model = (fevals + solves) * 8.0 * N * N / (roof["bandwidth_GBs"] * 1e9) + nfact * N**3 / 3 / (roof["dgemm_GFLOPs"] * 1e9)
+    return dict(time=t, wall=wall, rss_MB=rss, lowest=lowest, status=status, fevals=fevals, solves=solves, factorizations=nfact, roofline=t / model, **st)
+
+
+def main():
+    Ns = [int(n) for n in os.environ.get("BENCH_N", "4000 8000").split()]
+    print("bench: measuring this machine (bench/roofline.py) ...", flush=True)
+    roof = last_json(subprocess.run([PY, os.path.join(ROOT, "bench", "roofline.py"), "--json"], capture_output=True, text=True, check=True).stdout)
+    roof = {"bandwidth_GBs": roof["matvec_GBps"], "dgemm_GFLOPs": roof["dgemm_GFLOPs"]}
+    print(f"bench: dense matvec {roof['bandwidth_GBs']:.1f} GB/s, DGEMM {roof['dgemm_GFLOPs']:.1f} GFLOP/s")
+    rows = []
+    for N in Ns:
+        print(f"bench: N = {N}: khgps np=1 ...", flush=True)
+        k1 = run_khgps(N, 1, roof)
+        print(f"bench: N = {N}: khgps np=2 ...", flush=True)
+        k2 = run_khgps(N, 2, roof)
+        print(f"bench: N = {N}: numpy/scipy reference ...", flush=True)
+        ref = last_json(subprocess.run([PY, os.path.join(ROOT, "bench", "reference_numpy.py"), "--N", str(N), "--J", "0.1", "--h", "0.01", "--kappa0", "1",
+                                        "--nev", "100", "--seed", "1", "--json"], capture_output=True, text=True, check=True).stdout)
+        rows.append((N, k1, k2, ref))
+        mat = 8.0 * N * N / 2**20
+        tr = ref["time_total"]
+        print(f"\n  N = {N} (8N^2 = {mat:.0f} MiB)")
+        print(f"  {'':22s} {'draw':>7s} {'minimize':>9s} {'spectrum':>9s} {'total':>8s} {'memory':>12s} {'roofline':>9s}")
+        for name, k in (("khgps np=1 (packed)", k1), ("khgps np=2 (scalapack)", k2)):
+            print(f"  {name:22s} {k['time_draw']:7.2f} {k['time_minimize']:9.2f} {k['time_spectrum']:9.2f} {k['time']:8.2f} {k['rss_MB'] / mat:8.2f}x8N2 {k['roofline']:9.2f}"
+                  f"   ({k['fevals']} J x, {k['solves']} solves, {k['factorizations']} factorizations, {k['status']})")
+        print(f"  {'numpy/scipy':22s} {ref['time_draw']:7.2f} {ref['time_minimize']:9.2f} {ref['time_eigenpairs']:9.2f} {tr:8.2f} {ref['peak_rss_over_8N2']:8.2f}x8N2"
+              f"   ({ref['nfev']} evaluations, {'minimum' if ref['minimum'] else 'NOT a minimum'})")
+        print(f"  speed ratio numpy/khgps: np=1 {tr / k1['time']:.2f}, np=2 {tr / k2['time']:.2f};  np=2 speed-up over np=1: {k1['time'] / k2['time']:.2f}")
+    out = os.path.join(ROOT, "bench", "last.json")
+    with open(out, "w") as fh:
+        json.dump({"roofline": roof, "runs": [dict(N=N, khgps_np1=a, khgps_np2=b, numpy=c) for N, a, b, c in rows]}, fh, indent=1)
+    print(f"\nbench: results in {out}")
+
+
+if __name__ == "__main__":
+    main()
