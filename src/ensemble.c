@@ -129,6 +129,8 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   PetscCall(PetscLogStagePop());
   PetscCall(PetscTime(&t1));
   r.t_draw = t1 - t0;
+  PetscCall(PetscMemzero(rec, sizeof(*rec)));
+  if (p->save_couplings) PetscCall(GatherCouplings(&m, &rec->J)); /* before J may be freed for the Hessian */
 
   PetscCall(PetscLogStagePush(stage[1]));
   PetscCall(KhgpsMinimize(s.tao, &m, p, &r));
@@ -148,7 +150,6 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   else if (!r.factor_ok || (r.nconv && r.eig[0] <= 0)) r.status = KHGPS_SADDLE;
   else r.status = KHGPS_MINIMUM;
 
-  PetscCall(PetscMemzero(rec, sizeof(*rec)));
   rec->realization = p->realization;
   rec->ranks       = size;
   rec->N           = p->N;
@@ -168,7 +169,6 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   rec->t_spectrum  = r.t_spectrum;
   PetscCall(GatherVec(m.kappa, &rec->kappa));
   PetscCall(GatherVec(r.x, &rec->x));
-  if (p->save_couplings) PetscCall(GatherCouplings(&m, &rec->J));
   if (rank == 0 && r.nconv) {
     PetscCall(PetscMalloc1(r.nconv, &rec->eig));
     PetscCall(PetscMalloc1(r.nconv, &rec->pr));
@@ -332,6 +332,7 @@ PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt nt
                               TaoConvergedReasons[c->tao_reason], (double)c->gnorm_tao, (double)c->gnorm, c->nconv ? (double)c->lowest : (double)NAN, KhgpsStatusNames[c->status], (double)(c->t_draw + c->t_minimize + c->t_spectrum + twrite), (double)c->t_draw,
                               (double)c->t_minimize, (double)c->t_spectrum, (double)twrite, eta));
         if (c->status != KHGPS_MINIMUM) PetscCall(PetscPrintf(PETSC_COMM_SELF, "khgps: WARNING: realization %" PetscInt_FMT " is not a minimum (%s); it is recorded as such\n", c->realization, KhgpsStatusNames[c->status]));
+        if (c->nconv < p->nev) PetscCall(PetscPrintf(PETSC_COMM_SELF, "khgps: WARNING: realization %" PetscInt_FMT ": only %" PetscInt_FMT " of %" PetscInt_FMT " eigenpairs converged (see -eps_max_it, -eps_ncv); nconv is recorded\n", c->realization, c->nconv, p->nev));
         PetscCall(KhgpsRecordDestroy(c));
       }
       PetscCall(PetscFree(recs));

@@ -149,12 +149,27 @@ PetscErrorCode KhgpsFormHessianDiagonal(KhgpsModel *m, Vec X, Vec d)
   PetscFunctionReturn(0);
 }
 
+/* J x = M x - d x, once J has been converted into the ScaLAPACK Hessian M. */
+static PetscErrorCode MatMult_JFromHessian(Mat A, Vec X, Vec Y)
+{
+  KhgpsModel *m;
+  Vec         w;
+
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(A, &m));
+  PetscCall(MatMult(m->Hj, X, Y));
+  PetscCall(VecDuplicate(X, &w));
+  PetscCall(VecPointwiseMult(w, m->hdiag, X));
+  PetscCall(VecAXPY(Y, -1.0, w));
+  PetscCall(VecDestroy(&w));
+  PetscFunctionReturn(0);
+}
+
 /* The Hessian M = J + diag(kappa + A x^2/2) as a Mat of the given type (dense: a copy of J;
    scalapack: J converted to the 2D block-cyclic layout; packed: a shell on the model's buffer,
    factored in place by its PC). If *H exists only its diagonal is reset. */
 PetscErrorCode KhgpsFormHessian(KhgpsModel *m, Vec X, MatType type, Mat *H)
 {
-  Vec       d;
   PetscBool isscalapack;
 
   PetscFunctionBeginUser;
@@ -167,15 +182,23 @@ PetscErrorCode KhgpsFormHessian(KhgpsModel *m, Vec X, MatType type, Mat *H)
   }
   if (!*H) {
     PetscCall(PetscStrcmp(type, MATSCALAPACK, &isscalapack));
+    if (!m->hdiag) PetscCall(VecDuplicate(m->kappa, &m->hdiag));
     if (isscalapack) {
+      Mat      Jh;
+      PetscInt ml, nl;
+      PetscCall(MatGetLocalSize(m->J, &ml, &nl));
       PetscCall(MatConvert(m->J, MATSCALAPACK, MAT_INITIAL_MATRIX, H));
       PetscCall(MatSetOption(*H, MAT_NO_OFF_PROC_ENTRIES, PETSC_FALSE)); /* the diagonal lives block-cyclically */
+      /* J is not kept twice: from now on J x = H x - d x, and the row-split copy is freed */
+      PetscCall(MatCreateShell(PetscObjectComm((PetscObject)m->J), ml, nl, m->N, m->N, m, &Jh));
+      PetscCall(MatShellSetOperation(Jh, MATOP_MULT, (void (*)(void))MatMult_JFromHessian));
+      PetscCall(MatDestroy(&m->J));
+      m->J  = Jh;
+      m->Hj = *H;
     } else PetscCall(MatDuplicate(m->J, MAT_COPY_VALUES, H));
     PetscCall(PetscObjectSetName((PetscObject)*H, "Hessian"));
   }
-  PetscCall(VecDuplicate(X, &d));
-  PetscCall(KhgpsFormHessianDiagonal(m, X, d));
-  PetscCall(MatDiagonalSet(*H, d, INSERT_VALUES));
-  PetscCall(VecDestroy(&d));
+  PetscCall(KhgpsFormHessianDiagonal(m, X, m->hdiag));
+  PetscCall(MatDiagonalSet(*H, m->hdiag, INSERT_VALUES));
   PetscFunctionReturn(0);
 }

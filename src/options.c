@@ -92,7 +92,7 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCheck(p->kappa0 > p->kappa_min, comm, PETSC_ERR_USER_INPUT, "-khgps_kappa0 %g must be > -khgps_kappa_min %g", (double)p->kappa0, (double)p->kappa_min);
   PetscCheck(p->kappa_min >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_kappa_min %g must be >= 0", (double)p->kappa_min);
   PetscCheck(p->J >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_J %g must be >= 0", (double)p->J);
-  PetscCheck(!p->sparse || (p->connectivity > 0 && p->connectivity <= p->N - 1), comm, PETSC_ERR_USER_INPUT, "-khgps_connectivity %g must be in (0, N-1]", (double)p->connectivity);
+  PetscCheck(!p->sparse || (p->connectivity > 0 && p->connectivity <= p->N), comm, PETSC_ERR_USER_INPUT, "-khgps_connectivity %g must be in (0, N] (N: every pair, the dense model)", (double)p->connectivity);
   PetscCheck(p->A > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_A %g must be > 0", (double)p->A);
   PetscCheck(!(firstset && realset), comm, PETSC_ERR_USER_INPUT, "-khgps_first and -khgps_realization are the same option: give one");
   p->realization = p->first;

@@ -49,9 +49,15 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
 
   PetscCall(KSPCreate(comm, &s->newton));
   PetscCall(KSPSetOptionsPrefix(s->newton, "khgps_newton_"));
-  PetscCall(KSPSetType(s->newton, KSPPREONLY));
   PetscCall(KSPGetPC(s->newton, &pc));
-  PetscCall(DefaultFactor(pc, s->htype));
+  if (p->sparse) { /* a direct factorization of a random graph fills in: Newton by CG */
+    PetscCall(KSPSetType(s->newton, KSPCG));
+    PetscCall(KSPSetTolerances(s->newton, 1e-12, 0.0, PETSC_DEFAULT, 10000));
+    PetscCall(PCSetType(pc, PCJACOBI));
+  } else {
+    PetscCall(KSPSetType(s->newton, KSPPREONLY));
+    PetscCall(DefaultFactor(pc, s->htype));
+  }
   PetscCall(KSPSetFromOptions(s->newton));
 
   PetscCall(EPSCreate(comm, &s->eps));
@@ -62,11 +68,23 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   PetscCall(EPSSetWhichEigenpairs(s->eps, EPS_TARGET_MAGNITUDE));
   PetscCall(EPSSetTolerances(s->eps, 1e-12, PETSC_DEFAULT));
   PetscCall(EPSGetST(s->eps, &st));
-  PetscCall(STSetType(st, STSINVERT));
   PetscCall(STGetKSP(st, &ksp));
-  PetscCall(KSPSetType(ksp, KSPPREONLY));
   PetscCall(KSPGetPC(ksp, &pc));
-  PetscCall(DefaultFactor(pc, s->htype));
+  if (p->sparse) { /* Jacobi-Davidson, inexact inner GMRES with a diagonal preconditioner (benchmarked
+                      against GD, LOBPCG and Krylov-Schur: README); the soft modes sit on soft sites */
+    PetscCall(EPSSetType(s->eps, EPSJD));
+    PetscCall(EPSSetWhichEigenpairs(s->eps, EPS_SMALLEST_REAL));
+    PetscCall(EPSSetTolerances(s->eps, 1e-10, PETSC_DEFAULT));
+    PetscCall(EPSSetDimensions(s->eps, p->nev, PETSC_DEFAULT, PetscMin(40, p->nev)));
+    PetscCall(STSetType(st, STPRECOND));
+    PetscCall(KSPSetType(ksp, KSPGMRES));
+    PetscCall(KSPSetTolerances(ksp, PETSC_DEFAULT, PETSC_DEFAULT, PETSC_DEFAULT, 10));
+    PetscCall(PCSetType(pc, PCJACOBI));
+  } else {
+    PetscCall(STSetType(st, STSINVERT));
+    PetscCall(KSPSetType(ksp, KSPPREONLY));
+    PetscCall(DefaultFactor(pc, s->htype));
+  }
   PetscCall(EPSSetFromOptions(s->eps));
   PetscFunctionReturn(0);
 }
