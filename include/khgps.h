@@ -59,6 +59,7 @@ typedef struct {
   PetscBool     factored_spd; /* the lower triangle holds a potrf (true) or sytrf factor */
   PetscScalar  *fdiag; /* the factor's diagonal, kept out of the diagonal slots that J x reads */
   PetscBool     lapack_solve; /* solve with LAPACK potrs instead of the blocked dgemv solve */
+  PetscBool     release_J; /* free the dense J once a ScaLAPACK Hessian holds it (J x = M x - d x) */
   Mat           Hj;    /* ScaLAPACK Hessian that J x is computed from once J is freed (borrowed) */
   /* work space */
   Vec       Jx;    /* J x, from the one MatMult per evaluation */

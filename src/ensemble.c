@@ -130,7 +130,8 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   PetscCall(PetscTime(&t1));
   r.t_draw = t1 - t0;
   PetscCall(PetscMemzero(rec, sizeof(*rec)));
-  if (p->save_couplings) PetscCall(GatherCouplings(&m, &rec->J)); /* before J may be freed for the Hessian */
+  if (p->save_couplings) PetscCall(GatherCouplings(&m, &rec->J)); /* before J is freed for the Hessian */
+  m.release_J = PETSC_TRUE; /* the Hessian is the last use of J: it may take J's place */
 
   PetscCall(PetscLogStagePush(stage[1]));
   PetscCall(KhgpsMinimize(s.tao, &m, p, &r));

@@ -189,12 +189,13 @@ PetscErrorCode KhgpsFormHessian(KhgpsModel *m, Vec X, MatType type, Mat *H)
       PetscCall(MatGetLocalSize(m->J, &ml, &nl));
       PetscCall(MatConvert(m->J, MATSCALAPACK, MAT_INITIAL_MATRIX, H));
       PetscCall(MatSetOption(*H, MAT_NO_OFF_PROC_ENTRIES, PETSC_FALSE)); /* the diagonal lives block-cyclically */
-      /* J is not kept twice: from now on J x = H x - d x, and the row-split copy is freed */
-      PetscCall(MatCreateShell(PetscObjectComm((PetscObject)m->J), ml, nl, m->N, m->N, m, &Jh));
-      PetscCall(MatShellSetOperation(Jh, MATOP_MULT, (void (*)(void))MatMult_JFromHessian));
-      PetscCall(MatDestroy(&m->J));
-      m->J  = Jh;
-      m->Hj = *H;
+      if (m->release_J) { /* J is not kept twice: from now on J x = H x - d x, the row-split copy is freed */
+        PetscCall(MatCreateShell(PetscObjectComm((PetscObject)m->J), ml, nl, m->N, m->N, m, &Jh));
+        PetscCall(MatShellSetOperation(Jh, MATOP_MULT, (void (*)(void))MatMult_JFromHessian));
+        PetscCall(MatDestroy(&m->J));
+        m->J  = Jh;
+        m->Hj = *H;
+      }
     } else PetscCall(MatDuplicate(m->J, MAT_COPY_VALUES, H));
     PetscCall(PetscObjectSetName((PetscObject)*H, "Hessian"));
   }

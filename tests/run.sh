@@ -25,6 +25,7 @@ for n in 1 2 3; do
   record "derivatives np=$n" "${MPI[@]}" -n $n tests/bin/test_derivatives -khgps_N 61 -khgps_J 0.8 -khgps_h 0.2 -khgps_A 1.3
 done
 record "derivatives packed" tests/bin/test_derivatives -khgps_N 61 -khgps_J 0.8 -khgps_h 0.2 -khgps_A 1.3 -packed
+record "derivatives sparse np=2" "${MPI[@]}" -n 2 tests/bin/test_derivatives -khgps_N 61 -khgps_J 0.8 -khgps_h 0.2 -khgps_coupling sparse -khgps_connectivity 6
 for t in tests/test_*.py; do
   record "$(basename "$t" .py)" $PY "$t"
 done

@@ -69,7 +69,7 @@ int main(int argc, char **argv)
     }
     /* Hessian: M v against (g(x + eps v) - g(x - eps v)) / (2 eps), for the storage in use */
     PetscCall(VecSetRandom(v, rnd));
-    PetscCall(KhgpsFormHessian(&m, x, packed ? KHGPS_PACKED : size == 1 ? MATDENSE : MATSCALAPACK, &H));
+    PetscCall(KhgpsFormHessian(&m, x, packed ? KHGPS_PACKED : p.sparse ? MATAIJ : size == 1 ? MATDENSE : MATSCALAPACK, &H));
     PetscCall(MatMult(H, v, Hv));
     PetscCall(VecWAXPY(xp, eps, v, x));
     PetscCall(KhgpsFormFunctionGradient(NULL, xp, &fp, gp, &m));
