@@ -7,6 +7,7 @@ export PETSC_DIR SLEPC_DIR
 ifeq ($(wildcard $(SLEPC_DIR)/lib/slepc/conf/slepc_variables),)
 # PETSc/SLEPc not installed yet: every target first runs the installer, then make re-reads this file.
 all run test bench figures khgps: deps
+	@test -f $(SLEPC_DIR)/lib/slepc/conf/slepc_variables || { echo "makefile: no SLEPc at SLEPC_DIR=$(SLEPC_DIR)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory $(MAKECMDGOALS)
 deps:
 	bash scripts/install-deps.sh
