@@ -8,6 +8,7 @@
 #endif
 
 extern void dgemv_(const char *, const PetscBLASInt *, const PetscBLASInt *, const double *, const double *, const PetscBLASInt *, const double *, const PetscBLASInt *, const double *, double *, const PetscBLASInt *);
+extern void dsymm_(const char *, const char *, const PetscBLASInt *, const PetscBLASInt *, const double *, const double *, const PetscBLASInt *, const double *, const PetscBLASInt *, const double *, double *, const PetscBLASInt *);
 extern void dsymv_(const char *, const PetscBLASInt *, const double *, const double *, const PetscBLASInt *, const double *, const PetscBLASInt *, const double *, double *, const PetscBLASInt *);
 
 /* J x: the upper triangle (the diagonal slots are zero between solves). */
@@ -44,6 +45,47 @@ static PetscErrorCode MatMult_PackedH(Mat A, Vec X, Vec Y)
   PetscFunctionReturn(0);
 }
 
+/* C = M X for a dense block X (dsymm on the upper triangle, plus d X): block eigensolvers. */
+static PetscErrorCode MatProductNumeric_PackedH(Mat A, Mat X, Mat C, void *ctx)
+{
+  KhgpsModel        *m;
+  const PetscScalar *x, *d;
+  PetscScalar       *c;
+  PetscInt           k, ldx, ldc;
+  PetscBLASInt       n, nk, lx, lc;
+  const double       one = 1.0, zero = 0.0;
+
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(A, &m));
+  PetscCall(MatGetSize(X, NULL, &k));
+  PetscCall(MatDenseGetLDA(X, &ldx));
+  PetscCall(MatDenseGetLDA(C, &ldc));
+  PetscCall(PetscBLASIntCast(m->N, &n));
+  PetscCall(PetscBLASIntCast(k, &nk));
+  PetscCall(PetscBLASIntCast(ldx, &lx));
+  PetscCall(PetscBLASIntCast(ldc, &lc));
+  PetscCall(MatDenseGetArrayRead(X, &x));
+  PetscCall(MatDenseGetArrayWrite(C, &c));
+  dsymm_("L", "U", &n, &nk, &one, m->B, &n, x, &lx, &zero, c, &lc);
+  PetscCall(VecGetArrayRead(m->hdiag, &d));
+  for (PetscInt j = 0; j < k; j++)
+    for (PetscInt i = 0; i < m->N; i++) c[i + (size_t)j * ldc] += d[i] * x[i + (size_t)j * ldx];
+  PetscCall(VecRestoreArrayRead(m->hdiag, &d));
+  PetscCall(MatDenseRestoreArrayWrite(C, &c));
+  PetscCall(MatDenseRestoreArrayRead(X, &x));
+  PetscCall(PetscLogFlops(2.0 * m->N * (PetscLogDouble)m->N * k));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode MatProductSymbolic_PackedH(Mat A, Mat X, Mat C, void **ctx)
+{
+  PetscFunctionBeginUser;
+  PetscCall(MatSetType(C, MATDENSE)); /* sizes are set by MatProduct */
+  PetscCall(MatSetUp(C));
+  *ctx = NULL;
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode MatGetDiagonal_PackedH(Mat A, Vec d)
 {
   KhgpsModel *m;
@@ -71,6 +113,7 @@ PetscErrorCode KhgpsPackedCreateHessian(KhgpsModel *m, Mat *H)
   PetscCall(MatShellSetOperation(*H, MATOP_MULT, (void (*)(void))MatMult_PackedH));
   PetscCall(MatShellSetOperation(*H, MATOP_MULT_TRANSPOSE, (void (*)(void))MatMult_PackedH));
   PetscCall(MatShellSetOperation(*H, MATOP_GET_DIAGONAL, (void (*)(void))MatGetDiagonal_PackedH));
+  PetscCall(MatShellSetMatProductOperation(*H, MATPRODUCT_AB, MatProductSymbolic_PackedH, MatProductNumeric_PackedH, NULL, MATDENSE, MATDENSE));
   PetscCall(MatSetOption(*H, MAT_SYMMETRIC, PETSC_TRUE));
   PetscCall(PetscObjectSetName((PetscObject)*H, "Hessian"));
   PetscFunctionReturn(0);
@@ -199,6 +242,34 @@ static PetscErrorCode PCApply_Packed(PC pc, Vec X, Vec Y)
   PetscFunctionReturn(0);
 }
 
+/* Y = M^{-1} X for a dense block: one LAPACK potrs with many right-hand sides (level 3). */
+static PetscErrorCode PCMatApply_Packed(PC pc, Mat X, Mat Y)
+{
+  KhgpsModel  *m;
+  PetscInt     N, k, ld;
+  PetscScalar *y;
+  PetscBLASInt n, nk, ly, info = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(GetModel(pc, &m));
+  N = m->N;
+  PetscCall(MatCopy(X, Y, SAME_NONZERO_PATTERN));
+  PetscCall(MatGetSize(Y, NULL, &k));
+  PetscCall(MatDenseGetLDA(Y, &ld));
+  PetscCall(PetscBLASIntCast(N, &n));
+  PetscCall(PetscBLASIntCast(k, &nk));
+  PetscCall(PetscBLASIntCast(ld, &ly));
+  PetscCall(MatDenseGetArray(Y, &y));
+  for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = m->fdiag[i];
+  if (m->factored_spd) LAPACKpotrs_("L", &n, &nk, m->B, &n, y, &ly, &info);
+  else LAPACKsytrs_("L", &n, &nk, m->B, &n, m->ipiv, y, &ly, &info);
+  for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = 0.0;
+  PetscCall(MatDenseRestoreArray(Y, &y));
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "packed Hessian: LAPACK block solve failed (%d)", (int)info);
+  PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N * k));
+  PetscFunctionReturn(0);
+}
+
 /* Make pc the in-place factorization of the packed Hessian (before *SetFromOptions, so that
    -st_pc_type / -khgps_newton_pc_type still choose otherwise). */
 PetscErrorCode KhgpsPackedSetPC(PC pc)
@@ -207,6 +278,7 @@ PetscErrorCode KhgpsPackedSetPC(PC pc)
   PetscCall(PCSetType(pc, PCSHELL));
   PetscCall(PCShellSetSetUp(pc, PCSetUp_Packed));
   PetscCall(PCShellSetApply(pc, PCApply_Packed));
+  PetscCall(PCShellSetMatApply(pc, PCMatApply_Packed));
   PetscCall(PCShellSetName(pc, "khgps packed in-place Cholesky"));
   PetscFunctionReturn(0);
 }

@@ -30,4 +30,12 @@ for tag, args in cases:
     dp = np.max(np.abs(a["participation_ratio"] - b["participation_ratio"]) / a["participation_ratio"]) if len(ea) == len(eb) else np.inf
     check(dp < 1e-6, f"{tag}: participation ratios equal to {dp:.1e} relative")
     check(a["status_name"] == b["status_name"], f"{tag}: same status ({b['status_name']})")
+# block operations of the packed storage (MatMatMult by dsymm, block solves by potrs) through LOBPCG
+f1, f2 = out("fast_ks.h5"), out("fast_lobpcg.h5")
+base = ["-khgps_N", "300", "-khgps_J", "0.3", "-khgps_nev", "20"]
+run(base + ["-khgps_output", f1])
+run(base + ["-eps_type", "lobpcg", "-st_type", "precond", "-eps_smallest_real", "-eps_tol", "1e-10", "-eps_lobpcg_blocksize", "32", "-khgps_output", f2])
+a, b = load(f1), load(f2)
+de = np.max(np.abs(a["eigenvalues"] - b["eigenvalues"]) / a["eigenvalues"]) if len(b["eigenvalues"]) == 20 else np.inf
+check(de < 1e-8, f"packed block products and block solves: LOBPCG = Krylov-Schur shift-invert to {de:.1e}")
 done()
