@@ -97,12 +97,13 @@ typedef struct {
   PetscReal *J;                     /* [N*N] row-major, or NULL */
 } KhgpsRecord;
 
-/* The solvers, created once from options and reused for every realization. */
+/* The solvers, made afresh from options for every realization (so that none depends on which
+   realization the process computed before it). */
 typedef struct {
   Tao     tao;    /* minimizer: default bncg, -tao_* */
   KSP     newton; /* Newton polish and positive-definiteness check: -khgps_newton_ksp_*, -khgps_newton_pc_* */
-  EPS     eps;    /* lowest eigenpairs: Krylov-Schur, shift-invert at 0, -eps_*, -st_* */
-  MatType htype;  /* Hessian storage: dense (1 rank) or scalapack (more); -khgps_hessian_mat_type */
+  EPS     eps;    /* lowest eigenpairs: Krylov-Schur, shift-invert at 0 (sparse: Jacobi-Davidson), -eps_*, -st_* */
+  MatType htype;  /* storage: packed (1 rank), scalapack (more), dense, aij (sparse); -khgps_hessian_mat_type */
 } KhgpsSolvers;
 
 /* options.c */
@@ -117,6 +118,10 @@ PetscReal KhgpsNormalPair(PetscInt64 seed, PetscInt realization, PetscInt i, Pet
 
 /* model.c */
 PetscErrorCode KhgpsModelCreate(MPI_Comm, const KhgpsParams *, PetscBool, KhgpsModel *);
+PetscErrorCode KhgpsModelDestroy(KhgpsModel *);
+PetscErrorCode KhgpsFormFunctionGradient(Tao, Vec, PetscReal *, Vec, void *);
+PetscErrorCode KhgpsFormHessianDiagonal(KhgpsModel *, Vec, Vec);
+PetscErrorCode KhgpsFormHessian(KhgpsModel *, Vec, MatType, Mat *);
 
 /* sparse.c */
 PetscErrorCode KhgpsSparseCouplings(MPI_Comm, const KhgpsParams *, PetscInt, Mat *);
@@ -126,10 +131,6 @@ PetscErrorCode KhgpsSparseCouplings(MPI_Comm, const KhgpsParams *, PetscInt, Mat
 PetscErrorCode KhgpsPackedCreateJ(MPI_Comm, KhgpsModel *);
 PetscErrorCode KhgpsPackedCreateHessian(KhgpsModel *, Mat *);
 PetscErrorCode KhgpsPackedSetPC(PC);
-PetscErrorCode KhgpsModelDestroy(KhgpsModel *);
-PetscErrorCode KhgpsFormFunctionGradient(Tao, Vec, PetscReal *, Vec, void *);
-PetscErrorCode KhgpsFormHessianDiagonal(KhgpsModel *, Vec, Vec);
-PetscErrorCode KhgpsFormHessian(KhgpsModel *, Vec, MatType, Mat *);
 
 /* minimize.c */
 PetscErrorCode KhgpsMinimizerCreate(MPI_Comm, const KhgpsParams *, Tao *);
