@@ -215,29 +215,40 @@ static void CholeskySolveBlocked(PetscInt N, const PetscScalar *B, const PetscSc
   }
 }
 
+/* y <- M^{-1} y for k right-hand sides (leading dimension ld) with LAPACK potrs or sytrs, which
+   read the factor's diagonal in place: it is put back for the call and zeroed again after. */
+static PetscErrorCode LapackSolve(KhgpsModel *m, PetscInt k, PetscScalar *y, PetscInt ld)
+{
+  PetscInt     N = m->N;
+  PetscBLASInt n, nk, ly, info = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscBLASIntCast(N, &n));
+  PetscCall(PetscBLASIntCast(k, &nk));
+  PetscCall(PetscBLASIntCast(ld, &ly));
+  for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = m->fdiag[i];
+  if (m->factored_spd) LAPACKpotrs_("L", &n, &nk, m->B, &n, y, &ly, &info);
+  else LAPACKsytrs_("L", &n, &nk, m->B, &n, m->ipiv, y, &ly, &info);
+  for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = 0.0;
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "packed Hessian: LAPACK solve failed (%d)", (int)info);
+  PetscFunctionReturn(0);
+}
+
 /* y = M^{-1} x with the in-place factor. */
 static PetscErrorCode PCApply_Packed(PC pc, Vec X, Vec Y)
 {
   KhgpsModel  *m;
   PetscInt     N;
   PetscScalar *y;
-  PetscBLASInt n, one = 1, info = 0;
 
   PetscFunctionBeginUser;
   PetscCall(GetModel(pc, &m));
   N = m->N;
-  PetscCall(PetscBLASIntCast(N, &n));
   PetscCall(VecCopy(X, Y));
   PetscCall(VecGetArray(Y, &y));
   if (m->factored_spd && !m->lapack_solve) CholeskySolveBlocked(N, m->B, m->fdiag, y);
-  else { /* LAPACK reads the factor's diagonal in place */
-    for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = m->fdiag[i];
-    if (m->factored_spd) LAPACKpotrs_("L", &n, &one, m->B, &n, y, &n, &info);
-    else LAPACKsytrs_("L", &n, &one, m->B, &n, m->ipiv, y, &n, &info);
-    for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = 0.0;
-  }
+  else PetscCall(LapackSolve(m, 1, y, N));
   PetscCall(VecRestoreArray(Y, &y));
-  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "packed Hessian: LAPACK solve failed (%d)", (int)info);
   PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N));
   PetscFunctionReturn(0);
 }
@@ -248,7 +259,6 @@ static PetscErrorCode PCMatApply_Packed(PC pc, Mat X, Mat Y)
   KhgpsModel  *m;
   PetscInt     N, k, ld;
   PetscScalar *y;
-  PetscBLASInt n, nk, ly, info = 0;
 
   PetscFunctionBeginUser;
   PetscCall(GetModel(pc, &m));
@@ -256,16 +266,9 @@ static PetscErrorCode PCMatApply_Packed(PC pc, Mat X, Mat Y)
   PetscCall(MatCopy(X, Y, SAME_NONZERO_PATTERN));
   PetscCall(MatGetSize(Y, NULL, &k));
   PetscCall(MatDenseGetLDA(Y, &ld));
-  PetscCall(PetscBLASIntCast(N, &n));
-  PetscCall(PetscBLASIntCast(k, &nk));
-  PetscCall(PetscBLASIntCast(ld, &ly));
   PetscCall(MatDenseGetArray(Y, &y));
-  for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = m->fdiag[i];
-  if (m->factored_spd) LAPACKpotrs_("L", &n, &nk, m->B, &n, y, &ly, &info);
-  else LAPACKsytrs_("L", &n, &nk, m->B, &n, m->ipiv, y, &ly, &info);
-  for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = 0.0;
+  PetscCall(LapackSolve(m, k, y, ld));
   PetscCall(MatDenseRestoreArray(Y, &y));
-  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "packed Hessian: LAPACK block solve failed (%d)", (int)info);
   PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N * k));
   PetscFunctionReturn(0);
 }
