@@ -19,7 +19,7 @@ KHGPS_VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || ech
 SRC      := $(wildcard src/*.c)
 OBJ      := $(patsubst src/%.c,obj/%.o,$(SRC))
 LIBOBJ   := $(filter-out obj/main.o,$(OBJ))
-CFLAGS   += -O2 -Wall -Wextra -Wno-unused-parameter
+CFLAGS   += -O2 -fopenmp -Wall -Wextra -Wno-unused-parameter
 CPPFLAGS += -Iinclude -DKHGPS_VERSION='"$(KHGPS_VERSION)"'
 MPIEXEC_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-run-as-root,) --oversubscribe
 export MPIEXEC_FLAGS
@@ -39,17 +39,17 @@ obj tests/bin bin runs/out:
 	mkdir -p $@
 
 bin/khgps: $(OBJ) | bin
-	$(CLINKER) -o $@ $^ $(SLEPC_EPS_LIB)
+	$(CLINKER) -fopenmp -o $@ $^ $(SLEPC_EPS_LIB)
 
 tests/bin/test_derivatives: tests/test_derivatives.c $(LIBOBJ) include/khgps.h | tests/bin
 	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o obj/test_derivatives.o
-	$(CLINKER) -o $@ obj/test_derivatives.o $(LIBOBJ) $(SLEPC_EPS_LIB)
+	$(CLINKER) -fopenmp -o $@ obj/test_derivatives.o $(LIBOBJ) $(SLEPC_EPS_LIB)
 
 # The default job: a small ensemble (options/quick.opts, N = 2000, 10 realizations) shared out over
 # all cores (one-rank groups), its file and a plot. Resumable: run it again to continue or replot.
 NP ?= $(shell nproc)
 run: deps all | runs/out
-	$(if $(filter 1,$(NP)),,OPENBLAS_NUM_THREADS=1 )mpiexec $(MPIEXEC_FLAGS) -n $(NP) bin/khgps -options_file options/quick.opts \
+	$(if $(filter 1,$(NP)),,OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 )mpiexec $(MPIEXEC_FLAGS) -n $(NP) bin/khgps -options_file options/quick.opts \
 	  -khgps_realizations 10 -khgps_groups $(NP) -khgps_output runs/out/quick.h5 $(ARGS)
 	$(PY) analysis/plot_spectrum.py runs/out/quick.h5 -o runs/out/quick.png
 

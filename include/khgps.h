@@ -104,6 +104,13 @@ typedef struct {
   KSP     newton; /* Newton polish and positive-definiteness check: -khgps_newton_ksp_*, -khgps_newton_pc_* */
   EPS     eps;    /* lowest eigenpairs: Krylov-Schur, shift-invert at 0 (sparse: Jacobi-Davidson), -eps_*, -st_* */
   MatType htype;  /* storage: packed (1 rank), scalapack (more), dense, aij (sparse); -khgps_hessian_mat_type */
+  /* packed storage: one factorization serves the minimum test, the Newton polish and the spectrum,
+     which a block Krylov-Schur iteration takes (-khgps_eigensolver block, blockeig.c) */
+  PetscBool block;     /* the block eigensolver instead of the EPS */
+  PetscInt  block_size; /* right-hand sides per solve, -khgps_block_size */
+  PetscInt  block_ncv;  /* largest basis, -khgps_block_ncv */
+  PetscInt  block_max_restarts; /* -khgps_block_max_restarts */
+  PetscReal block_tol;  /* relative residual of a converged pair (the EPS tolerance, -eps_tol) */
 } KhgpsSolvers;
 
 /* options.c */
@@ -115,6 +122,12 @@ PetscReal KhgpsUniform(PetscInt64 seed, PetscInt realization, PetscInt stream, P
 PetscReal KhgpsUniformAt(PetscInt64 seed, PetscInt realization, PetscInt stream, PetscInt i, PetscInt s);
 void      KhgpsNormal2(PetscInt64 seed, PetscInt realization, PetscInt i, PetscInt m, PetscReal z[2]);
 PetscReal KhgpsNormalPair(PetscInt64 seed, PetscInt realization, PetscInt i, PetscInt j);
+/* A coupling is its draw rounded to float32, in every storage (dense, ScaLAPACK, packed, sparse):
+   the packed storage keeps J in float32, and the realization is the same everywhere. */
+static inline PetscReal KhgpsCoupling(PetscReal v)
+{
+  return (PetscReal)(float)v;
+}
 
 /* model.c */
 PetscErrorCode KhgpsModelCreate(MPI_Comm, const KhgpsParams *, PetscBool, KhgpsModel *);
@@ -131,6 +144,13 @@ PetscErrorCode KhgpsSparseCouplings(MPI_Comm, const KhgpsParams *, PetscInt, Mat
 PetscErrorCode KhgpsPackedCreateJ(MPI_Comm, KhgpsModel *);
 PetscErrorCode KhgpsPackedCreateHessian(KhgpsModel *, Mat *);
 PetscErrorCode KhgpsPackedSetPC(PC);
+PetscErrorCode KhgpsPackedFactor(KhgpsModel *, PetscBool, PetscBLASInt *);
+/* symvf.c */
+PetscErrorCode KhgpsSymvF32(PetscInt, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscInt);
+/* J_ij (i < j) of the packed buffer B: a float in column j's upper part */
+#define KHGPS_PACKED_J(B, N, i, j) ((PetscReal)((const float *)((B) + (size_t)(j) * (N)))[i])
+PetscErrorCode KhgpsPackedSolve(KhgpsModel *, PetscInt, PetscScalar *, PetscInt);
+PetscErrorCode KhgpsPackedHessianMult(KhgpsModel *, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscInt);
 
 /* minimize.c */
 PetscErrorCode KhgpsMinimizerCreate(MPI_Comm, const KhgpsParams *, Tao *);
@@ -141,6 +161,9 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm, const KhgpsParams *, KhgpsSolvers *)
 PetscErrorCode KhgpsSolversDestroy(KhgpsSolvers *);
 PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat *, KhgpsResult *);
 PetscErrorCode KhgpsSpectrum(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat, KhgpsResult *);
+
+/* blockeig.c */
+PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, KhgpsResult *);
 
 /* io.c */
 PetscErrorCode KhgpsPrepareOutput(MPI_Comm, KhgpsParams *, PetscInt *, PetscInt **);

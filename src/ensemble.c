@@ -64,7 +64,7 @@ static PetscErrorCode GatherCouplings(const KhgpsModel *m, PetscReal **a)
     PetscInt n = m->N;
     PetscCall(PetscMalloc1((size_t)n * n, a));
     for (PetscInt i = 0; i < n; i++)
-      for (PetscInt j = 0; j < n; j++) (*a)[(size_t)i * n + j] = i < j ? m->B[i + (size_t)j * n] : (i > j ? m->B[j + (size_t)i * n] : 0.0);
+      for (PetscInt j = 0; j < n; j++) (*a)[(size_t)i * n + j] = i < j ? KHGPS_PACKED_J(m->B, n, i, j) : (i > j ? KHGPS_PACKED_J(m->B, n, j, i) : 0.0);
     PetscFunctionReturn(0);
   }
   PetscCall(PetscObjectGetComm((PetscObject)J, &comm));

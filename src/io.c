@@ -31,7 +31,7 @@ typedef struct {
   long        i; /* written as a 64-bit integer */
 } ParamAttr;
 
-#define NPARAM 11
+#define NPARAM 12
 static void ParamList(const KhgpsParams *p, ParamAttr a[NPARAM])
 {
   ParamAttr l[NPARAM] = {
@@ -46,6 +46,7 @@ static void ParamList(const KhgpsParams *p, ParamAttr a[NPARAM])
     {"seed", PETSC_TRUE, 0, p->seed},
     {"nev", PETSC_TRUE, 0, p->nev},
     {"x0_amplitude", PETSC_FALSE, p->x0_amplitude, 0},
+    {"coupling_bits", PETSC_TRUE, 0, 32}, /* J_ij is its draw rounded to float32 (KhgpsCoupling) */
   };
   for (int k = 0; k < NPARAM; k++) a[k] = l[k];
 }
@@ -88,6 +89,10 @@ static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done,
     double    r = 0;
     long long i = 0;
     if (H5Aexists_by_name(fid, "/params", a[k].name, H5P_DEFAULT) <= 0) {
+      if (!strcmp(a[k].name, "coupling_bits")) {
+        snprintf(msg, len, "%s was written by an older khgps whose couplings were not rounded to float32 (a different realization of J); it was left as it is: use another -khgps_output", p->output);
+        goto out;
+      }
       if (k >= 2) { /* sparse and connectivity came later: absent means dense */
         snprintf(msg, len, "%s has no parameter %s: not a complete khgps run file; it was left as it is", p->output, a[k].name);
         goto out;
@@ -224,7 +229,8 @@ static PetscErrorCode WriteProvenance(PetscViewer v, const KhgpsParams *p, const
   PetscCall(TaoGetType(s->tao, &taotype));
   PetscCall(WriteString(v, "/", "tao_type", taotype));
   PetscCall(EPSGetType(s->eps, &epstype));
-  PetscCall(WriteString(v, "/", "eps_type", epstype));
+  PetscCall(WriteString(v, "/", "eps_type", s->block ? "khgps-block-krylov-schur" : epstype));
+  PetscCall(WriteString(v, "/", "eigensolver", s->block ? "block" : "slepc"));
   PetscCall(WriteString(v, "/", "hessian_mat_type", s->htype));
   ParamList(p, a);
   for (int k = 0; k < NPARAM; k++) PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", a[k].name, a[k].isint ? PETSC_LONG : PETSC_REAL, a[k].isint ? (void *)&a[k].i : (void *)&a[k].r));

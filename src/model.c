@@ -3,7 +3,7 @@
 
 enum { STREAM_KAPPA = 1 };
 
-/* Fill this rank's rows [rs, re) of the dense couplings: J_ij = J/sqrt(N) z_ij, z_ij = z_ji from
+/* Fill this rank's rows [rs, re) of the dense couplings: J_ij = fl32(J/sqrt(N) z_ij), z_ij = z_ji from
    KhgpsNormal2 (column-major storage, leading dimension lda); with upper, only the strict upper
    triangle and a zero diagonal (the packed storage). Columns are taken in pairs so that each
    Philox call fills two entries: rows above the pair share one counter, rows below use the
@@ -23,27 +23,53 @@ static void FillCouplings(const KhgpsParams *p, PetscInt rs, PetscInt re, PetscS
       const PetscInt li = i - rs;
       if (i < j) {
         KhgpsNormal2(p->seed, p->realization, i, c, z);
-        col[li] = s * z[0];
-        if (two) col1[li] = s * z[1];
+        col[li] = KhgpsCoupling(s * z[0]);
+        if (two) col1[li] = KhgpsCoupling(s * z[1]);
       } else if (i == j || i == j1) {
         PetscReal zjj1 = 0;
         if (two) {
           KhgpsNormal2(p->seed, p->realization, j, c, z);
           zjj1 = z[1];
         }
-        col[li] = (i == j) ? 0.0 : s * zjj1;
-        if (two) col1[li] = (i == j) ? s * zjj1 : 0.0;
+        col[li] = (i == j) ? 0.0 : KhgpsCoupling(s * zjj1);
+        if (two) col1[li] = (i == j) ? KhgpsCoupling(s * zjj1) : 0.0;
       } else {
         if ((i >> 1) != last) {
           last = i >> 1;
           KhgpsNormal2(p->seed, p->realization, j, last, zl);
           if (two) KhgpsNormal2(p->seed, p->realization, j1, last, zr);
         }
-        col[li] = s * zl[i & 1];
-        if (two) col1[li] = s * zr[i & 1];
+        col[li] = KhgpsCoupling(s * zl[i & 1]);
+        if (two) col1[li] = KhgpsCoupling(s * zr[i & 1]);
       }
     }
     if (upper && two && j1 >= rs && j1 < re) col1[j1 - rs] = 0.0;
+  }
+}
+
+/* The packed storage's couplings: J_ij, i < j, as floats in column j's first 4j bytes (the same
+   values and pairing of Philox calls as FillCouplings), columns shared out among OpenMP threads. */
+static void FillPackedCouplings(const KhgpsParams *p, PetscScalar *B)
+{
+  const PetscInt  N = p->N;
+  const PetscReal s = p->J / PetscSqrtReal((PetscReal)N);
+
+#if defined(_OPENMP)
+  #pragma omp parallel for schedule(dynamic, 8)
+#endif
+  for (PetscInt c = 0; c < (N + 1) / 2; c++) {
+    const PetscInt j = 2 * c, j1 = j + 1;
+    float         *col = (float *)(B + (size_t)j * N), *col1 = j1 < N ? (float *)(B + (size_t)j1 * N) : NULL;
+    PetscReal      z[2];
+    for (PetscInt i = 0; i < j; i++) {
+      KhgpsNormal2(p->seed, p->realization, i, c, z);
+      col[i] = (float)(s * z[0]);
+      if (col1) col1[i] = (float)(s * z[1]);
+    }
+    if (col1) {
+      KhgpsNormal2(p->seed, p->realization, j, c, z);
+      col1[j] = (float)(s * z[1]);
+    }
   }
 }
 
@@ -67,7 +93,7 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, PetscBool p
   } else if (packed) { /* one N x N buffer: J in the strict upper triangle, later the Hessian and its factor in the lower */
     PetscCall(PetscMalloc1((size_t)p->N * p->N, &m->B));
     PetscCall(PetscOptionsGetBool(NULL, NULL, "-khgps_packed_lapack_solve", &m->lapack_solve, NULL));
-    FillCouplings(p, 0, p->N, m->B, p->N, PETSC_TRUE);
+    FillPackedCouplings(p, m->B);
     PetscCall(KhgpsPackedCreateJ(comm, m));
     rs = 0;
     re = p->N;

@@ -1,6 +1,6 @@
-/* packed.c: one realization in one N x N buffer (one rank): J in the strict upper triangle, the
-   Hessian and its Cholesky (or LDL^T) factor in the lower triangle, factored in place. J x is a
-   dsymv on the upper triangle; the diagonal slots hold zeros except inside a factor solve. */
+/* packed.c: one realization in one N x N buffer (one rank): J as float32 in the strict upper
+   triangle's space (symvf.c), the Hessian and its Cholesky (or LDL^T) factor in the lower
+   triangle, factored in place; the factor's diagonal is kept aside except inside a LAPACK solve. */
 #include "khgps.h"
 
 #if defined(PETSC_USE_COMPLEX) || !defined(PETSC_USE_REAL_DOUBLE)
@@ -8,27 +8,21 @@
 #endif
 
 extern void dgemv_(const char *, const PetscBLASInt *, const PetscBLASInt *, const double *, const double *, const PetscBLASInt *, const double *, const PetscBLASInt *, const double *, double *, const PetscBLASInt *);
-extern void dsymm_(const char *, const char *, const PetscBLASInt *, const PetscBLASInt *, const double *, const double *, const PetscBLASInt *, const double *, const PetscBLASInt *, const double *, double *, const PetscBLASInt *);
-extern void dsymv_(const char *, const PetscBLASInt *, const double *, const double *, const PetscBLASInt *, const double *, const PetscBLASInt *, const double *, double *, const PetscBLASInt *);
 
-/* J x: the upper triangle (the diagonal slots are zero between solves). */
+/* J x from the float32 couplings (symvf.c). */
 static PetscErrorCode MatMult_PackedJ(Mat A, Vec X, Vec Y)
 {
   KhgpsModel        *m;
   const PetscScalar *x;
   PetscScalar       *y;
-  PetscBLASInt       n, one = 1;
-  const double       a = 1.0, b = 0.0;
 
   PetscFunctionBeginUser;
   PetscCall(MatShellGetContext(A, &m));
-  PetscCall(PetscBLASIntCast(m->N, &n));
   PetscCall(VecGetArrayRead(X, &x));
   PetscCall(VecGetArrayWrite(Y, &y));
-  dsymv_("U", &n, &a, m->B, &n, x, &one, &b, y, &one);
+  PetscCall(KhgpsSymvF32(m->N, m->B, 1, x, m->N, y, m->N));
   PetscCall(VecRestoreArrayWrite(Y, &y));
   PetscCall(VecRestoreArrayRead(X, &x));
-  PetscCall(PetscLogFlops(2.0 * m->N * (PetscLogDouble)m->N));
   PetscFunctionReturn(0);
 }
 
@@ -52,28 +46,29 @@ static PetscErrorCode MatProductNumeric_PackedH(Mat A, Mat X, Mat C, void *ctx)
   const PetscScalar *x, *d;
   PetscScalar       *c;
   PetscInt           k, ldx, ldc;
-  PetscBLASInt       n, nk, lx, lc;
-  const double       one = 1.0, zero = 0.0;
 
   PetscFunctionBeginUser;
   PetscCall(MatShellGetContext(A, &m));
   PetscCall(MatGetSize(X, NULL, &k));
   PetscCall(MatDenseGetLDA(X, &ldx));
   PetscCall(MatDenseGetLDA(C, &ldc));
-  PetscCall(PetscBLASIntCast(m->N, &n));
-  PetscCall(PetscBLASIntCast(k, &nk));
-  PetscCall(PetscBLASIntCast(ldx, &lx));
-  PetscCall(PetscBLASIntCast(ldc, &lc));
   PetscCall(MatDenseGetArrayRead(X, &x));
   PetscCall(MatDenseGetArrayWrite(C, &c));
-  dsymm_("L", "U", &n, &nk, &one, m->B, &n, x, &lx, &zero, c, &lc);
   PetscCall(VecGetArrayRead(m->hdiag, &d));
-  for (PetscInt j = 0; j < k; j++)
-    for (PetscInt i = 0; i < m->N; i++) c[i + (size_t)j * ldc] += d[i] * x[i + (size_t)j * ldx];
+  PetscCall(KhgpsPackedHessianMult(m, d, k, x, ldx, c, ldc));
   PetscCall(VecRestoreArrayRead(m->hdiag, &d));
   PetscCall(MatDenseRestoreArrayWrite(C, &c));
   PetscCall(MatDenseRestoreArrayRead(X, &x));
-  PetscCall(PetscLogFlops(2.0 * m->N * (PetscLogDouble)m->N * k));
+  PetscFunctionReturn(0);
+}
+
+/* Y = M X for k columns: J X from the float32 couplings plus d X. */
+PetscErrorCode KhgpsPackedHessianMult(KhgpsModel *m, const PetscScalar *d, PetscInt k, const PetscScalar *x, PetscInt ldx, PetscScalar *y, PetscInt ldy)
+{
+  PetscFunctionBeginUser;
+  PetscCall(KhgpsSymvF32(m->N, m->B, k, x, ldx, y, ldy));
+  for (PetscInt j = 0; j < k; j++)
+    for (PetscInt i = 0; i < m->N; i++) y[i + (size_t)j * ldy] += d[i] * x[i + (size_t)j * ldx];
   PetscFunctionReturn(0);
 }
 
@@ -133,96 +128,123 @@ static PetscErrorCode GetModel(PC pc, KhgpsModel **m)
   PetscFunctionReturn(0);
 }
 
-/* Lower triangle <- Hessian (J from the upper triangle, in 64 x 64 tiles, plus the diagonal d),
-   then potrf (m->spd) or sytrf in place; the factor's diagonal is then kept in fdiag. */
-static PetscErrorCode PCSetUp_Packed(PC pc)
+/* Lower triangle <- Hessian (J from the float32 upper part, in 64 x 64 tiles, plus the diagonal
+   hdiag), then potrf (spd) or sytrf in place; the factor's diagonal is then kept in fdiag. *info is
+   LAPACK's (> 0: potrf found the matrix not positive definite, or sytrf an exactly singular pivot). */
+PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *info)
 {
-  KhgpsModel        *m;
-  PetscInt           N;
-  PetscScalar       *B;
+  PetscInt           N = m->N;
+  PetscScalar       *B = m->B;
   const PetscScalar *d;
-  PetscBLASInt       n, info = 0;
+  PetscBLASInt       n;
   const PetscInt     T = 64;
 
   PetscFunctionBeginUser;
-  PetscCall(GetModel(pc, &m));
-  N = m->N;
-  B = m->B;
+  *info = 0;
   PetscCall(PetscBLASIntCast(N, &n));
   for (PetscInt jb = 0; jb < N; jb += T)
     for (PetscInt ib = jb; ib < N; ib += T)
       for (PetscInt j = jb; j < PetscMin(jb + T, N); j++)
-        for (PetscInt i = PetscMax(ib, j + 1); i < PetscMin(ib + T, N); i++) B[i + (size_t)j * N] = B[j + (size_t)i * N];
+        for (PetscInt i = PetscMax(ib, j + 1); i < PetscMin(ib + T, N); i++) B[i + (size_t)j * N] = KHGPS_PACKED_J(B, N, j, i);
   PetscCall(VecGetArrayRead(m->hdiag, &d));
   for (PetscInt i = 0; i < N; i++) B[i + (size_t)i * N] = d[i];
   PetscCall(VecRestoreArrayRead(m->hdiag, &d));
   PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
-  if (m->spd) {
-    LAPACKpotrf_("L", &n, B, &n, &info);
+  if (spd) {
+    LAPACKpotrf_("L", &n, B, &n, info);
   } else {
     PetscScalar  wq;
     PetscBLASInt lw = -1;
     PetscScalar *work;
     if (!m->ipiv) PetscCall(PetscMalloc1(N, &m->ipiv));
-    LAPACKsytrf_("L", &n, B, &n, m->ipiv, &wq, &lw, &info);
+    LAPACKsytrf_("L", &n, B, &n, m->ipiv, &wq, &lw, info);
     lw = (PetscBLASInt)wq;
     PetscCall(PetscMalloc1(lw, &work));
-    LAPACKsytrf_("L", &n, B, &n, m->ipiv, work, &lw, &info);
+    LAPACKsytrf_("L", &n, B, &n, m->ipiv, work, &lw, info);
     PetscCall(PetscFree(work));
   }
   PetscCall(PetscFPTrapPop());
-  m->factored_spd = m->spd;
+  m->factored_spd = spd;
   /* the factor's diagonal moves out of the diagonal slots, which J x reads */
   if (!m->fdiag) PetscCall(PetscMalloc1(N, &m->fdiag));
   for (PetscInt i = 0; i < N; i++) {
-    m->fdiag[i]              = B[i + (size_t)i * N];
+    m->fdiag[i]          = B[i + (size_t)i * N];
     B[i + (size_t)i * N] = 0.0;
   }
   PetscCall(PetscLogFlops((PetscLogDouble)N * N * N / 3.0));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode PCSetUp_Packed(PC pc)
+{
+  KhgpsModel  *m;
+  PetscBLASInt info;
+
+  PetscFunctionBeginUser;
+  PetscCall(GetModel(pc, &m));
+  PetscCall(KhgpsPackedFactor(m, m->spd, &info));
   PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_MAT_CH_ZRPVT, "packed Hessian: %s factorization failed at row %d (not positive definite)", m->spd ? "Cholesky" : "LDL^T", (int)info);
   PetscFunctionReturn(0);
 }
 
-/* y <- L^{-T} L^{-1} y with the lower triangle of B (unit stride columns, diagonal in d), in
-   blocks of nb columns: a small triangular solve on the diagonal block and one dgemv per panel, so
-   that the two passes over the factor run at the (threaded) matrix-vector bandwidth. */
-static void CholeskySolveBlocked(PetscInt N, const PetscScalar *B, const PetscScalar *d, PetscScalar *y)
+/* Y <- L^{-T} L^{-1} Y for k right-hand sides (leading dimension ld) with the lower triangle of B
+   (unit stride columns, diagonal in d), in panels of nb columns: a small triangular solve on the
+   diagonal block and one dgemv (k = 1) or dgemm per panel, so that the two passes over the factor
+   run at the (threaded) memory bandwidth for few right-hand sides, where LAPACK potrs is
+   several times slower per pass. */
+static void CholeskySolveBlocked(PetscInt N, const PetscScalar *B, const PetscScalar *d, PetscInt k, PetscScalar *Y, PetscInt ld)
 {
   const PetscInt nb = 128;
   const double   mone = -1.0, one = 1.0;
-  PetscBLASInt   inc = 1, ld = (PetscBLASInt)N;
+  PetscBLASInt   inc = 1, lb = (PetscBLASInt)N, nk = (PetscBLASInt)k, ly = (PetscBLASInt)ld;
 
-  for (PetscInt k0 = 0; k0 < N; k0 += nb) { /* L z = y */
+  for (PetscInt k0 = 0; k0 < N; k0 += nb) { /* L Z = Y */
     PetscInt     k1 = PetscMin(k0 + nb, N);
     PetscBLASInt m = (PetscBLASInt)(N - k1), n = (PetscBLASInt)(k1 - k0);
-    for (PetscInt j = k0; j < k1; j++) {
-      const PetscScalar *c = B + (size_t)j * N;
-      y[j] /= d[j];
-      for (PetscInt i = j + 1; i < k1; i++) y[i] -= c[i] * y[j];
+    for (PetscInt r = 0; r < k; r++) {
+      PetscScalar *y = Y + (size_t)r * ld;
+      for (PetscInt j = k0; j < k1; j++) {
+        const PetscScalar *c = B + (size_t)j * N;
+        y[j] /= d[j];
+        for (PetscInt i = j + 1; i < k1; i++) y[i] -= c[i] * y[j];
+      }
     }
-    if (m) dgemv_("N", &m, &n, &mone, B + k1 + (size_t)k0 * N, &ld, y + k0, &inc, &one, y + k1, &inc);
+    if (!m) continue;
+    if (k == 1) dgemv_("N", &m, &n, &mone, B + k1 + (size_t)k0 * N, &lb, Y + k0, &inc, &one, Y + k1, &inc);
+    else BLASgemm_("N", "N", &m, &nk, &n, &mone, B + k1 + (size_t)k0 * N, &lb, Y + k0, &ly, &one, Y + k1, &ly);
   }
-  for (PetscInt k1 = N; k1 > 0; k1 -= nb) { /* L^T x = z */
+  for (PetscInt k1 = N; k1 > 0; k1 -= nb) { /* L^T X = Z */
     PetscInt     k0 = PetscMax(k1 - nb, 0);
     PetscBLASInt m = (PetscBLASInt)(N - k1), n = (PetscBLASInt)(k1 - k0);
-    if (m) dgemv_("T", &m, &n, &mone, B + k1 + (size_t)k0 * N, &ld, y + k1, &inc, &one, y + k0, &inc);
-    for (PetscInt j = k1 - 1; j >= k0; j--) {
-      const PetscScalar *c = B + (size_t)j * N;
-      PetscScalar        t = y[j];
-      for (PetscInt i = j + 1; i < k1; i++) t -= c[i] * y[i];
-      y[j] = t / d[j];
+    if (m) {
+      if (k == 1) dgemv_("T", &m, &n, &mone, B + k1 + (size_t)k0 * N, &lb, Y + k1, &inc, &one, Y + k0, &inc);
+      else BLASgemm_("T", "N", &n, &nk, &m, &mone, B + k1 + (size_t)k0 * N, &lb, Y + k1, &ly, &one, Y + k0, &ly);
+    }
+    for (PetscInt r = 0; r < k; r++) {
+      PetscScalar *y = Y + (size_t)r * ld;
+      for (PetscInt j = k1 - 1; j >= k0; j--) {
+        const PetscScalar *c = B + (size_t)j * N;
+        PetscScalar        t = y[j];
+        for (PetscInt i = j + 1; i < k1; i++) t -= c[i] * y[i];
+        y[j] = t / d[j];
+      }
     }
   }
 }
 
-/* y <- M^{-1} y for k right-hand sides (leading dimension ld) with LAPACK potrs or sytrs, which
-   read the factor's diagonal in place: it is put back for the call and zeroed again after. */
-static PetscErrorCode LapackSolve(KhgpsModel *m, PetscInt k, PetscScalar *y, PetscInt ld)
+/* y <- M^{-1} y for k right-hand sides (leading dimension ld): a Cholesky factor by the panel
+   solve, an LDL^T factor (or -khgps_packed_lapack_solve) by LAPACK potrs or sytrs, which read the factor's
+   diagonal in place: it is put back for the call and zeroed again after. */
+PetscErrorCode KhgpsPackedSolve(KhgpsModel *m, PetscInt k, PetscScalar *y, PetscInt ld)
 {
   PetscInt     N = m->N;
   PetscBLASInt n, nk, ly, info = 0;
 
   PetscFunctionBeginUser;
+  if (m->factored_spd && !m->lapack_solve) {
+    CholeskySolveBlocked(N, m->B, m->fdiag, k, y, ld);
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscBLASIntCast(N, &n));
   PetscCall(PetscBLASIntCast(k, &nk));
   PetscCall(PetscBLASIntCast(ld, &ly));
@@ -246,8 +268,7 @@ static PetscErrorCode PCApply_Packed(PC pc, Vec X, Vec Y)
   N = m->N;
   PetscCall(VecCopy(X, Y));
   PetscCall(VecGetArray(Y, &y));
-  if (m->factored_spd && !m->lapack_solve) CholeskySolveBlocked(N, m->B, m->fdiag, y);
-  else PetscCall(LapackSolve(m, 1, y, N));
+  PetscCall(KhgpsPackedSolve(m, 1, y, N));
   PetscCall(VecRestoreArray(Y, &y));
   PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N));
   PetscFunctionReturn(0);
@@ -267,7 +288,7 @@ static PetscErrorCode PCMatApply_Packed(PC pc, Mat X, Mat Y)
   PetscCall(MatGetSize(Y, NULL, &k));
   PetscCall(MatDenseGetLDA(Y, &ld));
   PetscCall(MatDenseGetArray(Y, &y));
-  PetscCall(LapackSolve(m, k, y, ld));
+  PetscCall(KhgpsPackedSolve(m, k, y, ld));
   PetscCall(MatDenseRestoreArray(Y, &y));
   PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N * k));
   PetscFunctionReturn(0);

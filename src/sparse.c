@@ -48,11 +48,11 @@ PetscErrorCode KhgpsSparseCouplings(MPI_Comm comm, const KhgpsParams *p, PetscIn
     }
     if (j >= rs) {
       ja[fill[j - rs]]  = k;
-      a[fill[j - rs]++] = sc * KhgpsNormalPair(p->seed, p->realization, j, k);
+      a[fill[j - rs]++] = KhgpsCoupling(sc * KhgpsNormalPair(p->seed, p->realization, j, k));
     }
     if (k >= rs && k < re) {
       ja[fill[k - rs]]  = j;
-      a[fill[k - rs]++] = sc * KhgpsNormalPair(p->seed, p->realization, j, k);
+      a[fill[k - rs]++] = KhgpsCoupling(sc * KhgpsNormalPair(p->seed, p->realization, j, k));
     }
   })
   for (PetscInt r = 0; r < nloc; r++) /* rows whose walk had no step: the diagonal is still missing */

@@ -28,7 +28,7 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   KSP         ksp;
   PC          pc;
   char        htype[64];
-  PetscBool   set, isscalapack, ispacked;
+  PetscBool   set, isscalapack, ispacked, factor;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
@@ -36,6 +36,27 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   PetscOptionsBegin(comm, "khgps_", "KHGPS Hessian storage", "khgps");
   PetscCall(PetscOptionsString("-hessian_mat_type", "Storage of J and the Hessian: packed (1 rank: one N x N buffer, factored in place), dense (J and a Hessian copy), scalapack (more ranks)", "khgps", htype, htype, sizeof(htype), &set));
   PetscCall(PetscOptionsBool("-packed_lapack_solve", "Packed: solve with LAPACK potrs instead of the blocked dgemv solve", "khgps", PETSC_FALSE, NULL, NULL));
+  { /* packed: the block eigensolver unless an EPS/ST method is asked for or N is too small */
+    const char *const names[] = {"slepc", "block", "KhgpsEigensolver", "", NULL};
+    PetscInt          which;
+    PetscBool         epsset = PETSC_FALSE, t;
+    const char *const epsopts[] = {"-eps_type", "-st_type", "-st_ksp_type", "-st_pc_type"};
+    for (size_t i = 0; i < sizeof(epsopts) / sizeof(epsopts[0]); i++) {
+      PetscCall(PetscOptionsHasName(NULL, NULL, epsopts[i], &t));
+      epsset = (PetscBool)(epsset || t);
+    }
+    s->block_size         = PetscMin(32, p->nev);
+    s->block_max_restarts = 100;
+    PetscCall(PetscOptionsInt("-block_size", "Block eigensolver: right-hand sides per solve", "khgps", s->block_size, &s->block_size, NULL));
+    PetscCheck(s->block_size >= 1, comm, PETSC_ERR_USER_INPUT, "-khgps_block_size %" PetscInt_FMT " must be >= 1", s->block_size);
+    s->block_ncv = 2 * p->nev + 2 * s->block_size;
+    PetscCall(PetscOptionsInt("-block_ncv", "Block eigensolver: largest basis (>= nev + 2 block_size)", "khgps", s->block_ncv, &s->block_ncv, NULL));
+    PetscCheck(s->block_ncv >= p->nev + 2 * s->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_block_ncv %" PetscInt_FMT " must be >= nev + 2 block_size = %" PetscInt_FMT, s->block_ncv, p->nev + 2 * s->block_size);
+    PetscCall(PetscOptionsInt("-block_max_restarts", "Block eigensolver: restarts before giving up", "khgps", s->block_max_restarts, &s->block_max_restarts, NULL));
+    which = (!strcmp(htype, KHGPS_PACKED) && !epsset && p->N >= s->block_ncv + 2 * s->block_size) ? 1 : 0;
+    PetscCall(PetscOptionsEnum("-eigensolver", "Eigenpairs of a packed Hessian: block (block Krylov-Schur on the one factorization) or slepc (the EPS, -eps_*/-st_*)", "khgps", names, (PetscEnum)which, (PetscEnum *)&which, NULL));
+    s->block = (PetscBool)(which == 1);
+  }
   PetscOptionsEnd();
   PetscCall(PetscStrcmp(htype, MATSCALAPACK, &isscalapack));
   PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &ispacked));
@@ -43,6 +64,8 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   PetscCheck(!p->sparse || set, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type %s: sparse couplings make an aij Hessian", htype);
   PetscCheck(isscalapack || ispacked || set, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type %s: use packed, dense or scalapack", htype);
   PetscCheck(!ispacked || size == 1, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type packed is for one rank per realization (use scalapack on %d ranks)", size);
+  PetscCheck(!s->block || ispacked, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs the packed storage (one rank per realization)");
+  PetscCheck(!s->block || p->N >= s->block_ncv + 2 * s->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs N >= block_ncv + 2 block_size = %" PetscInt_FMT, s->block_ncv + 2 * s->block_size);
   s->htype = isscalapack ? MATSCALAPACK : ispacked ? KHGPS_PACKED : p->sparse ? MATAIJ : MATDENSE;
 
   PetscCall(KhgpsMinimizerCreate(comm, p, &s->tao));
@@ -50,13 +73,19 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   PetscCall(KSPCreate(comm, &s->newton));
   PetscCall(KSPSetOptionsPrefix(s->newton, "khgps_newton_"));
   PetscCall(KSPGetPC(s->newton, &pc));
-  if (p->sparse) { /* a direct factorization of a random graph fills in: Newton by CG */
-    PetscCall(KSPSetType(s->newton, KSPCG));
-    PetscCall(KSPSetTolerances(s->newton, 1e-12, 0.0, PETSC_DEFAULT, 10000));
-    PetscCall(PCSetType(pc, PCJACOBI));
-  } else {
+  /* Newton by CG with a diagonal preconditioner (matrix-free: J x products), because a Cholesky
+     per step costs N^3/3 and the one factorization that the shift-invert spectrum needs anyway is
+     the positive-definiteness test. -khgps_newton_factor: a factored Newton step as before (dense). */
+  factor = PETSC_FALSE;
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-khgps_newton_factor", &factor, NULL));
+  PetscCheck(!factor || !p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_newton_factor: sparse Hessians are not factored (fill-in)");
+  if (factor) {
     PetscCall(KSPSetType(s->newton, KSPPREONLY));
     PetscCall(DefaultFactor(pc, s->htype));
+  } else {
+    PetscCall(KSPSetType(s->newton, KSPCG));
+    PetscCall(KSPSetTolerances(s->newton, p->sparse ? 1e-12 : 1e-6, 0.0, PETSC_DEFAULT, 10000));
+    PetscCall(PCSetType(pc, PCJACOBI));
   }
   PetscCall(KSPSetFromOptions(s->newton));
 
@@ -86,6 +115,7 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
     PetscCall(DefaultFactor(pc, s->htype));
   }
   PetscCall(EPSSetFromOptions(s->eps));
+  PetscCall(EPSGetTolerances(s->eps, &s->block_tol, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -232,6 +262,17 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
   KSP            ksp;
 
   PetscFunctionBeginUser;
+  if (s->block) { /* one in-place factorization: the minimum test, then the block eigensolver's solves */
+    PetscBLASInt info;
+    r->nconv = 0;
+    PetscCall(KhgpsPackedFactor(m, r->factor_ok, &info));
+    if (info && r->factor_ok) { /* not positive definite: a saddle, whose spectrum LDL^T gives */
+      r->factor_ok = PETSC_FALSE;
+      PetscCall(KhgpsPackedFactor(m, PETSC_FALSE, &info));
+    }
+    if (!info) PetscCall(KhgpsBlockSpectrum(s, m, p, r));
+    PetscFunctionReturn(0);
+  }
   PetscCall(EPSGetST(s->eps, &st));
   PetscCall(STGetKSP(st, &ksp));
   PetscCall(SetPackedSPD(H, r->factor_ok));

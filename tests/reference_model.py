@@ -8,7 +8,7 @@ Specification (as documented in src/rng.c, src/model.c, src/minimize.c):
   u(r) = ((r >> 11) + 1) * 2^-53, a uniform number in (0, 1].
 * Couplings, stream 0: the pair i < j uses counter (i, j >> 1, 0, 0);
   R = sqrt(-2 ln u(r0)), t = 2 pi u(r1); z_ij = R cos t if j is even, R sin t if j is odd;
-  J_ij = J_ji = (J / sqrt(N)) z_ij, J_ii = 0.
+  J_ij = J_ji = fl32((J / sqrt(N)) z_ij) (the double product rounded to float32), J_ii = 0.
 * Stiffnesses, stream 1: counter (i, 0, 1, 0), kappa_i = kappa_min + (kappa0 - kappa_min) u(r0).
 * Random start, stream 2: counter (i, 0, 2, 0), x0_i = a (2 u(r0) - 1).
 * H(x) = 1/2 sum kappa_i x_i^2 + A/24 sum x_i^4 + 1/2 x.Jx - h sum x_i,
@@ -191,8 +191,9 @@ def draw_normals(N, seed, realization, funcs="libm"):
 
 
 def draw_couplings(N, J, seed, realization, funcs="libm"):
-    """J_ij = (J / sqrt(N)) z_ij, symmetric, zero diagonal."""
-    return (J / np.sqrt(N)) * draw_normals(N, seed, realization, funcs)
+    """J_ij = fl32((J / sqrt(N)) z_ij), symmetric, zero diagonal: each coupling is its double
+    draw rounded to float32 (khgps stores J in float32 on one rank, the same values everywhere)."""
+    return ((J / np.sqrt(N)) * draw_normals(N, seed, realization, funcs)).astype(np.float32).astype(np.float64)
 
 
 # ---------------------------------------------------------------------------------------------

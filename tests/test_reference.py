@@ -38,7 +38,9 @@ def draws_checks(d, tag):
     Jn = rm.draw_couplings(N, p["J"], seed, real, funcs="numpy")
     rel = np.max(np.abs(Jn - d["J"]) / np.maximum(np.abs(d["J"]), np.finfo(float).tiny))
     same = "bit for bit" if np.array_equal(Jn, d["J"]) else f"max rel {rel:.1e}"
-    check(rel <= 4 * EPS, f"{tag}: J = independent draws with numpy's log/cos/sin ({same})", f"max rel {rel:.2e}")
+    # numpy's log/cos/sin may differ from glibc's by an ulp of the double draw, which the float32
+    # rounding of a coupling hides except at a rounding boundary (then one float32 ulp, 2^-24 rel)
+    check(rel <= 2.0**-23, f"{tag}: J = independent draws with numpy's log/cos/sin ({same})", f"max rel {rel:.2e}")
     m = rm.Model.__new__(rm.Model)  # the independent model, with the independent draws
     m.N, m.h, m.A, m.kappa, m.J, m.nfev = N, p["h"], p["A"], kappa, J, 0
     return m

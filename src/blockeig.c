@@ -1,0 +1,271 @@
+/* blockeig.c: the lowest eigenpairs of the packed Hessian from its in-place factor.
+
+   A block Krylov-Schur iteration (thick restart) for T = M^{-1}, shift-invert at 0: every
+   application of T is one solve with b right-hand sides on the factor (a pass over the factor in
+   level 3 BLAS), where SLEPc's Krylov-Schur makes ~3 single-vector solves per eigenpair, each one
+   a pass over the whole factor. A Rayleigh-Ritz step with M itself (dsymm on the couplings) gives
+   the eigenvalues, and the residuals ||M v - l v|| / |l| reported are those of M. */
+#include "khgps.h"
+
+enum { STREAM_EIG = 4 };
+
+static PetscLogEvent EV_SOLVE, EV_ORTHO, EV_RITZ, EV_RR;
+
+static void Gemm(const char *ta, const char *tb, PetscInt m, PetscInt n, PetscInt k, PetscScalar alpha, const PetscScalar *A, PetscInt lda, const PetscScalar *B, PetscInt ldb, PetscScalar beta, PetscScalar *C, PetscInt ldc)
+{
+  PetscBLASInt M = (PetscBLASInt)m, Nn = (PetscBLASInt)n, K = (PetscBLASInt)k, la = (PetscBLASInt)lda, lb = (PetscBLASInt)ldb, lc = (PetscBLASInt)ldc;
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) { /* C <- beta C */
+    for (PetscInt j = 0; j < n; j++)
+      for (PetscInt i = 0; i < m; i++) C[i + (size_t)j * ldc] = beta == 0.0 ? 0.0 : beta * C[i + (size_t)j * ldc];
+    return;
+  }
+  BLASgemm_(ta, tb, &M, &Nn, &K, &alpha, A, &la, B, &lb, &beta, C, &lc);
+}
+
+/* X <- X (I - Q Q^T) applied twice (classical Gram-Schmidt, twice is enough), with the
+   coefficients Q^T X accumulated in C (k x b, leading dimension ldc); then X = Q' R by Householder
+   QR, X <- Q' and R (b x b, upper) into R (leading dimension ldr). *rmin is the smallest |R_ii|
+   relative to the norm of its column before the orthogonalization (breakdown below ~1e-13). */
+static PetscErrorCode OrthoBlock(PetscInt N, PetscInt k, const PetscScalar *Q, PetscInt b, PetscScalar *X, PetscScalar *C, PetscInt ldc, PetscScalar *R, PetscInt ldr, PetscReal *rmin)
+{
+  PetscScalar *tmp, *tau, *work, wq;
+  PetscReal   *nrm;
+  PetscBLASInt n, nb, lw = -1, info, one = 1;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscBLASIntCast(N, &n));
+  PetscCall(PetscBLASIntCast(b, &nb));
+  PetscCall(PetscMalloc3(PetscMax(k, 1) * b, &tmp, b, &tau, b, &nrm));
+  for (PetscInt j = 0; j < b; j++) nrm[j] = BLASnrm2_(&n, X + (size_t)j * N, &one);
+  for (PetscInt pass = 0; pass < 2 && k > 0; pass++) {
+    Gemm("T", "N", k, b, N, 1.0, Q, N, X, N, 0.0, tmp, k);
+    Gemm("N", "N", N, b, k, -1.0, Q, N, tmp, k, 1.0, X, N);
+    if (C)
+      for (PetscInt j = 0; j < b; j++)
+        for (PetscInt i = 0; i < k; i++) C[i + (size_t)j * ldc] = (pass ? C[i + (size_t)j * ldc] : 0.0) + tmp[i + (size_t)j * k];
+  }
+  LAPACKgeqrf_(&n, &nb, X, &n, tau, &wq, &lw, &info);
+  lw = (PetscBLASInt)wq;
+  PetscCall(PetscMalloc1(lw, &work));
+  LAPACKgeqrf_(&n, &nb, X, &n, tau, work, &lw, &info);
+  PetscCheck(!info, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK geqrf: %d", (int)info);
+  *rmin = PETSC_MAX_REAL;
+  for (PetscInt j = 0; j < b; j++) {
+    for (PetscInt i = 0; i < b; i++) {
+      if (R) R[i + (size_t)j * ldr] = i <= j ? X[i + (size_t)j * N] : 0.0;
+    }
+    *rmin = PetscMin(*rmin, nrm[j] > 0 ? PetscAbsScalar(X[j + (size_t)j * N]) / nrm[j] : 0.0);
+  }
+  LAPACKorgqr_(&n, &nb, &nb, X, &n, tau, work, &lw, &info);
+  PetscCheck(!info, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK orgqr: %d", (int)info);
+  PetscCall(PetscFree(work));
+  PetscCall(PetscFree3(tmp, tau, nrm));
+  PetscFunctionReturn(0);
+}
+
+/* Eigen-decomposition of the symmetric k x k matrix whose lower triangle is in A (leading
+   dimension lda): eigenvectors into S (k x k), eigenvalues ascending into w. */
+static PetscErrorCode SymEig(PetscInt k, const PetscScalar *A, PetscInt lda, PetscScalar *S, PetscReal *w)
+{
+  PetscBLASInt n, lw = -1, info;
+  PetscScalar  wq, *work;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscBLASIntCast(k, &n));
+  for (PetscInt j = 0; j < k; j++)
+    for (PetscInt i = j; i < k; i++) S[i + (size_t)j * k] = A[i + (size_t)j * lda];
+  LAPACKsyev_("V", "L", &n, S, &n, w, &wq, &lw, &info);
+  lw = (PetscBLASInt)wq;
+  PetscCall(PetscMalloc1(lw, &work));
+  PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
+  LAPACKsyev_("V", "L", &n, S, &n, w, work, &lw, &info);
+  PetscCall(PetscFPTrapPop());
+  PetscCall(PetscFree(work));
+  PetscCheck(!info, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK syev: %d", (int)info);
+  PetscFunctionReturn(0);
+}
+
+/* X[:, 0:p] <- X[:, 0:k] S (S: k x p, leading dimension lds), in row chunks. */
+static PetscErrorCode InPlaceCombine(PetscInt N, PetscScalar *X, PetscInt k, const PetscScalar *S, PetscInt lds, PetscInt p)
+{
+  const PetscInt chunk = 512;
+  PetscScalar   *work;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1((size_t)chunk * PetscMax(p, 1), &work));
+  for (PetscInt r0 = 0; r0 < N; r0 += chunk) {
+    PetscInt nr = PetscMin(chunk, N - r0);
+    Gemm("N", "N", nr, p, k, 1.0, X + r0, N, S, lds, 0.0, work, nr);
+    for (PetscInt j = 0; j < p; j++) PetscCall(PetscArraycpy(X + r0 + (size_t)j * N, work + (size_t)j * nr, nr));
+  }
+  PetscCall(PetscFree(work));
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  PetscReal key;
+  PetscInt  i;
+} KeyIndex;
+
+static int CompareKey(const void *a, const void *b)
+{
+  PetscReal x = ((const KeyIndex *)a)->key, y = ((const KeyIndex *)b)->key;
+  return (x > y) - (x < y);
+}
+
+/* order[0..k) = indices of w sorted by the key: -|w| (largest magnitude first: T's wanted end) or
+   |w| (smallest magnitude first: M's eigenvalues nearest the target 0). */
+static PetscErrorCode SortBy(PetscInt k, const PetscReal *w, PetscBool largest, PetscInt *order)
+{
+  KeyIndex *ki;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(k, &ki));
+  for (PetscInt i = 0; i < k; i++) {
+    ki[i].key = largest ? -PetscAbsReal(w[i]) : PetscAbsReal(w[i]);
+    ki[i].i   = i;
+  }
+  qsort(ki, (size_t)k, sizeof(KeyIndex), CompareKey);
+  for (PetscInt i = 0; i < k; i++) order[i] = ki[i].i;
+  PetscCall(PetscFree(ki));
+  PetscFunctionReturn(0);
+}
+
+/* Block Krylov-Schur for T = M^{-1}: the q Ritz vectors of largest |theta| into V[:, 0:q], where q
+   is the number of the nev wanted that converged (||T y - theta y|| <= tol |theta|). V has room
+   for ncv + b columns. Returns the iteration counts in *solves (right-hand sides solved). */
+static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, PetscScalar *V, PetscInt *q, PetscInt *solves)
+{
+  const PetscInt N = m->N, b = s->block_size, ncv = s->block_ncv, ldg = ncv + b, nev = p->nev;
+  PetscScalar   *G, *S, *Sp, *FS;
+  PetscReal     *theta, rmin;
+  PetscInt      *order, k = 0, nconv = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscCalloc1((size_t)ldg * ldg, &G));
+  PetscCall(PetscMalloc5((size_t)ncv * ncv, &S, (size_t)ncv * ncv, &Sp, (size_t)b * ncv, &FS, ncv, &theta, ncv, &order));
+  for (PetscInt j = 0; j < b; j++)
+    for (PetscInt i = 0; i < N; i++) V[i + (size_t)j * N] = KhgpsUniformAt(p->seed, p->realization, STREAM_EIG, i, j) - 0.5;
+  PetscCall(OrthoBlock(N, 0, V, b, V, NULL, 0, NULL, 0, &rmin));
+  *solves = 0;
+  for (PetscInt restart = 0;; restart++) {
+    PetscInt pk;
+    while (k + b <= ncv) { /* expand: V_{k+b} = orth(T V_k); T V_[0,k+b) = V_[0,k+2b) G */
+      PetscScalar *X = V + (size_t)(k + b) * N;
+      PetscCall(PetscArraycpy(X, V + (size_t)k * N, (size_t)b * N));
+      PetscCall(PetscLogEventBegin(EV_SOLVE, 0, 0, 0, 0));
+      PetscCall(KhgpsPackedSolve(m, b, X, N));
+      PetscCall(PetscLogEventEnd(EV_SOLVE, 0, 0, 0, 0));
+      *solves += b;
+      PetscCall(PetscLogEventBegin(EV_ORTHO, 0, 0, 0, 0));
+      PetscCall(OrthoBlock(N, k + b, V, b, X, G + (size_t)k * ldg, ldg, G + (k + b) + (size_t)k * ldg, ldg, &rmin));
+      PetscCall(PetscLogEventEnd(EV_ORTHO, 0, 0, 0, 0));
+      PetscCheck(rmin > 1e-13, PETSC_COMM_SELF, PETSC_ERR_CONV_FAILED, "block Krylov-Schur: the Krylov space became invariant (N = %" PetscInt_FMT " too small for -khgps_block_ncv %" PetscInt_FMT "?); use -khgps_eigensolver slepc", N, ncv);
+      k += b;
+    }
+    /* Ritz pairs of the projected matrix; residual norms ||F s|| with F = G[k:k+b, 0:k] */
+    PetscCall(PetscLogEventBegin(EV_RITZ, 0, 0, 0, 0));
+    PetscCall(SymEig(k, G, ldg, S, theta));
+    PetscCall(SortBy(k, theta, PETSC_TRUE, order));
+    nconv = 0;
+    for (PetscInt i = 0; i < nev; i++) {
+      PetscReal rn = 0;
+      for (PetscInt a = 0; a < b; a++) {
+        PetscScalar t = 0;
+        for (PetscInt c = 0; c < k; c++) t += G[k + a + (size_t)c * ldg] * S[c + (size_t)order[i] * k];
+        rn += t * t;
+      }
+      if (PetscSqrtReal(rn) > s->block_tol * PetscAbsReal(theta[order[i]])) break;
+      nconv++;
+    }
+    if (nconv >= nev || restart >= s->block_max_restarts) {
+      PetscCall(PetscLogEventEnd(EV_RITZ, 0, 0, 0, 0));
+      break;
+    }
+    /* thick restart: keep the pk wanted Ritz vectors and the active block */
+    pk = PetscMin(k - b, PetscMax(nev, (k + nev) / 2));
+    for (PetscInt j = 0; j < pk; j++) PetscCall(PetscArraycpy(Sp + (size_t)j * k, S + (size_t)order[j] * k, k));
+    PetscCall(InPlaceCombine(N, V, k, Sp, k, pk));
+    PetscCall(PetscArraymove(V + (size_t)pk * N, V + (size_t)k * N, (size_t)b * N));
+    Gemm("N", "N", b, pk, k, 1.0, G + k, ldg, Sp, k, 0.0, FS, b);
+    PetscCall(PetscArrayzero(G, (size_t)ldg * ldg));
+    for (PetscInt j = 0; j < pk; j++) {
+      G[j + (size_t)j * ldg] = theta[order[j]];
+      for (PetscInt a = 0; a < b; a++) G[pk + a + (size_t)j * ldg] = G[j + (size_t)(pk + a) * ldg] = FS[a + (size_t)j * b];
+    }
+    k = pk;
+    PetscCall(PetscLogEventEnd(EV_RITZ, 0, 0, 0, 0));
+  }
+  *q = nconv;
+  for (PetscInt j = 0; j < nconv; j++) PetscCall(PetscArraycpy(Sp + (size_t)j * k, S + (size_t)order[j] * k, k));
+  PetscCall(InPlaceCombine(N, V, k, Sp, k, nconv));
+  PetscCall(PetscFree(G));
+  PetscCall(PetscFree5(S, Sp, FS, theta, order));
+  PetscFunctionReturn(0);
+}
+
+/* Lowest p->nev eigenpairs of the packed Hessian M (diagonal m->hdiag) from its in-place factor:
+   eigenvalues ascending, participation ratios, relative residuals ||M v - l v|| / |l|. */
+PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, KhgpsResult *r)
+{
+  const PetscInt     N = m->N, b = s->block_size, ldg = s->block_ncv + b;
+  PetscScalar       *V, *HY, *P, *S;
+  PetscReal         *mu, *rows;
+  PetscInt           q = 0, solves = 0;
+  const PetscScalar *d;
+  KeyIndex          *ki;
+
+  PetscFunctionBeginUser;
+  if (!EV_SOLVE) {
+    PetscClassId id = 0;
+    PetscCall(PetscLogEventRegister("BlkSolve", id, &EV_SOLVE));
+    PetscCall(PetscLogEventRegister("BlkOrtho", id, &EV_ORTHO));
+    PetscCall(PetscLogEventRegister("BlkRitz", id, &EV_RITZ));
+    PetscCall(PetscLogEventRegister("BlkRayleighRitz", id, &EV_RR));
+  }
+  PetscCall(PetscMalloc1((size_t)N * ldg, &V));
+  PetscCall(BlockKrylovSchur(s, m, p, V, &q, &solves));
+  PetscCall(PetscInfo(NULL, "block Krylov-Schur: %" PetscInt_FMT " of %" PetscInt_FMT " wanted converged, %" PetscInt_FMT " right-hand sides solved\n", q, p->nev, solves));
+  r->nconv = q;
+  if (!q) {
+    PetscCall(PetscFree(V));
+    PetscFunctionReturn(0);
+  }
+  /* Rayleigh-Ritz with M on Y = V[:, 0:q], the Ritz vectors of M^{-1}: X = Y S, M X = (M Y) S */
+  PetscCall(PetscLogEventBegin(EV_RR, 0, 0, 0, 0));
+  PetscCall(VecGetArrayRead(m->hdiag, &d));
+  PetscCall(PetscMalloc1((size_t)N * q, &HY));
+  PetscCall(KhgpsPackedHessianMult(m, d, q, V, N, HY, N));
+  PetscCall(VecRestoreArrayRead(m->hdiag, &d));
+  PetscCall(PetscMalloc5((size_t)q * q, &P, (size_t)q * q, &S, q, &mu, 3 * q, &rows, q, &ki));
+  Gemm("T", "N", q, q, N, 1.0, V, N, HY, N, 0.0, P, q);
+  PetscCall(SymEig(q, P, q, S, mu));
+  PetscCall(InPlaceCombine(N, V, q, S, q, q));
+  PetscCall(InPlaceCombine(N, HY, q, S, q, q));
+  for (PetscInt j = 0; j < q; j++) {
+    const PetscScalar *x = V + (size_t)j * N, *hx = HY + (size_t)j * N;
+    PetscReal          l = mu[j], n2 = 0, n4 = 0, res = 0;
+    for (PetscInt i = 0; i < N; i++) {
+      PetscReal x2 = x[i] * x[i], e = hx[i] - l * x[i];
+      n2 += x2;
+      n4 += x2 * x2;
+      res += e * e;
+    }
+    rows[3 * j]     = l;
+    rows[3 * j + 1] = n2 * n2 / (N * n4);
+    rows[3 * j + 2] = PetscSqrtReal(res / n2) / PetscAbsReal(l);
+  }
+  /* mu is ascending (syev), so are the eigenvalues */
+  PetscCall(PetscMalloc3(q, &r->eig, q, &r->pr, q, &r->resid));
+  for (PetscInt j = 0; j < q; j++) {
+    r->eig[j]   = rows[3 * j];
+    r->pr[j]    = rows[3 * j + 1];
+    r->resid[j] = rows[3 * j + 2];
+  }
+  PetscCall(PetscFree5(P, S, mu, rows, ki));
+  PetscCall(PetscFree(HY));
+  PetscCall(PetscFree(V));
+  PetscCall(PetscLogEventEnd(EV_RR, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
