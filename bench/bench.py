@@ -8,7 +8,10 @@ h = 0.01, J = 0.1, kappa0 = 1, nev = 100, gradient tolerance 1e-10 sqrt(N) on bo
 and the machine's dense matvec bandwidth and DGEMM rate (bench/roofline.py). Prints wall time per
 stage, peak memory against 8N^2, the speed ratio, and the roofline ratio
   time / (matvecs x 8N^2 / bandwidth + factorizations x N^3/3 / DGEMM rate)
-where matvecs counts J x products and factor solves (each reads 8N^2 bytes) from -log_view."""
+where matvecs counts J x products and factor solves from -log_view, each weighted by what it has
+to move: a J x product on the packed path reads the float32 triangle (2N^2 bytes), a dense row-split
+J 8N^2 bytes, a single-vector factor solve 8N^2 bytes (two passes over the N^2/2 factor); a block
+solve of b right-hand sides costs the larger of a pass over the factor and 2N^2 b / DGEMM rate."""
 import json
 import os
 import re
@@ -45,7 +48,7 @@ def run_khgps(N, np_, roof):
     f, log = os.path.join(TMP, f"k{N}_{np_}.h5"), os.path.join(TMP, f"k{N}_{np_}.log")
     env = dict(os.environ)
     if np_ > 1:
-        env["OPENBLAS_NUM_THREADS"] = "1"
+        env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = "1"
     cmd = ([*MPI, "-n", str(np_)] if np_ > 1 else []) + [os.path.join(ROOT, "bin", "khgps"), "-khgps_N", str(N), "-khgps_J", "0.1", "-khgps_h", "0.01",
                                                      "-khgps_kappa0", "1", "-khgps_nev", "100", "-khgps_output", f, "-log_view", ":" + log]
     t0 = time.time()
@@ -58,11 +61,28 @@ def run_khgps(N, np_, roof):
         g = h["realizations/000000"]
         st = {k: float(g.attrs[k]) for k in ("time_draw", "time_minimize", "time_spectrum")}
         lowest, status, fevals = float(g.attrs["lowest_eigenvalue"]), g.attrs["status_name"].decode(), int(g.attrs["tao_function_evaluations"])
-    solves = log_count(log, "PCApply") or log_count(log, "MatSolve")
-    nfact = log_count(log, "PCSetUp", "Minimize") + log_count(log, "PCSetUp", "Spectrum")
+    with h5py.File(f) as h:
+        b = int(h.attrs.get("block_size", 0))
+    # what each stage has to move or compute, at the machine's measured ceilings:
+    #   J x products: the float32 triangle (2N^2 bytes) on the packed path, a dense row-split J (8N^2) on more ranks
+    #   single factor solves (SLEPc shift-invert): two passes over the N^2/2 factor (8N^2 bytes)
+    #   block solves of b right-hand sides: a pass over the factor or 2N^2 b flops, whichever is slower
+    #   factorizations: N^3/3 flops
+    bw, fl = roof["bandwidth_GBs"] * 1e9, roof["dgemm_GFLOPs"] * 1e9
+    jx = log_count(log, "KhgpsJx") or log_count(log, "MatMult", "Minimize")
+    jxbytes = (2.0 if np_ == 1 else 8.0) * N * N
+    jxblock = log_count(log, "KhgpsJxBlock")  # calls of up to 100 columns, four per pass
+    single = log_count(log, "PCApply", "Spectrum") if not b else 0
+    blocks = log_count(log, "BlkSolve")
+    nfact = log_count(log, "KhgpsFactor") or (log_count(log, "PCSetUp", "Minimize") + log_count(log, "PCSetUp", "Spectrum"))
     t = sum(st.values())
-    model = (fevals + solves) * 8.0 * N * N / (roof["bandwidth_GBs"] * 1e9) + nfact * N**3 / 3 / (roof["dgemm_GFLOPs"] * 1e9)
-    return dict(time=t, wall=wall, rss_MB=rss, lowest=lowest, status=status, fevals=fevals, solves=solves, factorizations=nfact, roofline=t / model, **st)
+    model = (jx * jxbytes + single * 8.0 * N * N + jxblock * 25 * 2.0 * N * N) / bw + blocks * max(8.0 * N * N / bw, 2.0 * N * N * b / fl) + nfact * N**3 / 3 / fl
+    solves = single + blocks * b
+    return dict(time=t, wall=wall, rss_MB=rss, lowest=lowest, status=status, fevals=fevals, jx=jx, solves=solves, blocks=blocks, factorizations=nfact, roofline=t / model, **st)
+
+
+def blocks(k):
+    return f" in {k['blocks']} blocks" if k["blocks"] else ""
 
 
 def main():
@@ -87,7 +107,7 @@ def main():
         print(f"  {'':22s} {'draw':>7s} {'minimize':>9s} {'spectrum':>9s} {'total':>8s} {'memory':>12s} {'roofline':>9s}")
         for name, k in (("khgps np=1 (packed)", k1), ("khgps np=2 (scalapack)", k2)):
             print(f"  {name:22s} {k['time_draw']:7.2f} {k['time_minimize']:9.2f} {k['time_spectrum']:9.2f} {k['time']:8.2f} {k['rss_MB'] / mat:8.2f}x8N2 {k['roofline']:9.2f}"
-                  f"   ({k['fevals']} J x, {k['solves']} solves, {k['factorizations']} factorizations, {k['status']})")
+                  f"   ({k['jx']} J x, {k['solves']} solves{blocks(k)}, {k['factorizations']} factorizations, {k['status']})")
         print(f"  {'numpy/scipy':22s} {ref['time_draw']:7.2f} {ref['time_minimize']:9.2f} {ref['time_eigenpairs']:9.2f} {tr:8.2f} {ref['peak_rss_over_8N2']:8.2f}x8N2"
               f"   ({ref['nfev']} evaluations, {'minimum' if ref['minimum'] else 'NOT a minimum'})")
         print(f"  speed ratio numpy/khgps: np=1 {tr / k1['time']:.2f}, np=2 {tr / k2['time']:.2f};  np=2 speed-up over np=1: {k1['time'] / k2['time']:.2f}")

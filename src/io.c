@@ -231,6 +231,10 @@ static PetscErrorCode WriteProvenance(PetscViewer v, const KhgpsParams *p, const
   PetscCall(EPSGetType(s->eps, &epstype));
   PetscCall(WriteString(v, "/", "eps_type", s->block ? "khgps-block-krylov-schur" : epstype));
   PetscCall(WriteString(v, "/", "eigensolver", s->block ? "block" : "slepc"));
+  if (s->block) {
+    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "block_size", PETSC_INT, &s->block_size));
+    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "block_ncv", PETSC_INT, &s->block_ncv));
+  }
   PetscCall(WriteString(v, "/", "hessian_mat_type", s->htype));
   ParamList(p, a);
   for (int k = 0; k < NPARAM; k++) PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", a[k].name, a[k].isint ? PETSC_LONG : PETSC_REAL, a[k].isint ? (void *)&a[k].i : (void *)&a[k].r));

@@ -133,6 +133,7 @@ static PetscErrorCode GetModel(PC pc, KhgpsModel **m)
    LAPACK's (> 0: potrf found the matrix not positive definite, or sytrf an exactly singular pivot). */
 PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *info)
 {
+  static PetscLogEvent ev;
   PetscInt           N = m->N;
   PetscScalar       *B = m->B;
   const PetscScalar *d;
@@ -140,6 +141,8 @@ PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *inf
   const PetscInt     T = 64;
 
   PetscFunctionBeginUser;
+  if (!ev) PetscCall(PetscLogEventRegister("KhgpsFactor", MAT_CLASSID, &ev));
+  PetscCall(PetscLogEventBegin(ev, 0, 0, 0, 0));
   *info = 0;
   PetscCall(PetscBLASIntCast(N, &n));
   for (PetscInt jb = 0; jb < N; jb += T)
@@ -172,6 +175,7 @@ PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *inf
     B[i + (size_t)i * N] = 0.0;
   }
   PetscCall(PetscLogFlops((PetscLogDouble)N * N * N / 3.0));
+  PetscCall(PetscLogEventEnd(ev, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
