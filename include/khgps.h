@@ -130,7 +130,7 @@ static inline PetscReal KhgpsCoupling(PetscReal v)
 }
 
 /* model.c */
-PetscErrorCode KhgpsModelCreate(MPI_Comm, const KhgpsParams *, PetscBool, KhgpsModel *);
+PetscErrorCode KhgpsModelCreate(MPI_Comm, const KhgpsParams *, MatType, KhgpsModel *);
 PetscErrorCode KhgpsModelDestroy(KhgpsModel *);
 PetscErrorCode KhgpsFormFunctionGradient(Tao, Vec, PetscReal *, Vec, void *);
 PetscErrorCode KhgpsFormHessianDiagonal(KhgpsModel *, Vec, Vec);

@@ -26,7 +26,7 @@ NP=${NP:-$(nproc)}
 MPI=(mpiexec -n "$NP" --oversubscribe); [ "$(id -u)" = 0 ] && MPI+=(--allow-run-as-root)
 groups=$NP; [ "$size" = paper ] && groups=1   # paper size: all ranks on one realization (distributed dense)
 # one-rank groups: one BLAS thread per rank, or the ranks' threads fight over the cores
-[ "$groups" -gt 1 ] && export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
+[ "$groups" -gt 1 ] && export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 out=runs/out/$size; mkdir -p "$out"
 make -s bin/khgps
 

@@ -125,7 +125,7 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   PetscCall(KhgpsSolversCreate(comm, p, &s));
   PetscCall(PetscTime(&t0));
   PetscCall(PetscLogStagePush(stage[0]));
-  PetscCall(KhgpsModelCreate(comm, p, (PetscBool)!strcmp(s.htype, KHGPS_PACKED), &m));
+  PetscCall(KhgpsModelCreate(comm, p, s.htype, &m));
   PetscCall(PetscLogStagePop());
   PetscCall(PetscTime(&t1));
   r.t_draw = t1 - t0;

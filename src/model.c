@@ -73,14 +73,54 @@ static void FillPackedCouplings(const KhgpsParams *p, PetscScalar *B)
   }
 }
 
+/* J as a MATSCALAPACK matrix, with no row-split copy and no conversion: each rank draws its rows
+   [rs, re) in chunks of about 2^20 entries and inserts them; entries that live on other ranks
+   travel at a flush after every chunk, so the stash never holds more than one chunk. Each rank
+   then holds 8N^2/np bytes of J, which later becomes the Hessian in place (KhgpsFormHessian). */
+static PetscErrorCode ScaLAPACKCouplings(MPI_Comm comm, const KhgpsParams *p, PetscInt nloc, Mat *J)
+{
+  const PetscInt N = p->N, chunk = PetscMax(1, (1 << 20) / N);
+  PetscInt       rs, re, nch, nchmax, *rows, *cols;
+  PetscScalar   *a;
+
+  PetscFunctionBeginUser;
+  PetscCall(MatCreate(comm, J));
+  PetscCall(MatSetSizes(*J, nloc, nloc, N, N));
+  PetscCall(MatSetType(*J, MATSCALAPACK));
+  PetscCall(MatSetUp(*J));
+  PetscCall(MatSetOption(*J, MAT_ROW_ORIENTED, PETSC_FALSE)); /* FillCouplings writes column-major */
+  PetscCall(MatGetOwnershipRange(*J, &rs, &re));
+  nch = (re - rs + chunk - 1) / chunk;
+  PetscCall(MPIU_Allreduce(&nch, &nchmax, 1, MPIU_INT, MPI_MAX, comm));
+  PetscCall(PetscMalloc3((size_t)chunk * N, &a, chunk, &rows, N, &cols));
+  for (PetscInt j = 0; j < N; j++) cols[j] = j;
+  for (PetscInt c = 0; c < nchmax; c++) { /* every rank flushes nchmax times (collective) */
+    PetscInt r0 = PetscMin(rs + c * chunk, re), r1 = PetscMin(r0 + chunk, re);
+    if (r1 > r0) {
+      FillCouplings(p, r0, r1, a, r1 - r0, PETSC_FALSE);
+      for (PetscInt i = r0; i < r1; i++) rows[i - r0] = i;
+      PetscCall(MatSetValues(*J, r1 - r0, rows, N, cols, a, INSERT_VALUES));
+    }
+    PetscCall(MatAssemblyBegin(*J, MAT_FLUSH_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(*J, MAT_FLUSH_ASSEMBLY));
+  }
+  PetscCall(MatAssemblyBegin(*J, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(*J, MAT_FINAL_ASSEMBLY));
+  PetscCall(PetscFree3(a, rows, cols));
+  PetscFunctionReturn(0);
+}
+
 /* Draw kappa and J for realization p->realization; every rank draws only its own rows. With
    packed (one rank) J lives in the upper triangle of the buffer that later holds the Hessian. */
-PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, PetscBool packed, KhgpsModel *m)
+PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType htype, KhgpsModel *m)
 {
   PetscInt     rs, re, lda, nloc = PETSC_DECIDE, N = p->N;
   PetscScalar *a, *k;
+  PetscBool    packed, scalapack;
 
   PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &packed));
+  PetscCall(PetscStrcmp(htype, MATSCALAPACK, &scalapack));
   m->N = p->N;
   m->A = p->A;
   m->h = p->h;
@@ -97,6 +137,9 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, PetscBool p
     PetscCall(KhgpsPackedCreateJ(comm, m));
     rs = 0;
     re = p->N;
+  } else if (scalapack) { /* drawn straight into ScaLAPACK's 2D block-cyclic layout (below) */
+    PetscCall(ScaLAPACKCouplings(comm, p, nloc, &m->J));
+    PetscCall(MatGetOwnershipRange(m->J, &rs, &re));
   } else {
     PetscCall(MatCreateDense(comm, nloc, nloc, p->N, p->N, NULL, &m->J));
     PetscCall(MatGetOwnershipRange(m->J, &rs, &re));
@@ -109,7 +152,7 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, PetscBool p
   }
   PetscCall(PetscObjectSetName((PetscObject)m->J, "J"));
   PetscCall(MatSetOption(m->J, MAT_SYMMETRIC, PETSC_TRUE));
-  PetscCall(MatSetOption(m->J, MAT_SYMMETRY_ETERNAL, PETSC_TRUE));
+  if (!scalapack) PetscCall(MatSetOption(m->J, MAT_SYMMETRY_ETERNAL, PETSC_TRUE)); /* MATSCALAPACK knows only MAT_SYMMETRIC */
   PetscCall(MatViewFromOptions(m->J, NULL, "-khgps_couplings_view"));
 
   PetscCall(MatCreateVecs(m->J, &m->kappa, &m->Jx));
@@ -210,12 +253,19 @@ PetscErrorCode KhgpsFormHessian(KhgpsModel *m, Vec X, MatType type, Mat *H)
     PetscCall(PetscStrcmp(type, MATSCALAPACK, &isscalapack));
     if (!m->hdiag) PetscCall(VecDuplicate(m->kappa, &m->hdiag));
     if (isscalapack) {
-      Mat      Jh;
-      PetscInt ml, nl;
+      Mat       Jh;
+      PetscInt  ml, nl;
+      PetscBool jscalapack;
       PetscCall(MatGetLocalSize(m->J, &ml, &nl));
-      PetscCall(MatConvert(m->J, MATSCALAPACK, MAT_INITIAL_MATRIX, H));
-      PetscCall(MatSetOption(*H, MAT_NO_OFF_PROC_ENTRIES, PETSC_FALSE)); /* the diagonal lives block-cyclically */
-      if (m->release_J) { /* J is not kept twice: from now on J x = H x - d x, the row-split copy is freed */
+      PetscCall(PetscObjectTypeCompare((PetscObject)m->J, MATSCALAPACK, &jscalapack));
+      if (jscalapack && m->release_J) { /* J drawn in ScaLAPACK's layout becomes the Hessian in place */
+        *H = m->J;
+        PetscCall(PetscObjectReference((PetscObject)*H));
+      } else {
+        PetscCall(MatConvert(m->J, MATSCALAPACK, MAT_INITIAL_MATRIX, H));
+        PetscCall(MatSetOption(*H, MAT_NO_OFF_PROC_ENTRIES, PETSC_FALSE)); /* the diagonal lives block-cyclically */
+      }
+      if (m->release_J) { /* J is not kept twice: from now on J x = H x - d x */
         PetscCall(MatCreateShell(PetscObjectComm((PetscObject)m->J), ml, nl, m->N, m->N, m, &Jh));
         PetscCall(MatShellSetOperation(Jh, MATOP_MULT, (void (*)(void))MatMult_JFromHessian));
         PetscCall(MatDestroy(&m->J));

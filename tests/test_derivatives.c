@@ -30,7 +30,7 @@ int main(int argc, char **argv)
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(KhgpsProcessOptions(comm, &p));
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-packed", &packed, NULL)); /* J and the Hessian in one buffer */
-  PetscCall(KhgpsModelCreate(comm, &p, packed, &m));
+  PetscCall(KhgpsModelCreate(comm, &p, packed ? KHGPS_PACKED : MATDENSE, &m));
   PetscCall(VecDuplicate(m.kappa, &x));
   PetscCall(VecDuplicate(x, &xp));
   PetscCall(VecDuplicate(x, &g));
