@@ -1,4 +1,4 @@
-"""One realization on 1, 2 and 3 MPI ranks (2 and 3: distributed dense J, ScaLAPACK Hessian).
+"""One realization on 1, 2, 3 and 4 MPI ranks (2-4: J drawn into ScaLAPACK, the Hessian in its place).
 
 kappa and J are drawn from counters (seed, realization, i, j), never from the rank: they must be
 equal bit for bit. x*, the energy and the eigenvalues differ only through the order of floating
@@ -12,12 +12,12 @@ from common import check, done, load, out, run
 
 for (N, J, h) in [(301, 0.3, 0.01), (200, 1.2, 0.1)]:
     files = {}
-    for n in (1, 2, 3):
+    for n in (1, 2, 3, 4):
         files[n] = out(f"ranks_{N}_{n}.h5")
         run(["-khgps_N", str(N), "-khgps_J", str(J), "-khgps_h", str(h), "-khgps_nev", "30", "-khgps_seed", "7",
              "-khgps_realization", "3", "-khgps_save_couplings", "-khgps_output", files[n]], np_=n)
     d = {n: load(files[n], realization=3) for n in files}
-    for n in (2, 3):
+    for n in (2, 3, 4):
         a, b = d[1], d[n]
         tag = f"N={N} J={J}: np=1 vs np={n}"
         check(b["root"]["mpi_size"] == n and b["root"]["hessian_mat_type"] == "scalapack", f"{tag}: ran on {n} ranks with a ScaLAPACK Hessian")
