@@ -9,6 +9,8 @@
 
 enum { STREAM_EIG = 4 };
 
+extern void dsyevd_(const char *, const char *, const PetscBLASInt *, double *, const PetscBLASInt *, double *, double *, const PetscBLASInt *, PetscBLASInt *, const PetscBLASInt *, PetscBLASInt *);
+
 static PetscLogEvent EV_SOLVE, EV_ORTHO, EV_RITZ, EV_RR;
 
 static void Gemm(const char *ta, const char *tb, PetscInt m, PetscInt n, PetscInt k, PetscScalar alpha, const PetscScalar *A, PetscInt lda, const PetscScalar *B, PetscInt ldb, PetscScalar beta, PetscScalar *C, PetscInt ldc)
@@ -68,21 +70,22 @@ static PetscErrorCode OrthoBlock(PetscInt N, PetscInt k, const PetscScalar *Q, P
    dimension lda): eigenvectors into S (k x k), eigenvalues ascending into w. */
 static PetscErrorCode SymEig(PetscInt k, const PetscScalar *A, PetscInt lda, PetscScalar *S, PetscReal *w)
 {
-  PetscBLASInt n, lw = -1, info;
+  PetscBLASInt n, lw = -1, liw = -1, iwq, *iwork, info;
   PetscScalar  wq, *work;
 
   PetscFunctionBeginUser;
   PetscCall(PetscBLASIntCast(k, &n));
   for (PetscInt j = 0; j < k; j++)
     for (PetscInt i = j; i < k; i++) S[i + (size_t)j * k] = A[i + (size_t)j * lda];
-  LAPACKsyev_("V", "L", &n, S, &n, w, &wq, &lw, &info);
-  lw = (PetscBLASInt)wq;
-  PetscCall(PetscMalloc1(lw, &work));
+  dsyevd_("V", "L", &n, S, &n, w, &wq, &lw, &iwq, &liw, &info); /* divide and conquer: the projected matrices reach ~400 */
+  lw  = (PetscBLASInt)wq;
+  liw = iwq;
+  PetscCall(PetscMalloc2(lw, &work, liw, &iwork));
   PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
-  LAPACKsyev_("V", "L", &n, S, &n, w, work, &lw, &info);
+  dsyevd_("V", "L", &n, S, &n, w, work, &lw, iwork, &liw, &info);
   PetscCall(PetscFPTrapPop());
-  PetscCall(PetscFree(work));
-  PetscCheck(!info, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK syev: %d", (int)info);
+  PetscCall(PetscFree2(work, iwork));
+  PetscCheck(!info, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK syevd: %d", (int)info);
   PetscFunctionReturn(0);
 }
 

@@ -44,6 +44,37 @@
   s[2] = s2; \
   s[3] = s3;
 
+/* Four columns j..j+3 at once for one vector (y is then read and written once for four columns):
+   y[0:j) += sum_b c_b[0:j) x_{j+b}, s[b] = c_b[0:j) . x[0:j). */
+#define COLUMNS4_BODY \
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0; \
+  const double xa = x[j], xb = x[j + 1], xc = x[j + 2], xd = x[j + 3]; \
+  _Pragma("omp simd reduction(+ : s0, s1, s2, s3)") for (PetscInt i = 0; i < j; i++) \
+  { \
+    const double ca = (double)c0[i], cb = (double)c1[i], cc = (double)c2[i], cd = (double)c3[i], xi = x[i]; \
+    s0 += ca * xi; \
+    s1 += cb * xi; \
+    s2 += cc * xi; \
+    s3 += cd * xi; \
+    y[i] += ca * xa + cb * xb + cc * xc + cd * xd; \
+  } \
+  s[0] = s0; \
+  s[1] = s1; \
+  s[2] = s2; \
+  s[3] = s3;
+
+typedef void (*Columns4Fn)(PetscInt, const float *restrict, const float *restrict, const float *restrict, const float *restrict, const double *restrict, double *restrict, double *);
+static void Columns4(PetscInt j, const float *restrict c0, const float *restrict c1, const float *restrict c2, const float *restrict c3, const double *restrict x, double *restrict y, double *s)
+{
+  COLUMNS4_BODY
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) static void Columns4AVX2(PetscInt j, const float *restrict c0, const float *restrict c1, const float *restrict c2, const float *restrict c3, const double *restrict x, double *restrict y, double *s)
+{
+  COLUMNS4_BODY
+}
+#endif
+
 typedef double (*Column1Fn)(PetscInt, const float *restrict, const double *restrict, double, double *restrict);
 typedef void (*Column4Fn)(PetscInt, const float *restrict, const double *restrict, PetscInt, const double *, double *restrict, PetscInt, double *);
 
@@ -66,14 +97,16 @@ __attribute__((target("avx2,fma"))) static void Column4AVX2(PetscInt j, const fl
 }
 #endif
 
-static void Kernels(Column1Fn *f1, Column4Fn *f4)
+static void Kernels(Column1Fn *f1, Column4Fn *f4, Columns4Fn *g4)
 {
   *f1 = Column1;
   *f4 = Column4;
+  *g4 = Columns4;
 #if defined(__x86_64__) && defined(__GNUC__)
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     *f1 = Column1AVX2;
     *f4 = Column4AVX2;
+    *g4 = Columns4AVX2;
   }
 #endif
 }
@@ -86,8 +119,9 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const 
   int     nt = 1;
   double *acc;
 
-  Column1Fn f1;
-  Column4Fn f4;
+  Column1Fn  f1;
+  Column4Fn  f4;
+  Columns4Fn g4;
 
   PetscFunctionBeginUser;
   if (!EV_JX) {
@@ -95,7 +129,7 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const 
     PetscCall(PetscLogEventRegister("KhgpsJxBlock", MAT_CLASSID, &EV_JXBLOCK));
   }
   PetscCall(PetscLogEventBegin(k == 1 ? EV_JX : EV_JXBLOCK, 0, 0, 0, 0));
-  Kernels(&f1, &f4);
+  Kernels(&f1, &f4, &g4);
 #if defined(_OPENMP)
   nt = omp_get_max_threads();
   if ((double)N * N < 4e6) nt = 1; /* small: not worth waking threads */
@@ -119,7 +153,27 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const 
         yt[v] = t == 0 ? Y + (size_t)(v0 + v) * ldy : acc + ((size_t)(t - 1) * 4 + v) * N;
         if (t) memset(yt[v], 0, sizeof(double) * (size_t)j1);
       }
-      for (PetscInt j = j0; j < j1; j++) {
+      PetscInt jstart = j0;
+      if (kc == 1) { /* four columns per sweep, then the 4 x 4 corner they leave */
+        const double *x = X + (size_t)v0 * ldx;
+        double       *y = yt[0];
+        for (; jstart + 4 <= j1; jstart += 4) {
+          const PetscInt j  = jstart;
+          const float   *c[4];
+          double         s[4];
+          for (int b = 0; b < 4; b++) c[b] = (const float *)(B + (size_t)(j + b) * N);
+          g4(j, c[0], c[1], c[2], c[3], x, y, s);
+          for (int b = 0; b < 4; b++) {
+            for (int a = 0; a < b; a++) { /* J_{j+a, j+b} */
+              const double v = (double)c[b][j + a];
+              s[b] += v * x[j + a];
+              y[j + a] += v * x[j + b];
+            }
+            y[j + b] += s[b];
+          }
+        }
+      }
+      for (PetscInt j = jstart; j < j1; j++) {
         const float *c = (const float *)(B + (size_t)j * N);
         if (kc == 4) { /* rows of yt[v] are yt[1] - yt[0] apart, in Y or in acc */
           const double *x = X + (size_t)v0 * ldx;
