@@ -74,7 +74,7 @@ def run_khgps(N, np_, roof):
     jxblock = log_count(log, "KhgpsJxBlock")  # calls of up to 100 columns, four per pass
     single = log_count(log, "PCApply", "Spectrum") if not b else 0
     blocks = log_count(log, "BlkSolve")
-    nfact = log_count(log, "KhgpsFactor") or (log_count(log, "PCSetUp", "Minimize") + log_count(log, "PCSetUp", "Spectrum"))
+    nfact = log_count(log, "KhgpsFactor") or log_count(log, "MatCholFctrNum", "Spectrum") or log_count(log, "PCSetUp", "Spectrum")
     t = sum(st.values())
     model = (jx * jxbytes + single * 8.0 * N * N + jxblock * 25 * 2.0 * N * N) / bw + blocks * max(8.0 * N * N / bw, 2.0 * N * N * b / fl) + nfact * N**3 / 3 / fl
     solves = single + blocks * b

@@ -135,15 +135,43 @@ static PetscErrorCode SortBy(PetscInt k, const PetscReal *w, PetscBool largest, 
   PetscFunctionReturn(0);
 }
 
+/* Ritz pairs of the projected k x k matrix G (lower triangle): eigenvectors S, values theta,
+   order by |theta| descending, and the number of leading wanted pairs whose residual norm
+   ||F s|| (F = G[k:k+b, 0:k], the last block's coupling) is below tol |theta|. */
+static PetscErrorCode Ritz(const KhgpsSolvers *s, PetscInt nev, PetscInt k, const PetscScalar *G, PetscInt ldg, PetscScalar *S, PetscReal *theta, PetscInt *order, PetscInt *nconv)
+{
+  const PetscInt b = s->block_size;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(EV_RITZ, 0, 0, 0, 0));
+  PetscCall(SymEig(k, G, ldg, S, theta));
+  PetscCall(SortBy(k, theta, PETSC_TRUE, order));
+  *nconv = 0;
+  for (PetscInt i = 0; i < PetscMin(nev, k); i++) {
+    PetscReal rn = 0;
+    for (PetscInt a = 0; a < b; a++) {
+      PetscScalar t = 0;
+      for (PetscInt c = 0; c < k; c++) t += G[k + a + (size_t)c * ldg] * S[c + (size_t)order[i] * k];
+      rn += t * t;
+    }
+    if (PetscSqrtReal(rn) > s->block_tol * PetscAbsReal(theta[order[i]])) break;
+    (*nconv)++;
+  }
+  PetscCall(PetscLogEventEnd(EV_RITZ, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
 /* Block Krylov-Schur for T = M^{-1}: the q Ritz vectors of largest |theta| into V[:, 0:q], where q
    is the number of the nev wanted that converged (||T y - theta y|| <= tol |theta|). V has room
-   for ncv + b columns. Returns the iteration counts in *solves (right-hand sides solved). */
+   for ncv + b columns. Convergence is also checked while the basis grows (from 2 nev on, every 4
+   blocks), so that no solve is spent beyond the need. *solves counts right-hand sides solved. */
 static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, PetscScalar *V, PetscInt *q, PetscInt *solves)
 {
   const PetscInt N = m->N, b = s->block_size, ncv = s->block_ncv, ldg = ncv + b, nev = p->nev;
   PetscScalar   *G, *S, *Sp, *FS;
   PetscReal     *theta, rmin;
-  PetscInt      *order, k = 0, nconv = 0;
+  PetscInt      *order, k = 0, nconv = 0, next = PetscMax(2 * nev, nev + 2 * b);
+  PetscBool      done = PETSC_FALSE;
 
   PetscFunctionBeginUser;
   PetscCall(PetscCalloc1((size_t)ldg * ldg, &G));
@@ -154,7 +182,7 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
   *solves = 0;
   for (PetscInt restart = 0;; restart++) {
     PetscInt pk;
-    while (k + b <= ncv) { /* expand: V_{k+b} = orth(T V_k); T V_[0,k+b) = V_[0,k+2b) G */
+    while (k + b <= ncv && !done) { /* expand: V_{k+b} = orth(T V_k); T V_[0,k+b) = V_[0,k+2b) G */
       PetscScalar *X = V + (size_t)(k + b) * N;
       PetscCall(PetscArraycpy(X, V + (size_t)k * N, (size_t)b * N));
       PetscCall(PetscLogEventBegin(EV_SOLVE, 0, 0, 0, 0));
@@ -166,26 +194,14 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
       PetscCall(PetscLogEventEnd(EV_ORTHO, 0, 0, 0, 0));
       PetscCheck(rmin > 1e-13, PETSC_COMM_SELF, PETSC_ERR_CONV_FAILED, "block Krylov-Schur: the Krylov space became invariant (N = %" PetscInt_FMT " too small for -khgps_block_ncv %" PetscInt_FMT "?); use -khgps_eigensolver slepc", N, ncv);
       k += b;
-    }
-    /* Ritz pairs of the projected matrix; residual norms ||F s|| with F = G[k:k+b, 0:k] */
-    PetscCall(PetscLogEventBegin(EV_RITZ, 0, 0, 0, 0));
-    PetscCall(SymEig(k, G, ldg, S, theta));
-    PetscCall(SortBy(k, theta, PETSC_TRUE, order));
-    nconv = 0;
-    for (PetscInt i = 0; i < nev; i++) {
-      PetscReal rn = 0;
-      for (PetscInt a = 0; a < b; a++) {
-        PetscScalar t = 0;
-        for (PetscInt c = 0; c < k; c++) t += G[k + a + (size_t)c * ldg] * S[c + (size_t)order[i] * k];
-        rn += t * t;
+      if (k >= next && k + b <= ncv) {
+        PetscCall(Ritz(s, nev, k, G, ldg, S, theta, order, &nconv));
+        done = (PetscBool)(nconv >= nev);
+        next = k + 4 * b;
       }
-      if (PetscSqrtReal(rn) > s->block_tol * PetscAbsReal(theta[order[i]])) break;
-      nconv++;
     }
-    if (nconv >= nev || restart >= s->block_max_restarts) {
-      PetscCall(PetscLogEventEnd(EV_RITZ, 0, 0, 0, 0));
-      break;
-    }
+    if (!done) PetscCall(Ritz(s, nev, k, G, ldg, S, theta, order, &nconv)); /* the basis is full */
+    if (nconv >= nev || restart >= s->block_max_restarts) break;
     /* thick restart: keep the pk wanted Ritz vectors and the active block */
     pk = PetscMin(k - b, PetscMax(nev, (k + nev) / 2));
     for (PetscInt j = 0; j < pk; j++) PetscCall(PetscArraycpy(Sp + (size_t)j * k, S + (size_t)order[j] * k, k));
@@ -197,8 +213,8 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
       G[j + (size_t)j * ldg] = theta[order[j]];
       for (PetscInt a = 0; a < b; a++) G[pk + a + (size_t)j * ldg] = G[j + (size_t)(pk + a) * ldg] = FS[a + (size_t)j * b];
     }
-    k = pk;
-    PetscCall(PetscLogEventEnd(EV_RITZ, 0, 0, 0, 0));
+    k    = pk;
+    next = k + 4 * b;
   }
   *q = nconv;
   for (PetscInt j = 0; j < nconv; j++) PetscCall(PetscArraycpy(Sp + (size_t)j * k, S + (size_t)order[j] * k, k));
