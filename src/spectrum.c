@@ -36,6 +36,8 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   PetscOptionsBegin(comm, "khgps_", "KHGPS Hessian storage", "khgps");
   PetscCall(PetscOptionsString("-hessian_mat_type", "Storage of J and the Hessian: packed (1 rank: one N x N buffer, factored in place), dense (J and a Hessian copy), scalapack (more ranks)", "khgps", htype, htype, sizeof(htype), &set));
   PetscCall(PetscOptionsBool("-packed_lapack_solve", "Packed: solve with LAPACK potrs instead of the blocked dgemv solve", "khgps", PETSC_FALSE, NULL, NULL));
+  factor = PETSC_FALSE;
+  PetscCall(PetscOptionsBool("-newton_factor", "Newton polish with a Cholesky factorization per step instead of CG + Jacobi", "khgps", factor, &factor, NULL));
   { /* packed: the block eigensolver unless an EPS/ST method is asked for or N is too small */
     const char *const names[] = {"slepc", "block", "KhgpsEigensolver", "", NULL};
     PetscInt          which;
@@ -76,8 +78,6 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   /* Newton by CG with a diagonal preconditioner (matrix-free: J x products), because a Cholesky
      per step costs N^3/3 and the one factorization that the shift-invert spectrum needs anyway is
      the positive-definiteness test. -khgps_newton_factor: a factored Newton step as before (dense). */
-  factor = PETSC_FALSE;
-  PetscCall(PetscOptionsGetBool(NULL, NULL, "-khgps_newton_factor", &factor, NULL));
   PetscCheck(!factor || !p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_newton_factor: sparse Hessians are not factored (fill-in)");
   if (factor) {
     PetscCall(KSPSetType(s->newton, KSPPREONLY));

@@ -22,6 +22,10 @@ cases = [
     ("misspelled option", ["-khgps_kapa0", "1"], "khgps_kapa0"),
     ("unknown option", ["-khgps_frobnicate"], "khgps_frobnicate"),
     ("unknown Hessian type", ["-khgps_hessian_mat_type", "aij"], "hessian_mat_type"),
+    ("block eigensolver, N too small", ["-khgps_eigensolver", "block"], "eigensolver block"),
+    ("block basis too small", ["-khgps_nev", "10", "-khgps_block_ncv", "20"], "block_ncv"),
+    ("block size < 1", ["-khgps_block_size", "0"], "block_size"),
+    ("unknown eigensolver", ["-khgps_eigensolver", "arpack"], "arpack"),
 ]
 for what, args, needle in cases:
     p = run(["-khgps_N", "100"] + args + ["-khgps_output", target, "-khgps_overwrite"], check_rc=False)
