@@ -57,7 +57,6 @@ typedef struct {
   PetscBLASInt *ipiv;  /* pivots of an indefinite (sytrf) packed factorization */
   PetscBool     spd;   /* factor the packed Hessian with potrf (else sytrf) */
   PetscBool     factored_spd; /* the lower triangle holds a potrf (true) or sytrf factor */
-  PetscScalar  *fdiag; /* the factor's diagonal, kept out of the diagonal slots that J x reads */
   PetscBool     lapack_solve; /* solve with LAPACK potrs instead of the blocked dgemv solve */
   PetscBool     release_J; /* free the dense J once a ScaLAPACK Hessian holds it (J x = M x - d x) */
   Mat           Hj;    /* ScaLAPACK Hessian that J x is computed from once J is freed (borrowed) */

@@ -3,8 +3,8 @@
    A block Krylov-Schur iteration (thick restart) for T = M^{-1}, shift-invert at 0: every
    application of T is one solve with b right-hand sides on the factor (a pass over the factor in
    level 3 BLAS), where SLEPc's Krylov-Schur makes ~3 single-vector solves per eigenpair, each one
-   a pass over the whole factor. A Rayleigh-Ritz step with M itself (dsymm on the couplings) gives
-   the eigenvalues, and the residuals ||M v - l v|| / |l| reported are those of M. */
+   a pass over the whole factor. A Rayleigh-Ritz step with M itself (M Y from the float32 couplings)
+   gives the eigenvalues, and the residuals ||M v - l v|| / |l| reported are those of M. */
 #include "khgps.h"
 
 enum { STREAM_EIG = 4 };
@@ -16,12 +16,7 @@ static PetscLogEvent EV_SOLVE, EV_ORTHO, EV_RITZ, EV_RR;
 static void Gemm(const char *ta, const char *tb, PetscInt m, PetscInt n, PetscInt k, PetscScalar alpha, const PetscScalar *A, PetscInt lda, const PetscScalar *B, PetscInt ldb, PetscScalar beta, PetscScalar *C, PetscInt ldc)
 {
   PetscBLASInt M = (PetscBLASInt)m, Nn = (PetscBLASInt)n, K = (PetscBLASInt)k, la = (PetscBLASInt)lda, lb = (PetscBLASInt)ldb, lc = (PetscBLASInt)ldc;
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) { /* C <- beta C */
-    for (PetscInt j = 0; j < n; j++)
-      for (PetscInt i = 0; i < m; i++) C[i + (size_t)j * ldc] = beta == 0.0 ? 0.0 : beta * C[i + (size_t)j * ldc];
-    return;
-  }
+  if (m <= 0 || n <= 0 || k <= 0) return; /* every caller has k >= 1 */
   BLASgemm_(ta, tb, &M, &Nn, &K, &alpha, A, &la, B, &lb, &beta, C, &lc);
 }
 
@@ -117,16 +112,16 @@ static int CompareKey(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-/* order[0..k) = indices of w sorted by the key: -|w| (largest magnitude first: T's wanted end) or
-   |w| (smallest magnitude first: M's eigenvalues nearest the target 0). */
-static PetscErrorCode SortBy(PetscInt k, const PetscReal *w, PetscBool largest, PetscInt *order)
+/* order[0..k) = indices of w by |w| descending: the wanted end of T = M^{-1}, M's eigenvalues
+   nearest the target 0. */
+static PetscErrorCode SortByMagnitude(PetscInt k, const PetscReal *w, PetscInt *order)
 {
   KeyIndex *ki;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(k, &ki));
   for (PetscInt i = 0; i < k; i++) {
-    ki[i].key = largest ? -PetscAbsReal(w[i]) : PetscAbsReal(w[i]);
+    ki[i].key = -PetscAbsReal(w[i]);
     ki[i].i   = i;
   }
   qsort(ki, (size_t)k, sizeof(KeyIndex), CompareKey);
@@ -145,7 +140,7 @@ static PetscErrorCode Ritz(const KhgpsSolvers *s, PetscInt nev, PetscInt k, cons
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(EV_RITZ, 0, 0, 0, 0));
   PetscCall(SymEig(k, G, ldg, S, theta));
-  PetscCall(SortBy(k, theta, PETSC_TRUE, order));
+  PetscCall(SortByMagnitude(k, theta, order));
   *nconv = 0;
   for (PetscInt i = 0; i < PetscMin(nev, k); i++) {
     PetscReal rn = 0;
@@ -230,10 +225,9 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
 {
   const PetscInt     N = m->N, b = s->block_size, ldg = s->block_ncv + b;
   PetscScalar       *V, *HY, *P, *S;
-  PetscReal         *mu, *rows;
+  PetscReal         *mu;
   PetscInt           q = 0, solves = 0;
   const PetscScalar *d;
-  KeyIndex          *ki;
 
   PetscFunctionBeginUser;
   if (!EV_SOLVE) {
@@ -257,12 +251,13 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   PetscCall(PetscMalloc1((size_t)N * q, &HY));
   PetscCall(KhgpsPackedHessianMult(m, d, q, V, N, HY, N));
   PetscCall(VecRestoreArrayRead(m->hdiag, &d));
-  PetscCall(PetscMalloc5((size_t)q * q, &P, (size_t)q * q, &S, q, &mu, 3 * q, &rows, q, &ki));
+  PetscCall(PetscMalloc3((size_t)q * q, &P, (size_t)q * q, &S, q, &mu));
   Gemm("T", "N", q, q, N, 1.0, V, N, HY, N, 0.0, P, q);
   PetscCall(SymEig(q, P, q, S, mu));
   PetscCall(InPlaceCombine(N, V, q, S, q, q));
   PetscCall(InPlaceCombine(N, HY, q, S, q, q));
-  for (PetscInt j = 0; j < q; j++) {
+  PetscCall(PetscMalloc3(q, &r->eig, q, &r->pr, q, &r->resid));
+  for (PetscInt j = 0; j < q; j++) { /* mu is ascending (syevd), so are the eigenvalues */
     const PetscScalar *x = V + (size_t)j * N, *hx = HY + (size_t)j * N;
     PetscReal          l = mu[j], n2 = 0, n4 = 0, res = 0;
     for (PetscInt i = 0; i < N; i++) {
@@ -271,18 +266,11 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
       n4 += x2 * x2;
       res += e * e;
     }
-    rows[3 * j]     = l;
-    rows[3 * j + 1] = n2 * n2 / (N * n4);
-    rows[3 * j + 2] = PetscSqrtReal(res / n2) / PetscAbsReal(l);
+    r->eig[j]   = l;
+    r->pr[j]    = n2 * n2 / (N * n4);
+    r->resid[j] = PetscSqrtReal(res / n2) / PetscAbsReal(l);
   }
-  /* mu is ascending (syev), so are the eigenvalues */
-  PetscCall(PetscMalloc3(q, &r->eig, q, &r->pr, q, &r->resid));
-  for (PetscInt j = 0; j < q; j++) {
-    r->eig[j]   = rows[3 * j];
-    r->pr[j]    = rows[3 * j + 1];
-    r->resid[j] = rows[3 * j + 2];
-  }
-  PetscCall(PetscFree5(P, S, mu, rows, ki));
+  PetscCall(PetscFree3(P, S, mu));
   PetscCall(PetscFree(HY));
   PetscCall(PetscFree(V));
   PetscCall(PetscLogEventEnd(EV_RR, 0, 0, 0, 0));

@@ -4,11 +4,10 @@
 enum { STREAM_KAPPA = 1 };
 
 /* Fill this rank's rows [rs, re) of the dense couplings: J_ij = fl32(J/sqrt(N) z_ij), z_ij = z_ji from
-   KhgpsNormal2 (column-major storage, leading dimension lda); with upper, only the strict upper
-   triangle and a zero diagonal (the packed storage). Columns are taken in pairs so that each
+   KhgpsNormal2 (column-major storage, leading dimension lda), zero diagonal. Columns are taken in pairs so that each
    Philox call fills two entries: rows above the pair share one counter, rows below use the
    counters of the two columns, shared by consecutive rows. */
-static void FillCouplings(const KhgpsParams *p, PetscInt rs, PetscInt re, PetscScalar *a, PetscInt lda, PetscBool upper)
+static void FillCouplings(const KhgpsParams *p, PetscInt rs, PetscInt re, PetscScalar *a, PetscInt lda)
 {
   const PetscInt  N = p->N;
   const PetscReal s = p->J / PetscSqrtReal((PetscReal)N);
@@ -18,8 +17,8 @@ static void FillCouplings(const KhgpsParams *p, PetscInt rs, PetscInt re, PetscS
     const PetscInt   j1 = j + 1, c = j >> 1;
     const PetscBool  two = (PetscBool)(j1 < N);
     PetscScalar     *col = a + (size_t)j * lda, *col1 = two ? a + (size_t)j1 * lda : NULL;
-    PetscInt         last = -1, iend = upper ? PetscMin(re, j + 1) : re;
-    for (PetscInt i = rs; i < iend; i++) {
+    PetscInt         last = -1;
+    for (PetscInt i = rs; i < re; i++) {
       const PetscInt li = i - rs;
       if (i < j) {
         KhgpsNormal2(p->seed, p->realization, i, c, z);
@@ -43,7 +42,6 @@ static void FillCouplings(const KhgpsParams *p, PetscInt rs, PetscInt re, PetscS
         if (two) col1[li] = KhgpsCoupling(s * zr[i & 1]);
       }
     }
-    if (upper && two && j1 >= rs && j1 < re) col1[j1 - rs] = 0.0;
   }
 }
 
@@ -97,7 +95,7 @@ static PetscErrorCode ScaLAPACKCouplings(MPI_Comm comm, const KhgpsParams *p, Pe
   for (PetscInt c = 0; c < nchmax; c++) { /* every rank flushes nchmax times (collective) */
     PetscInt r0 = PetscMin(rs + c * chunk, re), r1 = PetscMin(r0 + chunk, re);
     if (r1 > r0) {
-      FillCouplings(p, r0, r1, a, r1 - r0, PETSC_FALSE);
+      FillCouplings(p, r0, r1, a, r1 - r0);
       for (PetscInt i = r0; i < r1; i++) rows[i - r0] = i;
       PetscCall(MatSetValues(*J, r1 - r0, rows, N, cols, a, INSERT_VALUES));
     }
@@ -145,7 +143,7 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType hty
     PetscCall(MatGetOwnershipRange(m->J, &rs, &re));
     PetscCall(MatDenseGetLDA(m->J, &lda));
     PetscCall(MatDenseGetArrayWrite(m->J, &a));
-    FillCouplings(p, rs, re, a, lda, PETSC_FALSE);
+    FillCouplings(p, rs, re, a, lda);
     PetscCall(MatDenseRestoreArrayWrite(m->J, &a));
     PetscCall(MatAssemblyBegin(m->J, MAT_FINAL_ASSEMBLY));
     PetscCall(MatAssemblyEnd(m->J, MAT_FINAL_ASSEMBLY));
@@ -173,7 +171,6 @@ PetscErrorCode KhgpsModelDestroy(KhgpsModel *m)
   PetscCall(VecDestroy(&m->hdiag));
   PetscCall(PetscFree(m->B));
   PetscCall(PetscFree(m->ipiv));
-  PetscCall(PetscFree(m->fdiag));
   PetscFunctionReturn(0);
 }
 

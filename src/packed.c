@@ -1,6 +1,6 @@
 /* packed.c: one realization in one N x N buffer (one rank): J as float32 in the strict upper
    triangle's space (symvf.c), the Hessian and its Cholesky (or LDL^T) factor in the lower
-   triangle, factored in place; the factor's diagonal is kept aside except inside a LAPACK solve. */
+   triangle and on the diagonal, factored in place (J x never reads the diagonal slots). */
 #include "khgps.h"
 
 #if defined(PETSC_USE_COMPLEX) || !defined(PETSC_USE_REAL_DOUBLE)
@@ -39,7 +39,7 @@ static PetscErrorCode MatMult_PackedH(Mat A, Vec X, Vec Y)
   PetscFunctionReturn(0);
 }
 
-/* C = M X for a dense block X (dsymm on the upper triangle, plus d X): block eigensolvers. */
+/* C = M X for a dense block X (KhgpsPackedHessianMult): block eigensolvers. */
 static PetscErrorCode MatProductNumeric_PackedH(Mat A, Mat X, Mat C, void *ctx)
 {
   KhgpsModel        *m;
@@ -129,7 +129,7 @@ static PetscErrorCode GetModel(PC pc, KhgpsModel **m)
 }
 
 /* Lower triangle <- Hessian (J from the float32 upper part, in 64 x 64 tiles, plus the diagonal
-   hdiag), then potrf (spd) or sytrf in place; the factor's diagonal is then kept in fdiag. *info is
+   hdiag), then potrf (spd) or sytrf in place. *info is
    LAPACK's (> 0: potrf found the matrix not positive definite, or sytrf an exactly singular pivot). */
 PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *info)
 {
@@ -168,12 +168,6 @@ PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *inf
   }
   PetscCall(PetscFPTrapPop());
   m->factored_spd = spd;
-  /* the factor's diagonal moves out of the diagonal slots, which J x reads */
-  if (!m->fdiag) PetscCall(PetscMalloc1(N, &m->fdiag));
-  for (PetscInt i = 0; i < N; i++) {
-    m->fdiag[i]          = B[i + (size_t)i * N];
-    B[i + (size_t)i * N] = 0.0;
-  }
   PetscCall(PetscLogFlops((PetscLogDouble)N * N * N / 3.0));
   PetscCall(PetscLogEventEnd(ev, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -191,55 +185,42 @@ static PetscErrorCode PCSetUp_Packed(PC pc)
   PetscFunctionReturn(0);
 }
 
-/* Y <- L^{-T} L^{-1} Y for k right-hand sides (leading dimension ld) with the lower triangle of B
-   (unit stride columns, diagonal in d), in panels of nb columns: a small triangular solve on the
-   diagonal block and one dgemv (k = 1) or dgemm per panel, so that the two passes over the factor
-   run at the (threaded) memory bandwidth for few right-hand sides, where LAPACK potrs is
-   several times slower per pass. */
-static void CholeskySolveBlocked(PetscInt N, const PetscScalar *B, const PetscScalar *d, PetscInt k, PetscScalar *Y, PetscInt ld)
+/* y <- L^{-T} L^{-1} y with the lower triangle of B (unit stride columns), in panels of nb
+   columns: a small triangular solve on the diagonal block and one dgemv per panel, so that the two
+   passes over the factor run at the (threaded) matrix-vector bandwidth, where LAPACK potrs with
+   one right-hand side is several times slower per pass. */
+static void CholeskySolveBlocked(PetscInt N, const PetscScalar *B, PetscScalar *y)
 {
   const PetscInt nb = 128;
   const double   mone = -1.0, one = 1.0;
-  PetscBLASInt   inc = 1, lb = (PetscBLASInt)N, nk = (PetscBLASInt)k, ly = (PetscBLASInt)ld;
+  PetscBLASInt   inc = 1, lb = (PetscBLASInt)N;
 
-  for (PetscInt k0 = 0; k0 < N; k0 += nb) { /* L Z = Y */
+  for (PetscInt k0 = 0; k0 < N; k0 += nb) { /* L z = y */
     PetscInt     k1 = PetscMin(k0 + nb, N);
     PetscBLASInt m = (PetscBLASInt)(N - k1), n = (PetscBLASInt)(k1 - k0);
-    for (PetscInt r = 0; r < k; r++) {
-      PetscScalar *y = Y + (size_t)r * ld;
-      for (PetscInt j = k0; j < k1; j++) {
-        const PetscScalar *c = B + (size_t)j * N;
-        y[j] /= d[j];
-        for (PetscInt i = j + 1; i < k1; i++) y[i] -= c[i] * y[j];
-      }
+    for (PetscInt j = k0; j < k1; j++) {
+      const PetscScalar *c = B + (size_t)j * N;
+      y[j] /= c[j];
+      for (PetscInt i = j + 1; i < k1; i++) y[i] -= c[i] * y[j];
     }
-    if (!m) continue;
-    if (k == 1) dgemv_("N", &m, &n, &mone, B + k1 + (size_t)k0 * N, &lb, Y + k0, &inc, &one, Y + k1, &inc);
-    else BLASgemm_("N", "N", &m, &nk, &n, &mone, B + k1 + (size_t)k0 * N, &lb, Y + k0, &ly, &one, Y + k1, &ly);
+    if (m) dgemv_("N", &m, &n, &mone, B + k1 + (size_t)k0 * N, &lb, y + k0, &inc, &one, y + k1, &inc);
   }
-  for (PetscInt k1 = N; k1 > 0; k1 -= nb) { /* L^T X = Z */
+  for (PetscInt k1 = N; k1 > 0; k1 -= nb) { /* L^T x = z */
     PetscInt     k0 = PetscMax(k1 - nb, 0);
     PetscBLASInt m = (PetscBLASInt)(N - k1), n = (PetscBLASInt)(k1 - k0);
-    if (m) {
-      if (k == 1) dgemv_("T", &m, &n, &mone, B + k1 + (size_t)k0 * N, &lb, Y + k1, &inc, &one, Y + k0, &inc);
-      else BLASgemm_("T", "N", &n, &nk, &m, &mone, B + k1 + (size_t)k0 * N, &lb, Y + k1, &ly, &one, Y + k0, &ly);
-    }
-    for (PetscInt r = 0; r < k; r++) {
-      PetscScalar *y = Y + (size_t)r * ld;
-      for (PetscInt j = k1 - 1; j >= k0; j--) {
-        const PetscScalar *c = B + (size_t)j * N;
-        PetscScalar        t = y[j];
-        for (PetscInt i = j + 1; i < k1; i++) t -= c[i] * y[i];
-        y[j] = t / d[j];
-      }
+    if (m) dgemv_("T", &m, &n, &mone, B + k1 + (size_t)k0 * N, &lb, y + k1, &inc, &one, y + k0, &inc);
+    for (PetscInt j = k1 - 1; j >= k0; j--) {
+      const PetscScalar *c = B + (size_t)j * N;
+      PetscScalar        t = y[j];
+      for (PetscInt i = j + 1; i < k1; i++) t -= c[i] * y[i];
+      y[j] = t / c[j];
     }
   }
 }
 
 /* y <- M^{-1} y for k right-hand sides (leading dimension ld): one right-hand side of a Cholesky
-   factor by the panel solve, blocks, an LDL^T factor (or -khgps_packed_lapack_solve) by LAPACK
-   potrs or sytrs, which read the factor's
-   diagonal in place: it is put back for the call and zeroed again after. */
+   factor by the panel solve; blocks, an LDL^T factor (or -khgps_packed_lapack_solve) by LAPACK
+   potrs or sytrs. */
 PetscErrorCode KhgpsPackedSolve(KhgpsModel *m, PetscInt k, PetscScalar *y, PetscInt ld)
 {
   PetscInt     N = m->N;
@@ -247,16 +228,14 @@ PetscErrorCode KhgpsPackedSolve(KhgpsModel *m, PetscInt k, PetscScalar *y, Petsc
 
   PetscFunctionBeginUser;
   if (k == 1 && m->factored_spd && !m->lapack_solve) { /* blocks: potrs was faster (N = 8000, 16 rhs: 99 against 109 ms) */
-    CholeskySolveBlocked(N, m->B, m->fdiag, k, y, ld);
+    CholeskySolveBlocked(N, m->B, y);
     PetscFunctionReturn(0);
   }
   PetscCall(PetscBLASIntCast(N, &n));
   PetscCall(PetscBLASIntCast(k, &nk));
   PetscCall(PetscBLASIntCast(ld, &ly));
-  for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = m->fdiag[i];
   if (m->factored_spd) LAPACKpotrs_("L", &n, &nk, m->B, &n, y, &ly, &info);
   else LAPACKsytrs_("L", &n, &nk, m->B, &n, m->ipiv, y, &ly, &info);
-  for (PetscInt i = 0; i < N; i++) m->B[i + (size_t)i * N] = 0.0;
   PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "packed Hessian: LAPACK solve failed (%d)", (int)info);
   PetscFunctionReturn(0);
 }

@@ -106,7 +106,7 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
     const PetscInt ncv = PetscMin(2 * p->nev, p->N);
     PetscCall(EPSSetWhichEigenpairs(s->eps, EPS_SMALLEST_REAL));
     PetscCall(EPSSetTolerances(s->eps, 1e-10, PETSC_DEFAULT));
-    PetscCall(EPSSetDimensions(s->eps, p->nev, ncv, PetscMax(ncv / 2, PetscMin(p->nev, ncv))));
+    PetscCall(EPSSetDimensions(s->eps, p->nev, ncv, PetscMin(p->nev, ncv)));
     PetscCall(STSetType(st, STSHIFT));
   } else {
     PetscCall(STSetType(st, STSINVERT));

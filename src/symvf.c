@@ -113,6 +113,12 @@ static void Kernels(Column1Fn *f1, Column4Fn *f4, Columns4Fn *g4)
 
 static PetscLogEvent EV_JX, EV_JXBLOCK;
 
+/* Thread t of nt takes columns [ColumnSplit(t), ColumnSplit(t + 1)): equal areas of the triangle. */
+static inline PetscInt ColumnSplit(PetscInt N, int t, int nt)
+{
+  return t >= nt ? N : (PetscInt)(N * sqrt((double)t / nt));
+}
+
 /* Y[:, 0:k] = J X[:, 0:k] (leading dimensions ldx, ldy). Logged as KhgpsJx (k = 1) or KhgpsJxBlock. */
 PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const PetscScalar *X, PetscInt ldx, PetscScalar *Y, PetscInt ldy)
 {
@@ -146,8 +152,7 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const 
 #if defined(_OPENMP)
       t = omp_get_thread_num();
 #endif
-      /* thread t takes columns [N sqrt(t/nt), N sqrt((t+1)/nt)): equal areas of the triangle */
-      const PetscInt j0 = (PetscInt)(N * sqrt((double)t / nt)), j1 = t == nt - 1 ? N : (PetscInt)(N * sqrt((double)(t + 1) / nt));
+      const PetscInt j0 = ColumnSplit(N, t, nt), j1 = ColumnSplit(N, t + 1, nt);
       double        *yt[4];
       for (PetscInt v = 0; v < kc; v++) {
         yt[v] = t == 0 ? Y + (size_t)(v0 + v) * ldy : acc + ((size_t)(t - 1) * 4 + v) * N;
@@ -188,7 +193,7 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const 
       }
     }
     for (int t = 1; t < nt; t++) { /* thread t touched rows [0, j1(t)) */
-      const PetscInt j1 = t == nt - 1 ? N : (PetscInt)(N * sqrt((double)(t + 1) / nt));
+      const PetscInt j1 = ColumnSplit(N, t + 1, nt);
       for (PetscInt v = 0; v < kc; v++) {
         double       *y = Y + (size_t)(v0 + v) * ldy;
         const double *a = acc + ((size_t)(t - 1) * 4 + v) * N;
