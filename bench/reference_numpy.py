@@ -6,8 +6,9 @@ one realization of the KHGPS model
 
 drawn with numpy's default_rng (kappa uniform on [kappa_min, kappa0]; J symmetric Gaussian,
 variance J^2/N, zero diagonal -- the same model as khgps, though not its Philox draws), minimized
-from x = 0 with scipy.optimize.minimize(method="L-BFGS-B"), then the lowest nev eigenvalues of the
-Hessian M = J + diag(kappa + A x^2/2) with scipy.linalg.eigh(subset_by_index=[0, nev-1]).
+from x = 0 with scipy.optimize.minimize(method="L-BFGS-B"), then the lowest nev eigenpairs of the
+Hessian M = J + diag(kappa + A x^2/2) with scipy.linalg.eigh(subset_by_index=[0, nev-1]): values
+and vectors (with participation ratios), what khgps computes; --values-only for the values alone.
 
 Gradient tolerance: the same as khgps, ||grad H||_2 <= gtol = 1e-10 sqrt(N). scipy's own `gtol`
 bounds the max-norm of the projected gradient, so it is set to gtol/sqrt(N), which implies the
@@ -104,13 +105,19 @@ def minimize(Jm, kappa, A, h, gtol, stop="l2", maxcor=10, restarts=5):
                    message="; ".join(messages))
 
 
-def eigenpairs(Jm, kappa, A, x, nev, inplace=False):
+def eigenpairs(Jm, kappa, A, x, nev, inplace=False, vectors=True):
+    """The lowest nev eigenvalues and, with vectors (the default, what khgps computes), their
+    eigenvectors and participation ratios (sum v^2)^2 / (N sum v^4)."""
     if inplace:  # the Hessian in J's storage, factored in place
         Jm[np.diag_indices_from(Jm)] += kappa + 0.5 * A * x**2
         H = Jm
     else:  # as one would write it
         H = Jm + np.diag(kappa + 0.5 * A * x**2)
-    return scipy.linalg.eigh(H, eigvals_only=True, subset_by_index=[0, nev - 1], overwrite_a=inplace, check_finite=False)
+    if not vectors:
+        return scipy.linalg.eigh(H, eigvals_only=True, subset_by_index=[0, nev - 1], overwrite_a=inplace, check_finite=False), None
+    w, V = scipy.linalg.eigh(H, subset_by_index=[0, nev - 1], overwrite_a=inplace, check_finite=False)
+    pr = (V**2).sum(axis=0) ** 2 / (len(x) * (V**4).sum(axis=0))
+    return w, pr
 
 
 def main(argv=None):
@@ -129,6 +136,7 @@ def main(argv=None):
     ap.add_argument("--maxcor", type=int, default=10, help="L-BFGS memory (scipy's default 10)")
     ap.add_argument("--restarts", type=int, default=5, help="restart L-BFGS-B from where it stopped above gtol")
     ap.add_argument("--inplace", action="store_true", help="form the Hessian in J's storage, eigh(overwrite_a=True)")
+    ap.add_argument("--values-only", action="store_true", help="eigenvalues only (khgps computes eigenpairs: the default compares like with like)")
     ap.add_argument("--json", action="store_true", help="end with one JSON line")
     a = ap.parse_args(argv)
     N = a.N
@@ -143,12 +151,12 @@ def main(argv=None):
     t1 = time.perf_counter()
     x, r = minimize(Jm, kappa, a.A, a.h, gtol, a.stop, a.maxcor, a.restarts)
     t2 = time.perf_counter()
-    w = eigenpairs(Jm, kappa, a.A, x, a.nev, a.inplace)
+    w, pr = eigenpairs(Jm, kappa, a.A, x, a.nev, a.inplace, not a.values_only)
     t3 = time.perf_counter()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
     out = dict(pipeline="numpy/scipy", N=N, J=a.J, h=a.h, A=a.A, kappa0=a.kappa0, kappa_min=a.kappa_min, nev=a.nev,
-               seed=a.seed, gtol=gtol, stop=a.stop, maxcor=a.maxcor, inplace=a.inplace,
+               seed=a.seed, gtol=gtol, stop=a.stop, maxcor=a.maxcor, inplace=a.inplace, eigenvectors=not a.values_only,
                time_draw=t1 - t0, time_minimize=t2 - t1, time_eigenpairs=t3 - t2, time_total=t3 - t0,
                nfev=r["nfev"], nit=r["nit"], lbfgs_runs=r["runs"], gnorm=r["gnorm"], converged=bool(r["gnorm"] <= gtol),
                lbfgs_message=r["message"], energy=r["energy"], lowest_eigenvalue=float(w[0]),
@@ -161,7 +169,7 @@ def main(argv=None):
     print(f"  minimize   {out['time_minimize']:8.2f} s  L-BFGS-B: {r['nfev']} evaluations, {r['nit']} iterations, "
           f"{r['runs']} run(s), "
           f"|grad H|_2 = {r['gnorm']:.2e} (gtol {gtol:.2e}{'' if out['converged'] else ', NOT reached'}); {r['message']}")
-    print(f"  eigenpairs {out['time_eigenpairs']:8.2f} s  lowest {a.nev} eigenvalues (eigh, evr): lowest {w[0]:.6e}")
+    print(f"  eigenpairs {out['time_eigenpairs']:8.2f} s  lowest {a.nev} {'eigenvalues' if pr is None else 'eigenpairs'} (eigh, evr): lowest {w[0]:.6e}")
     print(f"  total      {out['time_total']:8.2f} s   peak RSS {rss / 2**20:.0f} MiB = "
           f"{out['peak_rss_over_8N2']:.2f} x 8N^2 ({rss0 / 2**20:.0f} MiB before the draw)")
     if not out["minimum"]:
