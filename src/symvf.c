@@ -119,6 +119,46 @@ static inline PetscInt ColumnSplit(PetscInt N, int t, int nt)
   return t >= nt ? N : (PetscInt)(N * sqrt((double)t / nt));
 }
 
+/* Y = J X for a block of k >= 8 vectors, by panels of w columns of the triangle: the panel's floats
+   become the doubles P = U[0:j0+w, j0:j0+w) (U the strict upper triangle, zero below it) once, then
+   Y[0:j0+w) += P X[j0:j0+w) and Y[j0:j0+w) += P^T X[0:j0+w) are two DGEMMs (J = U + U^T). The
+   column kernel above reads the triangle once per four vectors; this reads it once, and computes at
+   DGEMM speed (N = 8000, 100 vectors: ~0.2 s against ~0.6 s). */
+static PetscErrorCode SymmPanels(PetscInt N, const PetscScalar *B, PetscInt k, const PetscScalar *X, PetscInt ldx, PetscScalar *Y, PetscInt ldy)
+{
+  const PetscInt w = 128;
+  PetscScalar   *P, one = 1.0;
+  PetscBLASInt   n, nk, lx, ly;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscBLASIntCast(k, &nk));
+  PetscCall(PetscBLASIntCast(ldx, &lx));
+  PetscCall(PetscBLASIntCast(ldy, &ly));
+  PetscCall(PetscMalloc1((size_t)N * w, &P));
+  for (PetscInt v = 0; v < k; v++) PetscCall(PetscArrayzero(Y + (size_t)v * ldy, N));
+  for (PetscInt j0 = 0; j0 < N; j0 += w) {
+    const PetscInt wc = PetscMin(w, N - j0), rows = j0 + wc;
+    PetscBLASInt   r, c;
+#if defined(_OPENMP)
+  #pragma omp parallel for schedule(static)
+#endif
+    for (PetscInt a = 0; a < wc; a++) {
+      const PetscInt j   = j0 + a;
+      const float   *col = (const float *)(B + (size_t)j * N);
+      PetscScalar   *p   = P + (size_t)a * rows;
+      for (PetscInt i = 0; i < j; i++) p[i] = (PetscScalar)col[i];
+      for (PetscInt i = j; i < rows; i++) p[i] = 0.0;
+    }
+    PetscCall(PetscBLASIntCast(rows, &r));
+    PetscCall(PetscBLASIntCast(wc, &c));
+    n = r;
+    BLASgemm_("N", "N", &n, &nk, &c, &one, P, &r, X + j0, &lx, &one, Y, &ly);
+    BLASgemm_("T", "N", &c, &nk, &n, &one, P, &r, X, &lx, &one, Y + j0, &ly);
+  }
+  PetscCall(PetscFree(P));
+  PetscFunctionReturn(0);
+}
+
 /* Y[:, 0:k] = J X[:, 0:k] (leading dimensions ldx, ldy). Logged as KhgpsJx (k = 1) or KhgpsJxBlock. */
 PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const PetscScalar *X, PetscInt ldx, PetscScalar *Y, PetscInt ldy)
 {
@@ -135,6 +175,12 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const 
     PetscCall(PetscLogEventRegister("KhgpsJxBlock", MAT_CLASSID, &EV_JXBLOCK));
   }
   PetscCall(PetscLogEventBegin(k == 1 ? EV_JX : EV_JXBLOCK, 0, 0, 0, 0));
+  if (k >= 8) {
+    PetscCall(SymmPanels(N, B, k, X, ldx, Y, ldy));
+    PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N * k));
+    PetscCall(PetscLogEventEnd(EV_JXBLOCK, 0, 0, 0, 0));
+    PetscFunctionReturn(0);
+  }
   Kernels(&f1, &f4, &g4);
 #if defined(_OPENMP)
   nt = omp_get_max_threads();
