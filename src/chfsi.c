@@ -11,6 +11,7 @@
    vector against its whole basis. The local part of the block is a plain column-major array;
    Gram matrices are BLAS products summed over the ranks, and the small dense problems are solved
    identically on every rank (LAPACK). */
+#include <petscsf.h>
 #include "khgps.h"
 
 enum { STREAM_CHFSI = 5 };
@@ -31,46 +32,140 @@ static void Gemm(const char *ta, const char *tb, PetscInt m, PetscInt n, PetscIn
   BLASgemm_(ta, tb, &M, &Nn, &K, &alpha, A, &la, B, &lb, &beta, C, &lc);
 }
 
-/* The products M X on chunks of columns of a local column-major array (leading dimension nloc):
-   X and C are MATDENSE wrappers, X placed on the caller's columns, C M's output. */
+/* The products M X on chunks of w columns, in khgps' own kernel: the chunk is kept row-major
+   (row i's w entries side by side), so that each nonzero of M gathers w contiguous numbers, the
+   matrix is read once per chunk, and a Chebyshev step (scaling, shift, the previous iterate) is
+   fused into the same pass. Rows of other ranks (the off-diagonal block's columns) come by one
+   PetscSF broadcast of whole rows per product. */
 typedef struct {
-  Mat      M, X, C;
-  PetscInt w;    /* width of the current X and C */
-  PetscInt nloc, N;
+  Mat                Ad, Ao;           /* local diagonal and off-diagonal blocks (Ao NULL on one rank) */
+  const PetscInt    *ia, *ja, *ib, *jb; /* their CSR structure */
+  const PetscScalar *aa, *ab;           /* their values */
+  PetscInt           nloc, nghost, w;   /* local rows, ghost rows, width of the SF unit */
+  PetscSF            sf;                /* local rows -> ghost rows */
+  MPI_Datatype       unit;              /* w scalars */
+  PetscScalar       *ghost;             /* nghost x w, row-major */
+  MPI_Comm           sfcomm;            /* the Hessian's communicator */
 } SpMM;
 
-static PetscErrorCode SpMMApply(SpMM *op, PetscInt w, PetscScalar *x, const PetscScalar **c)
+static PetscErrorCode SpMMCreate(Mat M, PetscInt wmax, SpMM *op)
 {
-  MPI_Comm comm = PetscObjectComm((PetscObject)op->M);
+  PetscBool      ismpi, done;
+  PetscInt       n;
+  const PetscInt *colmap;
 
   PetscFunctionBeginUser;
-  if (w != op->w) {
-    PetscCall(MatDestroy(&op->C));
-    PetscCall(MatDestroy(&op->X));
-    PetscCall(MatCreateDense(comm, op->nloc, PETSC_DECIDE, op->N, w, x, &op->X));
-    PetscCall(MatMatMult(op->M, op->X, MAT_INITIAL_MATRIX, PETSC_DEFAULT, &op->C));
-    op->w = w;
+  PetscCall(PetscObjectTypeCompare((PetscObject)M, MATMPIAIJ, &ismpi));
+  PetscCall(MatGetLocalSize(M, &op->nloc, NULL));
+  op->sfcomm = PetscObjectComm((PetscObject)M);
+  if (ismpi) {
+    PetscLayout rmap;
+    PetscCall(MatMPIAIJGetSeqAIJ(M, &op->Ad, &op->Ao, &colmap));
+    PetscCall(MatGetSize(op->Ao, NULL, &op->nghost));
+    PetscCall(MatGetLayouts(M, &rmap, NULL));
+    PetscCall(PetscSFCreate(PetscObjectComm((PetscObject)M), &op->sf));
+    PetscCall(PetscSFSetGraphLayout(op->sf, rmap, op->nghost, NULL, PETSC_OWN_POINTER, colmap));
+    PetscCall(PetscSFSetUp(op->sf));
+    PetscCall(MatGetRowIJ(op->Ao, 0, PETSC_FALSE, PETSC_FALSE, &n, &op->ib, &op->jb, &done));
+    PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_SUP, "chfsi: no CSR access to the off-diagonal block");
+    PetscCall(MatSeqAIJGetArrayRead(op->Ao, &op->ab));
+    PetscCall(PetscMalloc1((size_t)op->nghost * wmax, &op->ghost));
   } else {
-    PetscCall(MatDensePlaceArray(op->X, x));
-    PetscCall(MatMatMult(op->M, op->X, MAT_REUSE_MATRIX, PETSC_DEFAULT, &op->C));
-    PetscCall(MatDenseResetArray(op->X));
+    PetscBool isseq;
+    PetscCall(PetscObjectTypeCompare((PetscObject)M, MATSEQAIJ, &isseq));
+    PetscCheck(isseq, PETSC_COMM_SELF, PETSC_ERR_SUP, "chfsi: the Hessian must be aij");
+    op->Ad = M;
   }
-  {
-    const PetscScalar *t;
-    PetscCall(MatDenseGetArrayRead(op->C, &t));
-    *c = t; /* C's array: valid until the next product */
-    PetscCall(MatDenseRestoreArrayRead(op->C, &t));
-  }
+  PetscCall(MatGetRowIJ(op->Ad, 0, PETSC_FALSE, PETSC_FALSE, &n, &op->ia, &op->ja, &done));
+  PetscCheck(done, PETSC_COMM_SELF, PETSC_ERR_SUP, "chfsi: no CSR access to the diagonal block");
+  PetscCall(MatSeqAIJGetArrayRead(op->Ad, &op->aa));
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode SpMMDestroy(SpMM *op)
 {
+  PetscBool done;
+  PetscInt  n;
+
   PetscFunctionBeginUser;
-  PetscCall(MatDestroy(&op->C));
-  PetscCall(MatDestroy(&op->X));
-  op->w = 0;
+  PetscCall(MatSeqAIJRestoreArrayRead(op->Ad, &op->aa));
+  PetscCall(MatRestoreRowIJ(op->Ad, 0, PETSC_FALSE, PETSC_FALSE, &n, &op->ia, &op->ja, &done));
+  if (op->Ao) {
+    PetscCall(MatSeqAIJRestoreArrayRead(op->Ao, &op->ab));
+    PetscCall(MatRestoreRowIJ(op->Ao, 0, PETSC_FALSE, PETSC_FALSE, &n, &op->ib, &op->jb, &done));
+    PetscCall(PetscSFDestroy(&op->sf));
+    PetscCall(PetscFree(op->ghost));
+  }
+  if (op->w) PetscCallMPI(MPI_Type_free(&op->unit));
   PetscFunctionReturn(0);
+}
+
+/* Y <- al (M X - c X) - be Y (be = 0: Y is not read), row-major blocks of w columns; w is a
+   compile-time constant where the caller passes a literal, so that the inner loops vectorize. */
+static inline __attribute__((always_inline)) void KernelW(const SpMM *op, const PetscInt w, const PetscScalar *X, PetscReal al, PetscReal c, PetscReal be, PetscScalar *Y)
+{
+  PetscScalar acc[64];
+  for (PetscInt i = 0; i < op->nloc; i++) {
+    const PetscScalar *xi = X + (size_t)i * w;
+    PetscScalar       *yi = Y + (size_t)i * w;
+    for (PetscInt q = 0; q < w; q++) acc[q] = 0;
+    for (PetscInt k = op->ia[i]; k < op->ia[i + 1]; k++) {
+      const PetscScalar  a = op->aa[k], *x = X + (size_t)op->ja[k] * w;
+      for (PetscInt q = 0; q < w; q++) acc[q] += a * x[q];
+    }
+    if (op->ib)
+      for (PetscInt k = op->ib[i]; k < op->ib[i + 1]; k++) {
+        const PetscScalar a = op->ab[k], *x = op->ghost + (size_t)op->jb[k] * w;
+        for (PetscInt q = 0; q < w; q++) acc[q] += a * x[q];
+      }
+    if (be == 0)
+      for (PetscInt q = 0; q < w; q++) yi[q] = al * (acc[q] - c * xi[q]);
+    else
+      for (PetscInt q = 0; q < w; q++) yi[q] = al * (acc[q] - c * xi[q]) - be * yi[q];
+  }
+}
+
+__attribute__((target_clones("arch=haswell", "default"))) void KhgpsChfsiKernel(const SpMM *op, PetscInt w, const PetscScalar *X, PetscReal al, PetscReal c, PetscReal be, PetscScalar *Y)
+{
+  switch (w) {
+  case 16: KernelW(op, 16, X, al, c, be, Y); break;
+  case 8: KernelW(op, 8, X, al, c, be, Y); break;
+  case 4: KernelW(op, 4, X, al, c, be, Y); break;
+  case 2: KernelW(op, 2, X, al, c, be, Y); break;
+  default: KernelW(op, w, X, al, c, be, Y);
+  }
+}
+
+/* Y <- al (M X - c X) - be Y for a row-major chunk X of w columns (w <= 64). */
+static PetscErrorCode SpMMApply(SpMM *op, PetscInt w, const PetscScalar *X, PetscReal al, PetscReal c, PetscReal be, PetscScalar *Y)
+{
+  PetscFunctionBeginUser;
+  if (op->sf) {
+    if (w != op->w) {
+      if (op->w) PetscCallMPI(MPI_Type_free(&op->unit));
+      PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)w, MPIU_SCALAR, &op->unit));
+      PetscCallMPI(MPI_Type_commit(&op->unit));
+      op->w = w;
+    }
+    PetscCall(PetscSFBcastBegin(op->sf, op->unit, X, op->ghost, MPI_REPLACE));
+    PetscCall(PetscSFBcastEnd(op->sf, op->unit, X, op->ghost, MPI_REPLACE));
+  }
+  KhgpsChfsiKernel(op, w, X, al, c, be, Y);
+  PetscCall(PetscLogFlops(2.0 * w * (op->ia[op->nloc] + (op->ib ? op->ib[op->nloc] : 0))));
+  PetscFunctionReturn(0);
+}
+
+/* Row-major chunk R (nloc x w) <-> columns of a column-major array C (leading dimension nloc). */
+static void ToRows(PetscInt nloc, PetscInt w, const PetscScalar *C, PetscScalar *R)
+{
+  for (PetscInt i = 0; i < nloc; i++)
+    for (PetscInt q = 0; q < w; q++) R[(size_t)i * w + q] = C[i + (size_t)q * nloc];
+}
+
+static void ToColumns(PetscInt nloc, PetscInt w, const PetscScalar *R, PetscScalar *C)
+{
+  for (PetscInt q = 0; q < w; q++)
+    for (PetscInt i = 0; i < nloc; i++) C[i + (size_t)q * nloc] = R[(size_t)i * w + q];
 }
 
 /* Eigen-decomposition of the symmetric n x n matrix A (lower triangle, leading dimension n):
@@ -252,9 +347,9 @@ static PetscErrorCode SpectrumBounds(Mat M, const KhgpsParams *p, PetscInt steps
 
 /* Filter the na columns X (local, leading dimension nloc) in chunks of at most w columns by the
    scaled Chebyshev polynomial of degree deg that damps [a, b] and is scaled to stay O(1) at a0
-   (Zhou-Saad): Y1 = (M - c) Y0 sigma1/e, Y_{j+1} = 2 sigma_{j+1}/e (M - c) Y_j - sigma_j sigma_{j+1} Y_{j-1}.
-   The recurrence alternates between X's own columns and one work chunk W. */
-static PetscErrorCode Filter(SpMM *op, PetscScalar *X, PetscInt na, PetscInt w, PetscInt deg, PetscReal a0, PetscReal a, PetscReal b, PetscScalar *W)
+   (Zhou-Saad): Y1 = (M - c) Y0 sigma1/e, Y_{j+1} = 2 sigma_{j+1}/e (M - c) Y_j - sigma_j sigma_{j+1} Y_{j-1},
+   each step one fused pass of the kernel over two row-major work chunks R0, R1. */
+static PetscErrorCode Filter(SpMM *op, PetscScalar *X, PetscInt na, PetscInt w, PetscInt deg, PetscReal a0, PetscReal a, PetscReal b, PetscScalar *R0, PetscScalar *R1)
 {
   const PetscReal e = 0.5 * (b - a), c = 0.5 * (b + a), sigma1 = e / (a0 - c), tau = 2.0 / sigma1;
   const PetscInt  nloc = op->nloc;
@@ -262,26 +357,19 @@ static PetscErrorCode Filter(SpMM *op, PetscScalar *X, PetscInt na, PetscInt w, 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(EV_FILTER, 0, 0, 0, 0));
   for (PetscInt j0 = 0; j0 < na; j0 += w) {
-    const PetscInt     cw = PetscMin(w, na - j0);
-    const size_t       len = (size_t)nloc * cw;
-    PetscScalar       *cur = X + (size_t)j0 * nloc, *old = W, *t;
-    const PetscScalar *z;
-    PetscReal          sigma = sigma1;
-    /* Y1 = (M Y0 - c Y0) sigma1 / e into W */
-    PetscCall(SpMMApply(op, cw, cur, &z));
-    {
-      const PetscReal al = sigma1 / e;
-      for (size_t i = 0; i < len; i++) old[i] = al * (z[i] - c * cur[i]);
-    }
+    const PetscInt cw  = PetscMin(w, na - j0);
+    PetscScalar   *cur = R0, *old = R1, *t;
+    PetscReal      sigma = sigma1;
+    ToRows(nloc, cw, X + (size_t)j0 * nloc, cur);
+    PetscCall(SpMMApply(op, cw, cur, sigma1 / e, c, 0.0, old));
     t = cur; cur = old; old = t;
     for (PetscInt q = 2; q <= deg; q++) {
-      const PetscReal sn = 1.0 / (tau - sigma), al = 2.0 * sn / e, be = sigma * sn;
-      PetscCall(SpMMApply(op, cw, cur, &z));
-      for (size_t i = 0; i < len; i++) old[i] = al * (z[i] - c * cur[i]) - be * old[i];
+      const PetscReal sn = 1.0 / (tau - sigma);
+      PetscCall(SpMMApply(op, cw, cur, 2.0 * sn / e, c, sigma * sn, old));
       t = cur; cur = old; old = t;
       sigma = sn;
     }
-    if (cur != X + (size_t)j0 * nloc) PetscCall(PetscArraycpy(X + (size_t)j0 * nloc, cur, len));
+    ToColumns(nloc, cw, cur, X + (size_t)j0 * nloc);
   }
   PetscCall(PetscLogEventEnd(EV_FILTER, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -289,9 +377,8 @@ static PetscErrorCode Filter(SpMM *op, PetscScalar *X, PetscInt na, PetscInt w, 
 
 /* Rayleigh-Ritz on the na orthonormal columns X: G = X^T M X (chunks of w columns), G = S diag(theta) S^T,
    X <- X S, theta ascending. */
-static PetscErrorCode RayleighRitz(SpMM *op, PetscScalar *X, PetscInt na, PetscInt w, PetscReal *theta)
+static PetscErrorCode RayleighRitz(SpMM *op, PetscScalar *X, PetscInt na, PetscInt w, PetscReal *theta, PetscScalar *R0, PetscScalar *R1)
 {
-  MPI_Comm     comm = PetscObjectComm((PetscObject)op->M);
   PetscScalar *G;
   PetscInt     nloc = op->nloc;
 
@@ -299,12 +386,12 @@ static PetscErrorCode RayleighRitz(SpMM *op, PetscScalar *X, PetscInt na, PetscI
   PetscCall(PetscLogEventBegin(EV_RR, 0, 0, 0, 0));
   PetscCall(PetscMalloc1((size_t)na * na, &G));
   for (PetscInt j0 = 0; j0 < na; j0 += w) {
-    const PetscInt     cw = PetscMin(w, na - j0);
-    const PetscScalar *z;
-    PetscCall(SpMMApply(op, cw, X + (size_t)j0 * nloc, &z));
-    Gemm("T", "N", na, cw, nloc, 1.0, X, nloc, z, nloc, 0.0, G + (size_t)j0 * na, na);
+    const PetscInt cw = PetscMin(w, na - j0);
+    ToRows(nloc, cw, X + (size_t)j0 * nloc, R0);
+    PetscCall(SpMMApply(op, cw, R0, 1.0, 0.0, 0.0, R1));
+    Gemm("T", "T", na, cw, nloc, 1.0, X, nloc, R1, cw, 0.0, G + (size_t)j0 * na, na);
   }
-  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, G, (PetscMPIInt)(na * na), MPIU_SCALAR, MPIU_SUM, comm));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, G, (PetscMPIInt)(na * na), MPIU_SCALAR, MPIU_SUM, op->sfcomm));
   for (PetscInt j = 0; j < na; j++)
     for (PetscInt i = j + 1; i < na; i++) G[i + (size_t)j * na] = 0.5 * (G[i + (size_t)j * na] + G[j + (size_t)i * na]);
   PetscCall(SymEig(na, G, theta));
@@ -315,25 +402,21 @@ static PetscErrorCode RayleighRitz(SpMM *op, PetscScalar *X, PetscInt na, PetscI
 }
 
 /* res[j] = ||M x_j - theta_j x_j|| for the na columns X. */
-static PetscErrorCode Residuals(SpMM *op, const PetscScalar *X, PetscInt na, PetscInt w, const PetscReal *theta, PetscReal *res)
+static PetscErrorCode Residuals(SpMM *op, const PetscScalar *X, PetscInt na, PetscInt w, const PetscReal *theta, PetscReal *res, PetscScalar *R0, PetscScalar *R1)
 {
-  MPI_Comm comm = PetscObjectComm((PetscObject)op->M);
   PetscInt nloc = op->nloc;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(EV_RESID, 0, 0, 0, 0));
   for (PetscInt j0 = 0; j0 < na; j0 += w) {
-    const PetscInt     cw = PetscMin(w, na - j0);
-    const PetscScalar *z;
-    PetscCall(SpMMApply(op, cw, (PetscScalar *)X + (size_t)j0 * nloc, &z));
-    for (PetscInt j = 0; j < cw; j++) {
-      const PetscScalar *x = X + (size_t)(j0 + j) * nloc, *zj = z + (size_t)j * nloc;
-      PetscReal          s = 0;
-      for (PetscInt i = 0; i < nloc; i++) s += PetscSqr(PetscRealPart(zj[i] - theta[j0 + j] * x[i]));
-      res[j0 + j] = s;
-    }
+    const PetscInt cw = PetscMin(w, na - j0);
+    ToRows(nloc, cw, X + (size_t)j0 * nloc, R0);
+    PetscCall(SpMMApply(op, cw, R0, 1.0, 0.0, 0.0, R1));
+    for (PetscInt q = 0; q < cw; q++) res[j0 + q] = 0;
+    for (PetscInt i = 0; i < nloc; i++)
+      for (PetscInt q = 0; q < cw; q++) res[j0 + q] += PetscSqr(PetscRealPart(R1[(size_t)i * cw + q] - theta[j0 + q] * R0[(size_t)i * cw + q]));
   }
-  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, res, (PetscMPIInt)na, MPIU_REAL, MPIU_SUM, comm));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, res, (PetscMPIInt)na, MPIU_REAL, MPIU_SUM, op->sfcomm));
   for (PetscInt j = 0; j < na; j++) res[j] = PetscSqrtReal(res[j]);
   PetscCall(PetscLogEventEnd(EV_RESID, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -354,7 +437,7 @@ PetscErrorCode KhgpsChfsiSpectrum(const KhgpsSolvers *s, const KhgpsParams *p, M
   const PetscInt   N = p->N, nev = p->nev;
   const PetscReal  tol = s->block_tol;
   PetscInt         rs, re, nloc, k, nl = 0, its, w, deg = s->chfsi_degree, nmult = 0;
-  PetscScalar     *V, *W;
+  PetscScalar     *V, *R0, *R1;
   PetscReal       *theta, *res, *lres, *lth, a0 = 0, a = 0, b = 0;
   SpMM             op = {0};
 
@@ -372,11 +455,9 @@ PetscErrorCode KhgpsChfsiSpectrum(const KhgpsSolvers *s, const KhgpsParams *p, M
   PetscCall(MatGetOwnershipRange(H, &rs, &re));
   nloc = re - rs;
   k    = PetscMin(nev + s->chfsi_guard, N);
-  w    = PetscMin(s->chfsi_block, k);
-  op.M = H;
-  op.nloc = nloc;
-  op.N    = N;
-  PetscCall(PetscMalloc2((size_t)nloc * k, &V, (size_t)nloc * w, &W));
+  w    = PetscMin(PetscMin(s->chfsi_block, k), 64);
+  PetscCall(SpMMCreate(H, w, &op));
+  PetscCall(PetscMalloc3((size_t)nloc * k, &V, (size_t)nloc * w, &R0, (size_t)nloc * w, &R1));
   PetscCall(PetscMalloc4(k, &theta, k, &res, k, &lres, k, &lth));
   for (PetscInt j = 0; j < k; j++)
     for (PetscInt i = 0; i < nloc; i++) V[i + (size_t)j * nloc] = KhgpsUniformAt(p->seed, p->realization, STREAM_CHFSI, rs + i, j) - 0.5;
@@ -388,10 +469,10 @@ PetscErrorCode KhgpsChfsiSpectrum(const KhgpsSolvers *s, const KhgpsParams *p, M
     PetscScalar   *X  = V + (size_t)nl * nloc;
     PetscInt       newl = 0;
     PetscReal      rmin = PETSC_MAX_REAL;
-    PetscCall(Filter(&op, X, na, w, deg, a0, a, b, W));
+    PetscCall(Filter(&op, X, na, w, deg, a0, a, b, R0, R1));
     PetscCall(Orthonormalize(comm, nloc, V, nl, X, na));
-    PetscCall(RayleighRitz(&op, X, na, w, theta + nl));
-    PetscCall(Residuals(&op, X, na, w, theta + nl, res + nl));
+    PetscCall(RayleighRitz(&op, X, na, w, theta + nl, R0, R1));
+    PetscCall(Residuals(&op, X, na, w, theta + nl, res + nl, R0, R1));
     nmult += (deg + 2) * na;
     for (PetscInt j = nl; j < k && nl + newl < nev; j++) {
       if (!(res[j] <= tol * PetscAbsReal(theta[j]))) break;
@@ -442,7 +523,7 @@ PetscErrorCode KhgpsChfsiSpectrum(const KhgpsSolvers *s, const KhgpsParams *p, M
     }
     PetscCall(PetscFree2(tmp, n4));
   }
-  PetscCall(PetscFree2(V, W));
+  PetscCall(PetscFree3(V, R0, R1));
   PetscCall(PetscFree4(theta, res, lres, lth));
   PetscFunctionReturn(0);
 }

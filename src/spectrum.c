@@ -68,8 +68,8 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
     PetscCheck(s->chfsi_degree >= 1, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_degree %" PetscInt_FMT " must be >= 1", s->chfsi_degree);
     PetscCall(PetscOptionsInt("-chfsi_guard", "ChFSI: columns beyond nev in the filtered block (>= 0)", "khgps", s->chfsi_guard, &s->chfsi_guard, NULL));
     PetscCheck(s->chfsi_guard >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_guard %" PetscInt_FMT " must be >= 0", s->chfsi_guard);
-    PetscCall(PetscOptionsInt("-chfsi_block", "ChFSI: columns per sparse-times-dense product (>= 1)", "khgps", s->chfsi_block, &s->chfsi_block, NULL));
-    PetscCheck(s->chfsi_block >= 1, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_block %" PetscInt_FMT " must be >= 1", s->chfsi_block);
+    PetscCall(PetscOptionsInt("-chfsi_block", "ChFSI: columns per sparse-times-dense product (1 to 64)", "khgps", s->chfsi_block, &s->chfsi_block, NULL));
+    PetscCheck(s->chfsi_block >= 1 && s->chfsi_block <= 64, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_block %" PetscInt_FMT " must be in [1, 64]", s->chfsi_block);
     PetscCall(PetscOptionsInt("-chfsi_max_its", "ChFSI: outer iterations before giving up (fewer pairs are then reported)", "khgps", s->chfsi_max_its, &s->chfsi_max_its, NULL));
     PetscCheck(s->chfsi_max_its >= 1, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_max_its %" PetscInt_FMT " must be >= 1", s->chfsi_max_its);
     PetscCall(PetscOptionsInt("-chfsi_lanczos", "ChFSI: Lanczos steps that bound the spectrum (>= 2)", "khgps", s->chfsi_lanczos, &s->chfsi_lanczos, NULL));
