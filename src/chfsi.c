@@ -11,6 +11,7 @@
    vector against its whole basis. The local part of the block is a plain column-major array;
    Gram matrices are BLAS products summed over the ranks, and the small dense problems are solved
    identically on every rank (LAPACK). */
+#pragma GCC optimize("O3")
 #include <petscsf.h>
 #include "khgps.h"
 
@@ -100,39 +101,63 @@ static PetscErrorCode SpMMDestroy(SpMM *op)
   PetscFunctionReturn(0);
 }
 
-/* Y <- al (M X - c X) - be Y (be = 0: Y is not read), row-major blocks of w columns; w is a
-   compile-time constant where the caller passes a literal, so that the inner loops vectorize. */
-static inline __attribute__((always_inline)) void KernelW(const SpMM *op, const PetscInt w, const PetscScalar *X, PetscReal al, PetscReal c, PetscReal be, PetscScalar *Y)
-{
-  PetscScalar acc[64];
-  for (PetscInt i = 0; i < op->nloc; i++) {
-    const PetscScalar *xi = X + (size_t)i * w;
-    PetscScalar       *yi = Y + (size_t)i * w;
-    for (PetscInt q = 0; q < w; q++) acc[q] = 0;
-    for (PetscInt k = op->ia[i]; k < op->ia[i + 1]; k++) {
-      const PetscScalar  a = op->aa[k], *x = X + (size_t)op->ja[k] * w;
-      for (PetscInt q = 0; q < w; q++) acc[q] += a * x[q];
-    }
-    if (op->ib)
-      for (PetscInt k = op->ib[i]; k < op->ib[i + 1]; k++) {
-        const PetscScalar a = op->ab[k], *x = op->ghost + (size_t)op->jb[k] * w;
-        for (PetscInt q = 0; q < w; q++) acc[q] += a * x[q];
-      }
-    if (be == 0)
-      for (PetscInt q = 0; q < w; q++) yi[q] = al * (acc[q] - c * xi[q]);
-    else
-      for (PetscInt q = 0; q < w; q++) yi[q] = al * (acc[q] - c * xi[q]) - be * yi[q];
+/* Y <- al (M X - c X) - be Y (be = 0: Y is not read), row-major blocks of W columns, W a
+   compile-time constant so that the accumulators live in registers. */
+#define KHGPS_PF 16
+#define KHGPS_KERNEL(W) \
+  static void Kernel##W(PetscInt nloc, const PetscInt *restrict ia, const PetscInt *restrict ja, const PetscScalar *restrict aa, const PetscInt *restrict ib, const PetscInt *restrict jb, const PetscScalar *restrict ab, const PetscScalar *restrict G, const PetscScalar *restrict X, PetscReal al, PetscReal c, PetscReal be, PetscScalar *restrict Y) \
+  { \
+    const PetscInt na = ia[nloc], nb = ib ? ib[nloc] : 0; \
+    for (PetscInt i = 0; i < nloc; i++) { \
+      PetscScalar acc[W]; \
+      for (int q = 0; q < W; q++) acc[q] = 0; \
+      for (PetscInt k = ia[i]; k < ia[i + 1]; k++) { \
+        const PetscScalar a = aa[k], *restrict x = X + (size_t)ja[k] * W; \
+        __builtin_prefetch(X + (size_t)ja[k + KHGPS_PF < na ? k + KHGPS_PF : na - 1] * W); /* ahead: the gathers are latency bound */ \
+        for (int q = 0; q < W; q++) acc[q] += a * x[q]; \
+      } \
+      if (ib) \
+        for (PetscInt k = ib[i]; k < ib[i + 1]; k++) { \
+          const PetscScalar a = ab[k], *restrict x = G + (size_t)jb[k] * W; \
+          __builtin_prefetch(G + (size_t)jb[k + KHGPS_PF < nb ? k + KHGPS_PF : nb - 1] * W); \
+          for (int q = 0; q < W; q++) acc[q] += a * x[q]; \
+        } \
+      if (be == 0) \
+        for (int q = 0; q < W; q++) Y[(size_t)i * W + q] = al * (acc[q] - c * X[(size_t)i * W + q]); \
+      else \
+        for (int q = 0; q < W; q++) Y[(size_t)i * W + q] = al * (acc[q] - c * X[(size_t)i * W + q]) - be * Y[(size_t)i * W + q]; \
+    } \
   }
-}
+KHGPS_KERNEL(1)
+KHGPS_KERNEL(2)
+KHGPS_KERNEL(3)
+KHGPS_KERNEL(4)
+KHGPS_KERNEL(6)
+KHGPS_KERNEL(8)
+KHGPS_KERNEL(12)
+KHGPS_KERNEL(16)
+KHGPS_KERNEL(24)
+KHGPS_KERNEL(32)
 
-__attribute__((target_clones("arch=haswell", "default"))) void KhgpsChfsiKernel(const SpMM *op, PetscInt w, const PetscScalar *X, PetscReal al, PetscReal c, PetscReal be, PetscScalar *Y)
+/* Any width: in pieces of the compiled widths (X and Y are then read and written with stride w). */
+static void KhgpsChfsiKernel(const SpMM *op, PetscInt w, const PetscScalar *X, PetscReal al, PetscReal c, PetscReal be, PetscScalar *Y)
 {
   switch (w) {
-  case 16: KernelW(op, 16, X, al, c, be, Y); break;
-  case 8: KernelW(op, 8, X, al, c, be, Y); break;
-  case 4: KernelW(op, 4, X, al, c, be, Y); break;
-  case 2: KernelW(op, 2, X, al, c, be, Y); break;
-  default: KernelW(op, w, X, al, c, be, Y);
+#define KCASE(W) \
+  case W: Kernel##W(op->nloc, op->ia, op->ja, op->aa, op->ib, op->jb, op->ab, op->ghost, X, al, c, be, Y); break;
+    KCASE(1) KCASE(2) KCASE(3) KCASE(4) KCASE(6) KCASE(8) KCASE(12) KCASE(16) KCASE(24) KCASE(32)
+#undef KCASE
+  default: /* general width: plain loops */
+    for (PetscInt i = 0; i < op->nloc; i++) {
+      PetscScalar acc[64];
+      for (PetscInt q = 0; q < w; q++) acc[q] = 0;
+      for (PetscInt k = op->ia[i]; k < op->ia[i + 1]; k++)
+        for (PetscInt q = 0; q < w; q++) acc[q] += op->aa[k] * X[(size_t)op->ja[k] * w + q];
+      if (op->ib)
+        for (PetscInt k = op->ib[i]; k < op->ib[i + 1]; k++)
+          for (PetscInt q = 0; q < w; q++) acc[q] += op->ab[k] * op->ghost[(size_t)op->jb[k] * w + q];
+      for (PetscInt q = 0; q < w; q++) Y[(size_t)i * w + q] = al * (acc[q] - c * X[(size_t)i * w + q]) - (be == 0 ? 0.0 : be * Y[(size_t)i * w + q]);
+    }
   }
 }
 
