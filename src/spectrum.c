@@ -61,7 +61,7 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
     s->chfsi = (PetscBool)(which == 2);
     s->chfsi_degree  = 20;
     s->chfsi_guard   = PetscMax(p->nev / 2, 4);
-    s->chfsi_block   = 16;
+    s->chfsi_block   = 4;
     s->chfsi_max_its = 1000;
     s->chfsi_lanczos = 40;
     PetscCall(PetscOptionsInt("-chfsi_degree", "ChFSI: Chebyshev filter degree per outer iteration (>= 1)", "khgps", s->chfsi_degree, &s->chfsi_degree, NULL));
