@@ -110,6 +110,13 @@ typedef struct {
   PetscInt  block_ncv;  /* largest basis, -khgps_block_ncv */
   PetscInt  block_max_restarts; /* -khgps_block_max_restarts */
   PetscReal block_tol;  /* relative residual of a converged pair (the EPS tolerance, -eps_tol) */
+  /* Chebyshev-filtered subspace iteration (-khgps_eigensolver chfsi, chfsi.c) */
+  PetscBool chfsi;         /* ChFSI instead of the EPS */
+  PetscInt  chfsi_degree;  /* filter degree per outer iteration, -khgps_chfsi_degree */
+  PetscInt  chfsi_guard;   /* columns beyond nev, -khgps_chfsi_guard */
+  PetscInt  chfsi_block;   /* columns per sparse-times-dense product, -khgps_chfsi_block */
+  PetscInt  chfsi_max_its; /* outer iterations before giving up, -khgps_chfsi_max_its */
+  PetscInt  chfsi_lanczos; /* Lanczos steps for the spectrum's bounds, -khgps_chfsi_lanczos */
 } KhgpsSolvers;
 
 /* options.c */
@@ -163,6 +170,9 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, 
 
 /* blockeig.c */
 PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, KhgpsResult *);
+
+/* chfsi.c */
+PetscErrorCode KhgpsChfsiSpectrum(const KhgpsSolvers *, const KhgpsParams *, Mat, KhgpsResult *);
 
 /* io.c */
 PetscErrorCode KhgpsPrepareOutput(MPI_Comm, KhgpsParams *, PetscInt *, PetscInt **);

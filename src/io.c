@@ -229,8 +229,13 @@ static PetscErrorCode WriteProvenance(PetscViewer v, const KhgpsParams *p, const
   PetscCall(TaoGetType(s->tao, &taotype));
   PetscCall(WriteString(v, "/", "tao_type", taotype));
   PetscCall(EPSGetType(s->eps, &epstype));
-  PetscCall(WriteString(v, "/", "eps_type", s->block ? "khgps-block-krylov-schur" : epstype));
-  PetscCall(WriteString(v, "/", "eigensolver", s->block ? "block" : "slepc"));
+  PetscCall(WriteString(v, "/", "eps_type", s->block ? "khgps-block-krylov-schur" : s->chfsi ? "khgps-chfsi" : epstype));
+  PetscCall(WriteString(v, "/", "eigensolver", s->block ? "block" : s->chfsi ? "chfsi" : "slepc"));
+  if (s->chfsi) {
+    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "chfsi_degree", PETSC_INT, &s->chfsi_degree));
+    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "chfsi_guard", PETSC_INT, &s->chfsi_guard));
+    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "chfsi_block", PETSC_INT, &s->chfsi_block));
+  }
   if (s->block) {
     PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "block_size", PETSC_INT, &s->block_size));
     PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "block_ncv", PETSC_INT, &s->block_ncv));

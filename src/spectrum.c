@@ -39,7 +39,7 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   factor = PETSC_FALSE;
   PetscCall(PetscOptionsBool("-newton_factor", "Newton polish with a Cholesky factorization per step instead of CG + Jacobi", "khgps", factor, &factor, NULL));
   { /* packed: the block eigensolver unless an EPS/ST method is asked for or N is too small */
-    const char *const names[] = {"slepc", "block", "KhgpsEigensolver", "", NULL};
+    const char *const names[] = {"slepc", "block", "chfsi", "KhgpsEigensolver", "", NULL};
     PetscInt          which;
     PetscBool         epsset = PETSC_FALSE, t;
     const char *const epsopts[] = {"-eps_type", "-st_type", "-st_ksp_type", "-st_pc_type"};
@@ -56,8 +56,24 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
     PetscCheck(s->block_ncv >= p->nev + 2 * s->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_block_ncv %" PetscInt_FMT " must be >= nev + 2 block_size = %" PetscInt_FMT, s->block_ncv, p->nev + 2 * s->block_size);
     PetscCall(PetscOptionsInt("-block_max_restarts", "Block eigensolver: restarts before giving up", "khgps", s->block_max_restarts, &s->block_max_restarts, NULL));
     which = (!strcmp(htype, KHGPS_PACKED) && !epsset && p->N >= s->block_ncv + 2 * s->block_size) ? 1 : 0;
-    PetscCall(PetscOptionsEnum("-eigensolver", "Eigenpairs of a packed Hessian: block (block Krylov-Schur on the one factorization) or slepc (the EPS, -eps_*/-st_*)", "khgps", names, (PetscEnum)which, (PetscEnum *)&which, NULL));
+    PetscCall(PetscOptionsEnum("-eigensolver", "Eigensolver: block (packed: block Krylov-Schur on the one factorization), chfsi (sparse: Chebyshev-filtered subspace iteration) or slepc (the EPS, -eps_*/-st_*)", "khgps", names, (PetscEnum)which, (PetscEnum *)&which, NULL));
     s->block = (PetscBool)(which == 1);
+    s->chfsi = (PetscBool)(which == 2);
+    s->chfsi_degree  = 20;
+    s->chfsi_guard   = PetscMax(p->nev / 2, 4);
+    s->chfsi_block   = 4;
+    s->chfsi_max_its = 1000;
+    s->chfsi_lanczos = 40;
+    PetscCall(PetscOptionsInt("-chfsi_degree", "ChFSI: Chebyshev filter degree per outer iteration (>= 1)", "khgps", s->chfsi_degree, &s->chfsi_degree, NULL));
+    PetscCheck(s->chfsi_degree >= 1, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_degree %" PetscInt_FMT " must be >= 1", s->chfsi_degree);
+    PetscCall(PetscOptionsInt("-chfsi_guard", "ChFSI: columns beyond nev in the filtered block (>= 0)", "khgps", s->chfsi_guard, &s->chfsi_guard, NULL));
+    PetscCheck(s->chfsi_guard >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_guard %" PetscInt_FMT " must be >= 0", s->chfsi_guard);
+    PetscCall(PetscOptionsInt("-chfsi_block", "ChFSI: columns per sparse-times-dense product (1 to 64)", "khgps", s->chfsi_block, &s->chfsi_block, NULL));
+    PetscCheck(s->chfsi_block >= 1 && s->chfsi_block <= 64, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_block %" PetscInt_FMT " must be in [1, 64]", s->chfsi_block);
+    PetscCall(PetscOptionsInt("-chfsi_max_its", "ChFSI: outer iterations before giving up (fewer pairs are then reported)", "khgps", s->chfsi_max_its, &s->chfsi_max_its, NULL));
+    PetscCheck(s->chfsi_max_its >= 1, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_max_its %" PetscInt_FMT " must be >= 1", s->chfsi_max_its);
+    PetscCall(PetscOptionsInt("-chfsi_lanczos", "ChFSI: Lanczos steps that bound the spectrum (>= 2)", "khgps", s->chfsi_lanczos, &s->chfsi_lanczos, NULL));
+    PetscCheck(s->chfsi_lanczos >= 2, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_lanczos %" PetscInt_FMT " must be >= 2", s->chfsi_lanczos);
   }
   PetscOptionsEnd();
   PetscCall(PetscStrcmp(htype, MATSCALAPACK, &isscalapack));
@@ -68,6 +84,7 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   PetscCheck(!ispacked || size == 1, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type packed is for one rank per realization (use scalapack on %d ranks)", size);
   PetscCheck(!s->block || ispacked, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs the packed storage (one rank per realization)");
   PetscCheck(!s->block || p->N >= s->block_ncv + 2 * s->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs N >= block_ncv + 2 block_size = %" PetscInt_FMT, s->block_ncv + 2 * s->block_size);
+  PetscCheck(!s->chfsi || p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver chfsi needs sparse couplings (-khgps_coupling sparse: an aij Hessian)");
   s->htype = isscalapack ? MATSCALAPACK : ispacked ? KHGPS_PACKED : p->sparse ? MATAIJ : MATDENSE;
 
   PetscCall(KhgpsMinimizerCreate(comm, p, &s->tao));
@@ -270,6 +287,10 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
       PetscCall(KhgpsPackedFactor(m, PETSC_FALSE, &info));
     }
     if (!info) PetscCall(KhgpsBlockSpectrum(s, m, p, r));
+    PetscFunctionReturn(0);
+  }
+  if (s->chfsi) { /* Chebyshev-filtered subspace iteration on the sparse M */
+    PetscCall(KhgpsChfsiSpectrum(s, p, H, r));
     PetscFunctionReturn(0);
   }
   PetscCall(EPSGetST(s->eps, &st));
