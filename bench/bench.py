@@ -46,8 +46,8 @@ def log_count(log, event, stage=None):
     return n
 
 
-def run_khgps(N, np_, roof):
-    f, log = os.path.join(TMP, f"k{N}_{np_}.h5"), os.path.join(TMP, f"k{N}_{np_}.log")
+def run_khgps(N, np_, roof, rep=0):
+    f, log = os.path.join(TMP, f"k{N}_{np_}_{rep}.h5"), os.path.join(TMP, f"k{N}_{np_}_{rep}.log")  # a new file each run (khgps resumes an existing one)
     env = dict(os.environ)
     if np_ > 1:
         env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = "1"
@@ -101,7 +101,7 @@ def main():
         k1s, refs = [], []
         for rep in range(repeat):
             print(f"bench: N = {N}: khgps np=1 (run {rep + 1} of {repeat}) ...", flush=True)
-            k1s.append(run_khgps(N, 1, roof))
+            k1s.append(run_khgps(N, 1, roof, rep))
             print(f"bench: N = {N}: numpy/scipy reference (run {rep + 1} of {repeat}) ...", flush=True)
             refs.append(last_json(subprocess.run([PY, os.path.join(ROOT, "bench", "reference_numpy.py"), "--N", str(N), "--J", "0.1", "--h", "0.01", "--kappa0", "1",
                                                   "--nev", "100", "--seed", "1", "--json"], capture_output=True, text=True, check=True).stdout))
