@@ -1,4 +1,5 @@
 /* ensemble.c: realizations shared out over MPI groups, gathered to rank 0, appended to the file. */
+#include <dlfcn.h>
 #include <string.h>
 #include <sys/resource.h>
 #include "khgps.h"
@@ -101,6 +102,30 @@ static PetscErrorCode GatherCouplings(const KhgpsModel *m, PetscReal **a)
   PetscFunctionReturn(0);
 }
 
+/* Set OpenBLAS's thread count to n and return the previous one (0 and nothing done with another
+   BLAS). OpenBLAS splits a long dot product among its threads, so the rounding of the minimizer's
+   dot products, and with it the path TAO takes (and, in a glassy landscape, even which minimum it
+   reaches), would depend on OPENBLAS_NUM_THREADS; minimizing with one BLAS thread makes every
+   thread setting give the same x* bit for bit. The minimizer's J x products have their own fixed
+   split (symvf.c), and the factorization and the solves of the spectrum keep all threads. */
+static int BLASThreads(int n)
+{
+  static void (*set)(int);
+  static int (*get)(void);
+  static int  looked;
+  int         old;
+
+  if (!looked) {
+    set    = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+    get    = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+    looked = 1;
+  }
+  if (!set || !get || n < 1) return 0;
+  old = get();
+  set(n);
+  return old;
+}
+
 /* Draw, minimize (TAO + Newton polish), spectrum: one realization on comm, with solvers made
    afresh (so that a realization does not depend on which ran before it in the process: a resumed
    run equals an uninterrupted one). The record is filled on rank 0 of comm. */
@@ -113,6 +138,7 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   Mat                  H = NULL;
   PetscLogDouble       t0, t1;
   PetscMPIInt          size, rank;
+  int                  blas_threads;
 
   PetscFunctionBeginUser;
   if (!stage[0]) {
@@ -134,8 +160,10 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   m.release_J = PETSC_TRUE; /* the Hessian is the last use of J: it may take J's place */
 
   PetscCall(PetscLogStagePush(stage[1]));
+  blas_threads = BLASThreads(1); /* the minimizer's dot products in one fixed order (below) */
   PetscCall(KhgpsMinimize(s.tao, &m, p, &r));
   PetscCall(KhgpsPolishAndCheck(&s, &m, p, &H, &r));
+  BLASThreads(blas_threads);
   PetscCall(PetscLogStagePop());
   PetscCall(PetscTime(&t0));
   r.t_minimize = t0 - t1;

@@ -113,7 +113,8 @@ static void Kernels(Column1Fn *f1, Column4Fn *f4, Columns4Fn *g4)
 
 static PetscLogEvent EV_JX, EV_JXBLOCK;
 
-/* Thread t of nt takes columns [ColumnSplit(t), ColumnSplit(t + 1)): equal areas of the triangle. */
+/* Part t of nt takes columns [ColumnSplit(t), ColumnSplit(t + 1)): equal areas of the triangle. */
+enum { KHGPS_JX_PARTS = 16 };
 static inline PetscInt ColumnSplit(PetscInt N, int t, int nt)
 {
   return t >= nt ? N : (PetscInt)(N * sqrt((double)t / nt));
@@ -159,7 +160,7 @@ static PetscErrorCode SymmPanels(PetscInt N, const PetscScalar *B, PetscInt k, c
 /* Y[:, 0:k] = J X[:, 0:k] (leading dimensions ldx, ldy). Logged as KhgpsJx (k = 1) or KhgpsJxBlock. */
 PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const PetscScalar *X, PetscInt ldx, PetscScalar *Y, PetscInt ldy)
 {
-  int     nt = 1;
+  int     nt = 1, np;
   double *acc;
 
   Column1Fn  f1;
@@ -179,23 +180,22 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const 
     PetscFunctionReturn(0);
   }
   Kernels(&f1, &f4, &g4);
+  /* the triangle is cut into np parts of equal area whatever the number of threads, each part
+     summed into its own accumulator and the parts added in a fixed order: the result is the same
+     bit for bit on any OMP_NUM_THREADS (which decides only who computes which part) */
+  np = (double)N * N < 4e6 ? 1 : KHGPS_JX_PARTS; /* small: not worth waking threads */
 #if defined(_OPENMP)
-  nt = omp_get_max_threads();
-  if ((double)N * N < 4e6) nt = 1; /* small: not worth waking threads */
+  nt = PetscMin(omp_get_max_threads(), np);
 #endif
-  PetscCall(PetscMalloc1((size_t)(nt > 1 ? nt - 1 : 1) * N * 4, &acc));
+  PetscCall(PetscMalloc1((size_t)(np > 1 ? np - 1 : 1) * N * 4, &acc));
   for (PetscInt v0 = 0; v0 < k; v0 += 4) {
     const PetscInt kc = PetscMin(4, k - v0);
     for (PetscInt v = 0; v < kc; v++) PetscCall(PetscArrayzero(Y + (size_t)(v0 + v) * ldy, N));
 #if defined(_OPENMP)
-  #pragma omp parallel num_threads(nt)
+  #pragma omp parallel for num_threads(nt) schedule(static)
 #endif
-    {
-      int t = 0;
-#if defined(_OPENMP)
-      t = omp_get_thread_num();
-#endif
-      const PetscInt j0 = ColumnSplit(N, t, nt), j1 = ColumnSplit(N, t + 1, nt);
+    for (int t = 0; t < np; t++) {
+      const PetscInt j0 = ColumnSplit(N, t, np), j1 = ColumnSplit(N, t + 1, np);
       double        *yt[4];
       for (PetscInt v = 0; v < kc; v++) {
         yt[v] = t == 0 ? Y + (size_t)(v0 + v) * ldy : acc + ((size_t)(t - 1) * 4 + v) * N;
@@ -235,8 +235,8 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const 
           }
       }
     }
-    for (int t = 1; t < nt; t++) { /* thread t touched rows [0, j1(t)) */
-      const PetscInt j1 = ColumnSplit(N, t + 1, nt);
+    for (int t = 1; t < np; t++) { /* part t touched rows [0, j1(t)) */
+      const PetscInt j1 = ColumnSplit(N, t + 1, np);
       for (PetscInt v = 0; v < kc; v++) {
         double       *y = Y + (size_t)(v0 + v) * ldy;
         const double *a = acc + ((size_t)(t - 1) * 4 + v) * N;

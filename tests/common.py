@@ -32,10 +32,11 @@ def done():
     sys.exit(1 if _failed else 0)
 
 
-def run(args, np_=1, check_rc=True, mpi=None):
-    """Run khgps with the given options (list of strings); returns CompletedProcess."""
+def run(args, np_=1, check_rc=True, mpi=None, env=None):
+    """Run khgps with the given options (list of strings) and extra environment variables (dict);
+    returns CompletedProcess."""
     cmd = ([*MPIEXEC, "-n", str(np_)] if (mpi if mpi is not None else np_ > 1) else []) + [KHGPS] + list(args)
-    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, **(env or {})))
     if check_rc and p.returncode != 0:
         print(p.stdout, p.stderr, file=sys.stderr)
         raise RuntimeError(f"khgps failed ({p.returncode}): {' '.join(cmd)}")
