@@ -162,6 +162,11 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   PetscCall(PetscLogStagePush(stage[1]));
   blas_threads = BLASThreads(1); /* the minimizer's dot products in one fixed order (below) */
   PetscCall(KhgpsMinimize(s.tao, &m, p, &r));
+  {
+    PetscBool factored; /* -khgps_newton_factor: a factorization per Newton step, with all threads */
+    PetscCall(PetscObjectTypeCompare((PetscObject)s.newton, KSPPREONLY, &factored));
+    if (factored) BLASThreads(blas_threads);
+  }
   PetscCall(KhgpsPolishAndCheck(&s, &m, p, &H, &r));
   BLASThreads(blas_threads);
   PetscCall(PetscLogStagePop());
