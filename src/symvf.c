@@ -2,7 +2,8 @@
    the rounded draw everywhere, so nothing is lost): column j of the N x N double buffer holds
    J_ij, i < j, as floats in its first 4j bytes, which the strict upper triangle's 8j bytes leave
    free. A matrix-vector product then reads 2N^2 bytes instead of dsymv's 4N^2, and the columns are
-   shared out among OpenMP threads by equal areas of the triangle (OMP_NUM_THREADS). */
+   cut into 16 ranges of equal area, shared out among the OpenMP threads (OMP_NUM_THREADS) and
+   added in a fixed order, so that the product is the same bit for bit on any number of threads. */
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
