@@ -9,16 +9,7 @@
 
 enum { STREAM_EIG = 4 };
 
-extern void dsyevd_(const char *, const char *, const PetscBLASInt *, double *, const PetscBLASInt *, double *, double *, const PetscBLASInt *, PetscBLASInt *, const PetscBLASInt *, PetscBLASInt *);
-
 static PetscLogEvent EV_SOLVE, EV_ORTHO, EV_RITZ, EV_RR;
-
-static void Gemm(const char *ta, const char *tb, PetscInt m, PetscInt n, PetscInt k, PetscScalar alpha, const PetscScalar *A, PetscInt lda, const PetscScalar *B, PetscInt ldb, PetscScalar beta, PetscScalar *C, PetscInt ldc)
-{
-  PetscBLASInt M = (PetscBLASInt)m, Nn = (PetscBLASInt)n, K = (PetscBLASInt)k, la = (PetscBLASInt)lda, lb = (PetscBLASInt)ldb, lc = (PetscBLASInt)ldc;
-  if (m <= 0 || n <= 0 || k <= 0) return; /* every caller has k >= 1 */
-  BLASgemm_(ta, tb, &M, &Nn, &K, &alpha, A, &la, B, &lb, &beta, C, &lc);
-}
 
 /* X <- X (I - Q Q^T) applied twice (classical Gram-Schmidt, twice is enough), with the
    coefficients Q^T X accumulated in C (k x b, leading dimension ldc); then X = Q' R by Householder
@@ -36,8 +27,8 @@ static PetscErrorCode OrthoBlock(PetscInt N, PetscInt k, const PetscScalar *Q, P
   PetscCall(PetscMalloc3(PetscMax(k, 1) * b, &tmp, b, &tau, b, &nrm));
   for (PetscInt j = 0; j < b; j++) nrm[j] = BLASnrm2_(&n, X + (size_t)j * N, &one);
   for (PetscInt pass = 0; pass < 2 && k > 0; pass++) {
-    Gemm("T", "N", k, b, N, 1.0, Q, N, X, N, 0.0, tmp, k);
-    Gemm("N", "N", N, b, k, -1.0, Q, N, tmp, k, 1.0, X, N);
+    KhgpsGemm("T", "N", k, b, N, 1.0, Q, N, X, N, 0.0, tmp, k);
+    KhgpsGemm("N", "N", N, b, k, -1.0, Q, N, tmp, k, 1.0, X, N);
     if (C)
       for (PetscInt j = 0; j < b; j++)
         for (PetscInt i = 0; i < k; i++) C[i + (size_t)j * ldc] = (pass ? C[i + (size_t)j * ldc] : 0.0) + tmp[i + (size_t)j * k];
@@ -58,46 +49,6 @@ static PetscErrorCode OrthoBlock(PetscInt N, PetscInt k, const PetscScalar *Q, P
   PetscCheck(!info, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK orgqr: %d", (int)info);
   PetscCall(PetscFree(work));
   PetscCall(PetscFree3(tmp, tau, nrm));
-  PetscFunctionReturn(0);
-}
-
-/* Eigen-decomposition of the symmetric k x k matrix whose lower triangle is in A (leading
-   dimension lda): eigenvectors into S (k x k), eigenvalues ascending into w. */
-static PetscErrorCode SymEig(PetscInt k, const PetscScalar *A, PetscInt lda, PetscScalar *S, PetscReal *w)
-{
-  PetscBLASInt n, lw = -1, liw = -1, iwq, *iwork, info;
-  PetscScalar  wq, *work;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscBLASIntCast(k, &n));
-  for (PetscInt j = 0; j < k; j++)
-    for (PetscInt i = j; i < k; i++) S[i + (size_t)j * k] = A[i + (size_t)j * lda];
-  dsyevd_("V", "L", &n, S, &n, w, &wq, &lw, &iwq, &liw, &info); /* divide and conquer: the projected matrices reach ~400 */
-  lw  = (PetscBLASInt)wq;
-  liw = iwq;
-  PetscCall(PetscMalloc2(lw, &work, liw, &iwork));
-  PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
-  dsyevd_("V", "L", &n, S, &n, w, work, &lw, iwork, &liw, &info);
-  PetscCall(PetscFPTrapPop());
-  PetscCall(PetscFree2(work, iwork));
-  PetscCheck(!info, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK syevd: %d", (int)info);
-  PetscFunctionReturn(0);
-}
-
-/* X[:, 0:p] <- X[:, 0:k] S (S: k x p, leading dimension lds), in row chunks. */
-static PetscErrorCode InPlaceCombine(PetscInt N, PetscScalar *X, PetscInt k, const PetscScalar *S, PetscInt lds, PetscInt p)
-{
-  const PetscInt chunk = 512;
-  PetscScalar   *work;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1((size_t)chunk * PetscMax(p, 1), &work));
-  for (PetscInt r0 = 0; r0 < N; r0 += chunk) {
-    PetscInt nr = PetscMin(chunk, N - r0);
-    Gemm("N", "N", nr, p, k, 1.0, X + r0, N, S, lds, 0.0, work, nr);
-    for (PetscInt j = 0; j < p; j++) PetscCall(PetscArraycpy(X + r0 + (size_t)j * N, work + (size_t)j * nr, nr));
-  }
-  PetscCall(PetscFree(work));
   PetscFunctionReturn(0);
 }
 
@@ -139,7 +90,7 @@ static PetscErrorCode Ritz(const KhgpsSolvers *s, PetscInt nev, PetscInt k, cons
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(EV_RITZ, 0, 0, 0, 0));
-  PetscCall(SymEig(k, G, ldg, S, theta));
+  PetscCall(KhgpsSymEig(k, G, ldg, S, theta));
   PetscCall(SortByMagnitude(k, theta, order));
   *nconv = 0;
   for (PetscInt i = 0; i < PetscMin(nev, k); i++) {
@@ -200,9 +151,9 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
     /* thick restart: keep the pk wanted Ritz vectors and the active block */
     pk = PetscMin(k - b, PetscMax(nev, (k + nev) / 2));
     for (PetscInt j = 0; j < pk; j++) PetscCall(PetscArraycpy(Sp + (size_t)j * k, S + (size_t)order[j] * k, k));
-    PetscCall(InPlaceCombine(N, V, k, Sp, k, pk));
+    PetscCall(KhgpsCombineColumns(N, V, N, k, Sp, k, pk));
     PetscCall(PetscArraymove(V + (size_t)pk * N, V + (size_t)k * N, (size_t)b * N));
-    Gemm("N", "N", b, pk, k, 1.0, G + k, ldg, Sp, k, 0.0, FS, b);
+    KhgpsGemm("N", "N", b, pk, k, 1.0, G + k, ldg, Sp, k, 0.0, FS, b);
     PetscCall(PetscArrayzero(G, (size_t)ldg * ldg));
     for (PetscInt j = 0; j < pk; j++) {
       G[j + (size_t)j * ldg] = theta[order[j]];
@@ -213,7 +164,7 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
   }
   *q = nconv;
   for (PetscInt j = 0; j < nconv; j++) PetscCall(PetscArraycpy(Sp + (size_t)j * k, S + (size_t)order[j] * k, k));
-  PetscCall(InPlaceCombine(N, V, k, Sp, k, nconv));
+  PetscCall(KhgpsCombineColumns(N, V, N, k, Sp, k, nconv));
   PetscCall(PetscFree(G));
   PetscCall(PetscFree5(S, Sp, FS, theta, order));
   PetscFunctionReturn(0);
@@ -252,10 +203,10 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   PetscCall(KhgpsPackedHessianMult(m, d, q, V, N, HY, N));
   PetscCall(VecRestoreArrayRead(m->hdiag, &d));
   PetscCall(PetscMalloc3((size_t)q * q, &P, (size_t)q * q, &S, q, &mu));
-  Gemm("T", "N", q, q, N, 1.0, V, N, HY, N, 0.0, P, q);
-  PetscCall(SymEig(q, P, q, S, mu));
-  PetscCall(InPlaceCombine(N, V, q, S, q, q));
-  PetscCall(InPlaceCombine(N, HY, q, S, q, q));
+  KhgpsGemm("T", "N", q, q, N, 1.0, V, N, HY, N, 0.0, P, q);
+  PetscCall(KhgpsSymEig(q, P, q, S, mu));
+  PetscCall(KhgpsCombineColumns(N, V, N, q, S, q, q));
+  PetscCall(KhgpsCombineColumns(N, HY, N, q, S, q, q));
   PetscCall(PetscMalloc3(q, &r->eig, q, &r->pr, q, &r->resid));
   for (PetscInt j = 0; j < q; j++) { /* mu is ascending (syevd), so are the eigenvalues */
     const PetscScalar *x = V + (size_t)j * N, *hx = HY + (size_t)j * N;

@@ -17,21 +17,7 @@
 
 enum { STREAM_CHFSI = 5 };
 
-extern void dsyevd_(const char *, const char *, const PetscBLASInt *, double *, const PetscBLASInt *, double *, double *, const PetscBLASInt *, PetscBLASInt *, const PetscBLASInt *, PetscBLASInt *);
-
 static PetscLogEvent EV_FILTER, EV_ORTHO, EV_RR, EV_RESID, EV_BOUNDS;
-
-static void Gemm(const char *ta, const char *tb, PetscInt m, PetscInt n, PetscInt k, PetscScalar alpha, const PetscScalar *A, PetscInt lda, const PetscScalar *B, PetscInt ldb, PetscScalar beta, PetscScalar *C, PetscInt ldc)
-{
-  PetscBLASInt M = (PetscBLASInt)m, Nn = (PetscBLASInt)n, K = (PetscBLASInt)k, la = (PetscBLASInt)PetscMax(lda, 1), lb = (PetscBLASInt)PetscMax(ldb, 1), lc = (PetscBLASInt)PetscMax(ldc, 1);
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) { /* C <- beta C */
-    for (PetscInt j = 0; j < n; j++)
-      for (PetscInt i = 0; i < m; i++) C[i + (size_t)j * ldc] = beta == 0.0 ? 0.0 : beta * C[i + (size_t)j * ldc];
-    return;
-  }
-  BLASgemm_(ta, tb, &M, &Nn, &K, &alpha, A, &la, B, &lb, &beta, C, &lc);
-}
 
 /* The products M X on chunks of w columns, in khgps' own kernel: the chunk is kept row-major
    (row i's w entries side by side), so that each nonzero of M gathers w contiguous numbers, the
@@ -193,44 +179,6 @@ static void ToColumns(PetscInt nloc, PetscInt w, const PetscScalar *R, PetscScal
     for (PetscInt i = 0; i < nloc; i++) C[i + (size_t)q * nloc] = R[(size_t)i * w + q];
 }
 
-/* Eigen-decomposition of the symmetric n x n matrix A (lower triangle, leading dimension n):
-   eigenvectors overwrite A, eigenvalues ascending into w. */
-static PetscErrorCode SymEig(PetscInt n, PetscScalar *A, PetscReal *w)
-{
-  PetscBLASInt bn, lw = -1, liw = -1, iwq, *iwork, info;
-  PetscScalar  wq, *work;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscBLASIntCast(n, &bn));
-  dsyevd_("V", "L", &bn, A, &bn, w, &wq, &lw, &iwq, &liw, &info);
-  lw  = (PetscBLASInt)wq;
-  liw = iwq;
-  PetscCall(PetscMalloc2(lw, &work, liw, &iwork));
-  PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
-  dsyevd_("V", "L", &bn, A, &bn, w, work, &lw, iwork, &liw, &info);
-  PetscCall(PetscFPTrapPop());
-  PetscCall(PetscFree2(work, iwork));
-  PetscCheck(!info, PETSC_COMM_SELF, PETSC_ERR_LIB, "LAPACK syevd: %d", (int)info);
-  PetscFunctionReturn(0);
-}
-
-/* X[:, 0:n] <- X[:, 0:n] S (S: n x n), in row chunks (X local, leading dimension ld). */
-static PetscErrorCode InPlaceCombine(PetscInt nloc, PetscScalar *X, PetscInt ld, PetscInt n, const PetscScalar *S)
-{
-  const PetscInt chunk = 256;
-  PetscScalar   *work;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1((size_t)chunk * PetscMax(n, 1), &work));
-  for (PetscInt r0 = 0; r0 < nloc; r0 += chunk) {
-    PetscInt nr = PetscMin(chunk, nloc - r0);
-    Gemm("N", "N", nr, n, n, 1.0, X + r0, ld, S, n, 0.0, work, nr);
-    for (PetscInt j = 0; j < n; j++) PetscCall(PetscArraycpy(X + r0 + (size_t)j * ld, work + (size_t)j * nr, nr));
-  }
-  PetscCall(PetscFree(work));
-  PetscFunctionReturn(0);
-}
-
 /* Orthonormalize the na columns X (local, leading dimension nloc) against the nl columns Q before
    them and among themselves: block classical Gram-Schmidt against Q, then Cholesky QR of the
    column-scaled block (the filtered columns differ in norm by orders of magnitude); twice, and
@@ -251,11 +199,11 @@ static PetscErrorCode Orthonormalize(MPI_Comm comm, PetscInt nloc, const PetscSc
   for (PetscInt pass = 0; pass < passes; pass++) {
     PetscReal gmax = 0;
     if (nl > 0) {
-      Gemm("T", "N", nl, na, nloc, 1.0, Q, nloc, X, nloc, 0.0, T, nl);
+      KhgpsGemm("T", "N", nl, na, nloc, 1.0, Q, nloc, X, nloc, 0.0, T, nl);
       PetscCall(MPIU_Allreduce(MPI_IN_PLACE, T, (PetscMPIInt)(nl * na), MPIU_SCALAR, MPIU_SUM, comm));
-      Gemm("N", "N", nloc, na, nl, -1.0, Q, nloc, T, nl, 1.0, X, nloc);
+      KhgpsGemm("N", "N", nloc, na, nl, -1.0, Q, nloc, T, nl, 1.0, X, nloc);
     }
-    Gemm("T", "N", na, na, nloc, 1.0, X, nloc, X, nloc, 0.0, G, na);
+    KhgpsGemm("T", "N", na, na, nloc, 1.0, X, nloc, X, nloc, 0.0, G, na);
     PetscCall(MPIU_Allreduce(MPI_IN_PLACE, G, (PetscMPIInt)(na * na), MPIU_SCALAR, MPIU_SUM, comm));
     for (PetscInt j = 0; j < na; j++) d[j] = G[j + (size_t)j * na] > 0 ? 1.0 / PetscSqrtReal(PetscRealPart(G[j + (size_t)j * na])) : 1.0;
     for (PetscInt j = 0; j < na; j++)
@@ -265,7 +213,7 @@ static PetscErrorCode Orthonormalize(MPI_Comm comm, PetscInt nloc, const PetscSc
     LAPACKpotrf_("U", &n, G, &n, &info);
     PetscCall(PetscFPTrapPop());
     if (info) { /* numerically rank deficient: shifted Cholesky QR, then one more pass */
-      Gemm("T", "N", na, na, nloc, 1.0, X, nloc, X, nloc, 0.0, G, na);
+      KhgpsGemm("T", "N", na, na, nloc, 1.0, X, nloc, X, nloc, 0.0, G, na);
       PetscCall(MPIU_Allreduce(MPI_IN_PLACE, G, (PetscMPIInt)(na * na), MPIU_SCALAR, MPIU_SUM, comm));
       for (PetscInt j = 0; j < na; j++)
         for (PetscInt i = 0; i < na; i++) G[i + (size_t)j * na] *= d[i] * d[j];
@@ -335,9 +283,9 @@ static PetscErrorCode SpectrumBounds(Mat M, const KhgpsParams *p, PetscInt steps
     PetscCall(VecResetArray(w));
     PetscCall(VecResetArray(v));
     for (PetscInt pass = 0; pass < 2; pass++) { /* full reorthogonalization, twice */
-      Gemm("T", "N", j + 1, 1, nloc, 1.0, Vl, nloc, vn, nloc, 0.0, h, j + 1);
+      KhgpsGemm("T", "N", j + 1, 1, nloc, 1.0, Vl, nloc, vn, nloc, 0.0, h, j + 1);
       PetscCall(MPIU_Allreduce(MPI_IN_PLACE, h, (PetscMPIInt)(j + 1), MPIU_SCALAR, MPIU_SUM, comm));
-      Gemm("N", "N", nloc, 1, j + 1, -1.0, Vl, nloc, h, j + 1, 1.0, vn, nloc);
+      KhgpsGemm("N", "N", nloc, 1, j + 1, -1.0, Vl, nloc, h, j + 1, 1.0, vn, nloc);
       if (pass == 0) alpha[j] = PetscRealPart(h[j]);
       else alpha[j] += PetscRealPart(h[j]);
     }
@@ -355,7 +303,7 @@ static PetscErrorCode SpectrumBounds(Mat M, const KhgpsParams *p, PetscInt steps
     T[j + (size_t)j * m] = alpha[j];
     if (j + 1 < m) T[j + 1 + (size_t)j * m] = beta[j];
   }
-  PetscCall(SymEig(m, T, theta));
+  PetscCall(KhgpsSymEig(m, T, m, T, theta));
   top   = theta[m - 1];
   resid = PetscAbsReal(beta[m - 1] * PetscRealPart(T[m - 1 + (size_t)(m - 1) * m]));
   *b    = PetscMin(gersh, top + resid + 0.01 * (top - theta[0]));
@@ -414,13 +362,13 @@ static PetscErrorCode RayleighRitz(SpMM *op, PetscScalar *X, PetscInt na, PetscI
     const PetscInt cw = PetscMin(w, na - j0);
     ToRows(nloc, cw, X + (size_t)j0 * nloc, R0);
     PetscCall(SpMMApply(op, cw, R0, 1.0, 0.0, 0.0, R1));
-    Gemm("T", "T", na, cw, nloc, 1.0, X, nloc, R1, cw, 0.0, G + (size_t)j0 * na, na);
+    KhgpsGemm("T", "T", na, cw, nloc, 1.0, X, nloc, R1, cw, 0.0, G + (size_t)j0 * na, na);
   }
   PetscCall(MPIU_Allreduce(MPI_IN_PLACE, G, (PetscMPIInt)(na * na), MPIU_SCALAR, MPIU_SUM, op->sfcomm));
   for (PetscInt j = 0; j < na; j++)
     for (PetscInt i = j + 1; i < na; i++) G[i + (size_t)j * na] = 0.5 * (G[i + (size_t)j * na] + G[j + (size_t)i * na]);
-  PetscCall(SymEig(na, G, theta));
-  PetscCall(InPlaceCombine(nloc, X, nloc, na, G));
+  PetscCall(KhgpsSymEig(na, G, na, G, theta));
+  PetscCall(KhgpsCombineColumns(nloc, X, nloc, na, G, na, na));
   PetscCall(PetscFree(G));
   PetscCall(PetscLogEventEnd(EV_RR, 0, 0, 0, 0));
   PetscFunctionReturn(0);
