@@ -117,6 +117,10 @@ typedef struct {
   PetscInt  chfsi_block;   /* columns per sparse-times-dense product, -khgps_chfsi_block */
   PetscInt  chfsi_max_its; /* outer iterations before giving up, -khgps_chfsi_max_its */
   PetscInt  chfsi_lanczos; /* Lanczos steps for the spectrum's bounds, -khgps_chfsi_lanczos */
+  /* Krylov-Schur on a Chebyshev polynomial of the sparse M (filter.c) */
+  PetscInt  filter_degree; /* -khgps_filter_degree, 0: the EPS on M itself */
+  PetscReal filter_cut;    /* -khgps_filter_cut: the damped interval starts here */
+  PetscBool filter_cut_set; /* else: the interlacing bound of the nev-th eigenvalue */
 } KhgpsSolvers;
 
 /* options.c */
@@ -177,6 +181,9 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *, KhgpsModel *, const Khgp
 
 /* chfsi.c */
 PetscErrorCode KhgpsChfsiSpectrum(const KhgpsSolvers *, const KhgpsParams *, Mat, KhgpsResult *);
+PetscErrorCode KhgpsSpectrumBounds(Mat, const KhgpsParams *, PetscInt, PetscReal *, PetscReal *, PetscReal *);
+/* filter.c */
+PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *, const KhgpsParams *, Mat, KhgpsResult *, PetscBool *);
 
 /* io.c */
 PetscErrorCode KhgpsPrepareOutput(MPI_Comm, KhgpsParams *, PetscInt *, PetscInt **);

@@ -238,7 +238,7 @@ static PetscErrorCode Orthonormalize(MPI_Comm comm, PetscInt nloc, const PetscSc
    (full reorthogonalization) for its lowest and highest Ritz values. *b is the smaller of
    Gershgorin and the top Ritz value plus its residual and a 1 % margin of the spread; *a0 the
    lowest Ritz value, *a the filter's first cut (the second Lanczos Ritz value). */
-static PetscErrorCode SpectrumBounds(Mat M, const KhgpsParams *p, PetscInt steps, PetscReal *a0, PetscReal *a, PetscReal *b)
+PetscErrorCode KhgpsSpectrumBounds(Mat M, const KhgpsParams *p, PetscInt steps, PetscReal *a0, PetscReal *a, PetscReal *b)
 {
   MPI_Comm           comm = PetscObjectComm((PetscObject)M);
   PetscInt           rs, re, nloc, m;
@@ -434,7 +434,7 @@ PetscErrorCode KhgpsChfsiSpectrum(const KhgpsSolvers *s, const KhgpsParams *p, M
   PetscCall(PetscMalloc4(k, &theta, k, &res, k, &lres, k, &lth));
   for (PetscInt j = 0; j < k; j++)
     for (PetscInt i = 0; i < nloc; i++) V[i + (size_t)j * nloc] = KhgpsUniformAt(p->seed, p->realization, STREAM_CHFSI, rs + i, j) - 0.5;
-  PetscCall(SpectrumBounds(H, p, s->chfsi_lanczos, &a0, &a, &b));
+  PetscCall(KhgpsSpectrumBounds(H, p, s->chfsi_lanczos, &a0, &a, &b));
   nmult += PetscMin(s->chfsi_lanczos, N);
   PetscCall(Orthonormalize(comm, nloc, NULL, 0, V, k));
   for (its = 0; its < s->chfsi_max_its && nl < nev; its++) {

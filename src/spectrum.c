@@ -74,6 +74,12 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
     PetscCheck(s->chfsi_max_its >= 1, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_max_its %" PetscInt_FMT " must be >= 1", s->chfsi_max_its);
     PetscCall(PetscOptionsInt("-chfsi_lanczos", "ChFSI: Lanczos steps that bound the spectrum (>= 2)", "khgps", s->chfsi_lanczos, &s->chfsi_lanczos, NULL));
     PetscCheck(s->chfsi_lanczos >= 2, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_lanczos %" PetscInt_FMT " must be >= 2", s->chfsi_lanczos);
+    s->filter_degree = p->sparse && !epsset ? 20 : 0; /* as the block eigensolver: an -eps_type/-st_* choice runs the EPS on M */
+    s->filter_cut    = 0;
+    PetscCall(PetscOptionsInt("-filter_degree", "Sparse: the EPS on the Chebyshev polynomial of M of this degree that damps [cut, top of the spectrum] (0: on M itself)", "khgps", s->filter_degree, &s->filter_degree, &set));
+    PetscCheck(s->filter_degree >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_filter_degree %" PetscInt_FMT " must be >= 0 (0: no filter)", s->filter_degree);
+    PetscCheck(!set || !s->filter_degree || p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_filter_degree is for sparse couplings (dense Hessians are factored: shift-invert)");
+    PetscCall(PetscOptionsReal("-filter_cut", "Sparse filter: lower end of the damped interval, above the nev-th eigenvalue (default: a bound by interlacing)", "khgps", s->filter_cut, &s->filter_cut, &s->filter_cut_set));
   }
   PetscOptionsEnd();
   PetscCall(PetscStrcmp(htype, MATSCALAPACK, &isscalapack));
@@ -121,8 +127,8 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
                       Jacobi at N = 1e5, c = 20 (README "Sparse couplings"); a sparse factorization of
                       a random graph fills in, so shift-invert would need an iterative inner solve */
     const PetscInt ncv = PetscMin(2 * p->nev, p->N);
-    PetscCall(EPSSetWhichEigenpairs(s->eps, EPS_SMALLEST_REAL));
-    PetscCall(EPSSetTolerances(s->eps, 1e-10, PETSC_DEFAULT));
+    PetscCall(EPSSetWhichEigenpairs(s->eps, s->filter_degree ? EPS_LARGEST_REAL : EPS_SMALLEST_REAL));
+    PetscCall(EPSSetTolerances(s->eps, s->filter_degree ? 1e-12 : 1e-10, PETSC_DEFAULT));
     PetscCall(EPSSetDimensions(s->eps, p->nev, ncv, PetscMin(p->nev, ncv)));
     PetscCall(STSetType(st, STSHIFT));
   } else {
@@ -132,6 +138,14 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   }
   PetscCall(EPSSetFromOptions(s->eps));
   PetscCall(EPSGetTolerances(s->eps, &s->block_tol, NULL));
+  if (p->sparse && s->filter_degree && !s->chfsi) { /* the lowest of M are the largest of the filter */
+    EPSWhich which;
+    PetscCall(EPSGetWhichEigenpairs(s->eps, &which));
+    PetscCheck(which == EPS_LARGEST_REAL || which == EPS_SMALLEST_REAL, comm, PETSC_ERR_USER_INPUT, "-khgps_filter_degree %" PetscInt_FMT ": the EPS takes the largest eigenvalues of the filter polynomial (the lowest of M); drop the -eps_ choice of which eigenvalues, or use -khgps_filter_degree 0", s->filter_degree);
+    PetscCall(EPSSetWhichEigenpairs(s->eps, EPS_LARGEST_REAL));
+    PetscCall(PetscObjectTypeCompare((PetscObject)st, STSHIFT, &set));
+    PetscCheck(set, comm, PETSC_ERR_USER_INPUT, "-khgps_filter_degree %" PetscInt_FMT ": the filter polynomial is the operator, so the ST must be shift; a preconditioned or inverted ST needs M itself: add -khgps_filter_degree 0", s->filter_degree);
+  }
   PetscFunctionReturn(0);
 }
 
@@ -292,6 +306,12 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
   if (s->chfsi) { /* Chebyshev-filtered subspace iteration on the sparse M */
     PetscCall(KhgpsChfsiSpectrum(s, p, H, r));
     PetscFunctionReturn(0);
+  }
+  if (p->sparse && s->filter_degree > 0) { /* Krylov-Schur on a Chebyshev polynomial of M (filter.c) */
+    PetscBool done;
+    PetscCall(KhgpsFilterSpectrum(s, p, H, r, &done));
+    if (done) PetscFunctionReturn(0);
+    PetscCall(EPSSetWhichEigenpairs(s->eps, EPS_SMALLEST_REAL)); /* nothing to damp: the EPS on M */
   }
   PetscCall(EPSGetST(s->eps, &st));
   PetscCall(STGetKSP(st, &ksp));

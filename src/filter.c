@@ -1,0 +1,232 @@
+/* filter.c: the lowest eigenpairs of a sparse Hessian by Krylov-Schur on a Chebyshev polynomial
+   of M (-khgps_filter_degree m > 0), the "polynomial filtered Lanczos" idea (Fang, Saad 2012).
+
+   P = T_m((c - M)/e) with c = (a + b)/2, e = (b - a)/2 maps [a, b] (the unwanted bulk, b an upper
+   bound of the spectrum) into [-1, 1] and every eigenvalue lambda < a to cosh(m acosh((c - lambda)/e)) > 1,
+   monotonically: the lowest eigenvalues of M are the largest of P, and they are well separated from
+   the bulk. The EPS (-eps_*) then needs far fewer outer steps than on M itself, and every outer
+   step, with its orthogonalization against the whole basis (the cost of Krylov-Schur on M at
+   large N), buys m products with M. The pairs are read back through M: lambda = v^T M v and the
+   residual ||M v - lambda v|| / |lambda| of the unit Ritz vector v, so the file holds M's pairs, not
+   P's. The cut a must lie above the nev-th eigenvalue; where it does not, the pairs with theta <= 1
+   are not known to be the lowest, and the cut is raised and the solve repeated. */
+#include "khgps.h"
+
+typedef struct {
+  Mat       M;
+  PetscInt  deg;
+  PetscReal c, e; /* centre and half width of the damped interval [a, b] */
+  Vec       t0, t1, t2;
+} FilterCtx;
+
+static PetscLogEvent EV_PFILTER;
+
+/* y = T_m((c - M)/e) x by the three-term recurrence: y_1 = (c x - M x)/e,
+   y_{k+1} = 2 (c y_k - M y_k)/e - y_{k-1}. */
+static PetscErrorCode FilterMult(Mat P, Vec x, Vec y)
+{
+  FilterCtx *f;
+  Vec        prev, cur, tmp;
+
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(P, &f));
+  PetscCall(PetscLogEventBegin(EV_PFILTER, 0, 0, 0, 0));
+  if (f->deg == 0) {
+    PetscCall(VecCopy(x, y));
+    PetscCall(PetscLogEventEnd(EV_PFILTER, 0, 0, 0, 0));
+    PetscFunctionReturn(0);
+  }
+  prev = f->t0;
+  cur  = f->t1;
+  tmp  = f->t2;
+  PetscCall(VecCopy(x, prev));
+  PetscCall(MatMult(f->M, x, tmp));
+  PetscCall(VecAXPBYPCZ(cur, f->c / f->e, -1.0 / f->e, 0.0, x, tmp)); /* cur = (c x - M x)/e */
+  for (PetscInt k = 1; k < f->deg; k++) {
+    Vec t;
+    PetscCall(MatMult(f->M, cur, tmp));
+    PetscCall(VecAXPBYPCZ(prev, 2.0 * f->c / f->e, -2.0 / f->e, -1.0, cur, tmp)); /* prev <- y_{k+1} */
+    t    = prev;
+    prev = cur;
+    cur  = t;
+  }
+  PetscCall(VecCopy(cur, y));
+  PetscCall(PetscLogEventEnd(EV_PFILTER, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+static int ComparePair(const void *x, const void *y)
+{
+  const PetscReal *a = (const PetscReal *)x, *b = (const PetscReal *)y;
+  return (a[0] > b[0]) - (a[0] < b[0]) ? (a[0] > b[0]) - (a[0] < b[0]) : (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+static int CompareIndex(const void *x, const void *y)
+{
+  PetscInt a = *(const PetscInt *)x, b = *(const PetscInt *)y;
+  return (a > b) - (a < b);
+}
+
+/* A rigorous upper bound of the nev-th lowest eigenvalue of H, found without a product with H: the
+   principal submatrix H_SS on the nev rows with the smallest diagonal has, by Cauchy interlacing,
+   lambda_max(H_SS) >= lambda_nev(H), and Gershgorin bounds lambda_max(H_SS) by
+   max_{i in S} (H_ii + sum_{j in S, j != i} |H_ij|). S is the same on every rank count (ties by index). */
+static PetscErrorCode InterlacingCut(Mat H, PetscInt nev, PetscReal *cut)
+{
+  MPI_Comm     comm = PetscObjectComm((PetscObject)H);
+  PetscMPIInt  size, *cnt, *disp;
+  PetscInt     rs, re, nloc, k, tot = 0, *S;
+  PetscReal   *loc, *all, bound = PETSC_MIN_REAL;
+  Vec          d;
+  const PetscScalar *da;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(MatGetOwnershipRange(H, &rs, &re));
+  nloc = re - rs;
+  PetscCall(MatCreateVecs(H, &d, NULL));
+  PetscCall(MatGetDiagonal(H, d));
+  PetscCall(VecGetArrayRead(d, &da));
+  PetscCall(PetscMalloc1(2 * (size_t)PetscMax(nloc, 1), &loc));
+  for (PetscInt i = 0; i < nloc; i++) {
+    loc[2 * i]     = PetscRealPart(da[i]);
+    loc[2 * i + 1] = (PetscReal)(rs + i);
+  }
+  qsort(loc, (size_t)nloc, 2 * sizeof(PetscReal), ComparePair);
+  k = PetscMin(nev, nloc);
+  PetscCall(PetscMalloc2(size, &cnt, size, &disp));
+  {
+    PetscMPIInt mine = (PetscMPIInt)(2 * k);
+    PetscCallMPI(MPI_Allgather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, comm));
+  }
+  for (PetscMPIInt q = 0; q < size; q++) {
+    disp[q] = (PetscMPIInt)tot;
+    tot += cnt[q];
+  }
+  PetscCall(PetscMalloc1(PetscMax(tot, 1), &all));
+  PetscCallMPI(MPI_Allgatherv(loc, (PetscMPIInt)(2 * k), MPIU_REAL, all, cnt, disp, MPIU_REAL, comm));
+  tot /= 2;
+  qsort(all, (size_t)tot, 2 * sizeof(PetscReal), ComparePair);
+  tot = PetscMin(tot, nev);
+  PetscCall(PetscMalloc1(PetscMax(tot, 1), &S));
+  for (PetscInt i = 0; i < tot; i++) S[i] = (PetscInt)all[2 * i + 1];
+  qsort(S, (size_t)tot, sizeof(PetscInt), CompareIndex);
+  for (PetscInt q = 0; q < tot; q++) {
+    const PetscInt     i = S[q];
+    PetscInt           nc;
+    const PetscInt    *cols;
+    const PetscScalar *vals;
+    PetscReal          sum = 0;
+    if (i < rs || i >= re) continue;
+    PetscCall(MatGetRow(H, i, &nc, &cols, &vals));
+    for (PetscInt c = 0; c < nc; c++) {
+      if (cols[c] == i) sum += PetscRealPart(vals[c]);
+      else if (bsearch(&cols[c], S, (size_t)tot, sizeof(PetscInt), CompareIndex)) sum += PetscAbsScalar(vals[c]);
+    }
+    PetscCall(MatRestoreRow(H, i, &nc, &cols, &vals));
+    bound = PetscMax(bound, sum);
+  }
+  PetscCall(MPIU_Allreduce(&bound, cut, 1, MPIU_REAL, MPIU_MAX, comm));
+  PetscCall(VecRestoreArrayRead(d, &da));
+  PetscCall(VecDestroy(&d));
+  PetscCall(PetscFree(loc));
+  PetscCall(PetscFree(all));
+  PetscCall(PetscFree(S));
+  PetscCall(PetscFree2(cnt, disp));
+  PetscFunctionReturn(0);
+}
+
+static int CompareTriple(const void *a, const void *b)
+{
+  PetscReal x = ((const PetscReal *)a)[0], y = ((const PetscReal *)b)[0];
+  return (x > y) - (x < y);
+}
+
+/* The lowest p->nev eigenpairs of the sparse H by the EPS (s->eps, Krylov-Schur by default) on
+   P = T_m((c - H)/e): eigenvalues ascending, participation ratios and residuals ||H v - lambda v|| / |lambda|
+   of H itself into r. A pair counts only if it lies below the cut (theta > 1): above it the filter
+   does not order the spectrum. *done is false when there is nothing to damp (the cut reaches the
+   top of the spectrum, e.g. nev close to N): the caller then runs the EPS on H itself. */
+PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *s, const KhgpsParams *p, Mat H, KhgpsResult *r, PetscBool *done)
+{
+  static PetscBool registered = PETSC_FALSE;
+  MPI_Comm         comm       = PetscObjectComm((PetscObject)H);
+  FilterCtx        f;
+  Mat              P;
+  PetscInt         nloc, nconv, nkept = 0, nabove = 0;
+  PetscReal        a0, a, b, *tmp;
+  Vec              v, w;
+
+  PetscFunctionBeginUser;
+  if (!registered) {
+    PetscCall(PetscLogEventRegister("KhgpsFilterApply", MAT_CLASSID, &EV_PFILTER));
+    registered = PETSC_TRUE;
+  }
+  *done = PETSC_FALSE;
+  PetscCall(KhgpsSpectrumBounds(H, p, s->chfsi_lanczos, &a0, &a, &b));
+  if (s->filter_cut_set) a = s->filter_cut;
+  else PetscCall(InterlacingCut(H, p->nev, &a));
+  if (!(a < b - 1e-3 * (b - a0))) {
+    PetscCall(PetscInfo(NULL, "filter: cut %g at the top of the spectrum %g: no filter\n", (double)a, (double)b));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscInfo(NULL, "filter: degree %" PetscInt_FMT ", damped interval [%g, %g] (%s cut), lowest Lanczos Ritz value %g\n", s->filter_degree, (double)a, (double)b, s->filter_cut_set ? "given" : "interlacing", (double)a0));
+  f.M   = H;
+  f.deg = s->filter_degree;
+  f.c   = 0.5 * (a + b);
+  f.e   = 0.5 * (b - a);
+  PetscCall(MatCreateVecs(H, &f.t0, &f.t1));
+  PetscCall(VecDuplicate(f.t0, &f.t2));
+  PetscCall(VecGetLocalSize(f.t0, &nloc));
+  PetscCall(MatCreateShell(comm, nloc, nloc, p->N, p->N, &f, &P));
+  PetscCall(MatShellSetOperation(P, MATOP_MULT, (void (*)(void))FilterMult));
+  PetscCall(MatSetOption(P, MAT_SYMMETRIC, PETSC_TRUE));
+  PetscCall(EPSSetOperators(s->eps, P, NULL));
+  PetscCall(EPSSolve(s->eps));
+  PetscCall(EPSGetConverged(s->eps, &nconv));
+  nconv = PetscMin(nconv, p->nev);
+  PetscCall(PetscMalloc1(3 * nconv + 1, &tmp));
+  PetscCall(MatCreateVecs(H, &v, &w));
+  for (PetscInt i = 0; i < nconv; i++) {
+    PetscScalar        th, lam;
+    PetscReal          nrm, n4loc = 0, n4, res;
+    const PetscScalar *x;
+    PetscCall(EPSGetEigenpair(s->eps, i, &th, NULL, v, NULL));
+    PetscCall(VecNormalize(v, &nrm));
+    PetscCall(MatMult(H, v, w));
+    PetscCall(VecDot(w, v, &lam));
+    PetscCall(VecAXPY(w, -lam, v));
+    PetscCall(VecNorm(w, NORM_2, &res));
+    if (!(PetscRealPart(th) > 1 && PetscRealPart(lam) < a)) { /* not ordered by the filter */
+      nabove++;
+      continue;
+    }
+    PetscCall(VecGetArrayRead(v, &x));
+    for (PetscInt k = 0; k < nloc; k++) n4loc += PetscPowRealInt(PetscRealPart(x[k]), 4);
+    PetscCall(VecRestoreArrayRead(v, &x));
+    PetscCall(MPIU_Allreduce(&n4loc, &n4, 1, MPIU_REAL, MPIU_SUM, comm));
+    tmp[3 * nkept]     = PetscRealPart(lam);
+    tmp[3 * nkept + 1] = 1.0 / (p->N * n4);
+    tmp[3 * nkept + 2] = res / PetscAbsScalar(lam);
+    nkept++;
+  }
+  if (nabove) PetscCall(PetscInfo(NULL, "filter: %" PetscInt_FMT " converged pairs above the cut %g dropped (the cut is below the nev-th eigenvalue)\n", nabove, (double)a));
+  qsort(tmp, (size_t)nkept, 3 * sizeof(PetscReal), CompareTriple);
+  r->nconv = nkept;
+  PetscCall(PetscMalloc3(nkept, &r->eig, nkept, &r->pr, nkept, &r->resid));
+  for (PetscInt i = 0; i < nkept; i++) {
+    r->eig[i]   = tmp[3 * i];
+    r->pr[i]    = tmp[3 * i + 1];
+    r->resid[i] = tmp[3 * i + 2];
+  }
+  PetscCall(PetscFree(tmp));
+  PetscCall(VecDestroy(&v));
+  PetscCall(VecDestroy(&w));
+  PetscCall(VecDestroy(&f.t0));
+  PetscCall(VecDestroy(&f.t1));
+  PetscCall(VecDestroy(&f.t2));
+  PetscCall(EPSReset(s->eps));
+  PetscCall(MatDestroy(&P));
+  *done = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
