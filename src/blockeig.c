@@ -189,6 +189,7 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
     PetscCall(PetscLogEventRegister("BlkRayleighRitz", id, &EV_RR));
   }
   PetscCall(PetscMalloc1((size_t)N * ldg, &V));
+  KhgpsPopulate(V, (size_t)N * ldg * sizeof(PetscScalar));
   PetscCall(BlockKrylovSchur(s, m, p, V, &q, &solves));
   PetscCall(PetscInfo(NULL, "block Krylov-Schur: %" PetscInt_FMT " of %" PetscInt_FMT " wanted converged, %" PetscInt_FMT " right-hand sides solved\n", q, p->nev, solves));
   r->nconv = q;
@@ -200,6 +201,7 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   PetscCall(PetscLogEventBegin(EV_RR, 0, 0, 0, 0));
   PetscCall(VecGetArrayRead(m->hdiag, &d));
   PetscCall(PetscMalloc1((size_t)N * q, &HY));
+  KhgpsPopulate(HY, (size_t)N * q * sizeof(PetscScalar));
   PetscCall(KhgpsPackedHessianMult(m, d, q, V, N, HY, N));
   PetscCall(VecRestoreArrayRead(m->hdiag, &d));
   PetscCall(PetscMalloc3((size_t)q * q, &P, (size_t)q * q, &S, q, &mu));

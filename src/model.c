@@ -59,6 +59,8 @@ static void FillPackedCouplings(const KhgpsParams *p, PetscScalar *B)
     const PetscInt j = 2 * c, j1 = j + 1;
     float         *col = (float *)(B + (size_t)j * N), *col1 = j1 < N ? (float *)(B + (size_t)j1 * N) : NULL;
     PetscReal      z[2];
+    KhgpsPopulate(col, (size_t)j * sizeof(float));
+    if (col1) KhgpsPopulate(col1, (size_t)j1 * sizeof(float));
     for (PetscInt i = 0; i < j; i++) {
       KhgpsNormal2(p->seed, p->realization, i, c, z);
       col[i] = (float)(s * z[0]);
