@@ -67,21 +67,100 @@ static int CompareIndex(const void *x, const void *y)
   return (a > b) - (a < b);
 }
 
-/* A rigorous upper bound of the nev-th lowest eigenvalue of H, found without a product with H: the
-   principal submatrix H_SS on the nev rows with the smallest diagonal has, by Cauchy interlacing,
-   lambda_max(H_SS) >= lambda_nev(H), and Gershgorin bounds lambda_max(H_SS) by
-   max_{i in S} (H_ii + sum_{j in S, j != i} |H_ij|). S is the same on every rank count (ties by index). */
-static PetscErrorCode InterlacingCut(Mat H, PetscInt nev, PetscReal *cut)
+/* Gather the nloc-local entries (rows of S owned here, columns in S) of the principal submatrix
+   H_SS into a dense ns x ns matrix A on every rank (S sorted, global indices). */
+static PetscErrorCode GatherSubmatrix(Mat H, const PetscInt *S, PetscInt ns, PetscScalar *A)
 {
   MPI_Comm     comm = PetscObjectComm((PetscObject)H);
-  PetscMPIInt  size, *cnt, *disp;
-  PetscInt     rs, re, nloc, k, tot = 0, *S;
-  PetscReal   *loc, *all, bound = PETSC_MIN_REAL;
-  Vec          d;
-  const PetscScalar *da;
+  PetscMPIInt  size, *cnt, *disp, mine;
+  PetscInt     rs, re, nt = 0, cap = 0, tot = 0;
+  PetscReal   *loc = NULL, *all;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(MatGetOwnershipRange(H, &rs, &re));
+  for (PetscInt q = 0; q < ns; q++) {
+    PetscInt           nc;
+    const PetscInt    *cols;
+    const PetscScalar *vals;
+    if (S[q] < rs || S[q] >= re) continue;
+    PetscCall(MatGetRow(H, S[q], &nc, &cols, &vals));
+    if (nt + nc > cap) {
+      PetscReal *t;
+      cap = 2 * (nt + nc);
+      PetscCall(PetscMalloc1(3 * cap, &t));
+      if (loc) PetscCall(PetscArraycpy(t, loc, 3 * nt));
+      PetscCall(PetscFree(loc));
+      loc = t;
+    }
+    for (PetscInt c = 0; c < nc; c++) {
+      const PetscInt *hit = (const PetscInt *)bsearch(&cols[c], S, (size_t)ns, sizeof(PetscInt), CompareIndex);
+      if (!hit) continue;
+      loc[3 * nt]     = (PetscReal)q;
+      loc[3 * nt + 1] = (PetscReal)(hit - S);
+      loc[3 * nt + 2] = PetscRealPart(vals[c]);
+      nt++;
+    }
+    PetscCall(MatRestoreRow(H, S[q], &nc, &cols, &vals));
+  }
+  PetscCall(PetscMalloc2(size, &cnt, size, &disp));
+  mine = (PetscMPIInt)(3 * nt);
+  PetscCallMPI(MPI_Allgather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, comm));
+  for (PetscMPIInt r = 0; r < size; r++) {
+    disp[r] = (PetscMPIInt)tot;
+    tot += cnt[r];
+  }
+  PetscCall(PetscMalloc1(PetscMax(tot, 1), &all));
+  PetscCallMPI(MPI_Allgatherv(loc, mine, MPIU_REAL, all, cnt, disp, MPIU_REAL, comm));
+  PetscCall(PetscArrayzero(A, (size_t)ns * ns));
+  for (PetscInt t = 0; t < tot / 3; t++) A[(PetscInt)all[3 * t] + (size_t)ns * (PetscInt)all[3 * t + 1]] = all[3 * t + 2];
+  PetscCall(PetscFree(loc));
+  PetscCall(PetscFree(all));
+  PetscCall(PetscFree2(cnt, disp));
+  PetscFunctionReturn(0);
+}
+
+/* Allgather a list of global indices (n local ones) into a sorted list without repeats. */
+static PetscErrorCode UnionIndices(MPI_Comm comm, const PetscInt *mine, PetscInt n, PetscInt **out, PetscInt *nout)
+{
+  PetscMPIInt size, *cnt, *disp, m = (PetscMPIInt)n;
+  PetscInt    tot = 0, *all, k = 0;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscMalloc2(size, &cnt, size, &disp));
+  PetscCallMPI(MPI_Allgather(&m, 1, MPI_INT, cnt, 1, MPI_INT, comm));
+  for (PetscMPIInt r = 0; r < size; r++) {
+    disp[r] = (PetscMPIInt)tot;
+    tot += cnt[r];
+  }
+  PetscCall(PetscMalloc1(PetscMax(tot, 1), &all));
+  PetscCallMPI(MPI_Allgatherv(mine, m, MPIU_INT, all, cnt, disp, MPIU_INT, comm));
+  qsort(all, (size_t)tot, sizeof(PetscInt), CompareIndex);
+  for (PetscInt i = 0; i < tot; i++)
+    if (!k || all[i] != all[k - 1]) all[k++] = all[i];
+  *out  = all;
+  *nout = k;
+  PetscCall(PetscFree2(cnt, disp));
+  PetscFunctionReturn(0);
+}
+
+/* A rigorous upper bound of the nev-th lowest eigenvalue of H from a principal submatrix: by
+   Cauchy interlacing lambda_k(H) <= lambda_k(H_SS) for every set S of at least k rows. S0 is the
+   nev rows with the smallest diagonal (ties by index, so the same on every rank count); S is S0
+   with all its neighbours, whose couplings lower the soft sites' modes as in H. H_SS is gathered
+   on every rank and its nev-th eigenvalue computed by LAPACK (syev, values only), identically
+   everywhere. If S has more than 4000 rows (large connectivity), the bound is Gershgorin's for
+   H_{S0 S0}: max_{i in S0} (H_ii + sum_{j in S0} |H_ij|). */
+static PetscErrorCode InterlacingCut(Mat H, PetscInt nev, PetscReal *cut, PetscInt *nsub)
+{
+  MPI_Comm           comm = PetscObjectComm((PetscObject)H);
+  PetscInt           rs, re, nloc, k, ns0, ns = 0, nn = 0, *S0, *S = NULL, *nb = NULL;
+  PetscReal         *loc;
+  Vec                d;
+  const PetscScalar *da;
+
+  PetscFunctionBeginUser;
   PetscCall(MatGetOwnershipRange(H, &rs, &re));
   nloc = re - rs;
   PetscCall(MatCreateVecs(H, &d, NULL));
@@ -92,47 +171,90 @@ static PetscErrorCode InterlacingCut(Mat H, PetscInt nev, PetscReal *cut)
     loc[2 * i]     = PetscRealPart(da[i]);
     loc[2 * i + 1] = (PetscReal)(rs + i);
   }
-  qsort(loc, (size_t)nloc, 2 * sizeof(PetscReal), ComparePair);
-  k = PetscMin(nev, nloc);
-  PetscCall(PetscMalloc2(size, &cnt, size, &disp));
-  {
-    PetscMPIInt mine = (PetscMPIInt)(2 * k);
-    PetscCallMPI(MPI_Allgather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, comm));
-  }
-  for (PetscMPIInt q = 0; q < size; q++) {
-    disp[q] = (PetscMPIInt)tot;
-    tot += cnt[q];
-  }
-  PetscCall(PetscMalloc1(PetscMax(tot, 1), &all));
-  PetscCallMPI(MPI_Allgatherv(loc, (PetscMPIInt)(2 * k), MPIU_REAL, all, cnt, disp, MPIU_REAL, comm));
-  tot /= 2;
-  qsort(all, (size_t)tot, 2 * sizeof(PetscReal), ComparePair);
-  tot = PetscMin(tot, nev);
-  PetscCall(PetscMalloc1(PetscMax(tot, 1), &S));
-  for (PetscInt i = 0; i < tot; i++) S[i] = (PetscInt)all[2 * i + 1];
-  qsort(S, (size_t)tot, sizeof(PetscInt), CompareIndex);
-  for (PetscInt q = 0; q < tot; q++) {
-    const PetscInt     i = S[q];
-    PetscInt           nc;
-    const PetscInt    *cols;
-    const PetscScalar *vals;
-    PetscReal          sum = 0;
-    if (i < rs || i >= re) continue;
-    PetscCall(MatGetRow(H, i, &nc, &cols, &vals));
-    for (PetscInt c = 0; c < nc; c++) {
-      if (cols[c] == i) sum += PetscRealPart(vals[c]);
-      else if (bsearch(&cols[c], S, (size_t)tot, sizeof(PetscInt), CompareIndex)) sum += PetscAbsScalar(vals[c]);
-    }
-    PetscCall(MatRestoreRow(H, i, &nc, &cols, &vals));
-    bound = PetscMax(bound, sum);
-  }
-  PetscCall(MPIU_Allreduce(&bound, cut, 1, MPIU_REAL, MPIU_MAX, comm));
   PetscCall(VecRestoreArrayRead(d, &da));
   PetscCall(VecDestroy(&d));
+  qsort(loc, (size_t)nloc, 2 * sizeof(PetscReal), ComparePair);
+  k = PetscMin(nev, nloc);
+  { /* the nev smallest diagonals of all ranks: each rank's k smallest, gathered and sorted */
+    PetscMPIInt size, *cnt, *disp, mine = (PetscMPIInt)(2 * k);
+    PetscInt    tot = 0;
+    PetscReal  *all;
+    PetscCallMPI(MPI_Comm_size(comm, &size));
+    PetscCall(PetscMalloc2(size, &cnt, size, &disp));
+    PetscCallMPI(MPI_Allgather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, comm));
+    for (PetscMPIInt r = 0; r < size; r++) {
+      disp[r] = (PetscMPIInt)tot;
+      tot += cnt[r];
+    }
+    PetscCall(PetscMalloc1(PetscMax(tot, 1), &all));
+    PetscCallMPI(MPI_Allgatherv(loc, mine, MPIU_REAL, all, cnt, disp, MPIU_REAL, comm));
+    qsort(all, (size_t)(tot / 2), 2 * sizeof(PetscReal), ComparePair);
+    ns0 = PetscMin(tot / 2, nev);
+    PetscCall(PetscMalloc1(PetscMax(ns0, 1), &S0));
+    for (PetscInt i = 0; i < ns0; i++) S0[i] = (PetscInt)all[2 * i + 1];
+    qsort(S0, (size_t)ns0, sizeof(PetscInt), CompareIndex);
+    PetscCall(PetscFree(all));
+    PetscCall(PetscFree2(cnt, disp));
+  }
   PetscCall(PetscFree(loc));
-  PetscCall(PetscFree(all));
+  for (PetscInt pass = 0; pass < 2; pass++) { /* S0's rows here and their columns: count, then fill */
+    PetscInt n = 0;
+    for (PetscInt q = 0; q < ns0; q++) {
+      PetscInt        nc;
+      const PetscInt *cols;
+      if (S0[q] < rs || S0[q] >= re) continue;
+      PetscCall(MatGetRow(H, S0[q], &nc, &cols, NULL));
+      if (pass) PetscCall(PetscArraycpy(nb + n, cols, nc));
+      n += nc;
+      PetscCall(MatRestoreRow(H, S0[q], &nc, &cols, NULL));
+    }
+    if (!pass) PetscCall(PetscMalloc1(PetscMax(n + ns0, 1), &nb));
+    else nn = n;
+  }
+  PetscCall(PetscArraycpy(nb + nn, S0, ns0)); /* every rank adds S0 itself (repeats are removed) */
+  PetscCall(UnionIndices(comm, nb, nn + ns0, &S, &ns));
+  PetscCall(PetscFree(nb));
+  if (ns <= 4000) {
+    PetscScalar *A, wq;
+    PetscReal   *w;
+    PetscBLASInt n, lw = -1, info;
+    PetscCall(PetscBLASIntCast(ns, &n));
+    PetscCall(PetscMalloc2((size_t)ns * ns, &A, ns, &w));
+    PetscCall(GatherSubmatrix(H, S, ns, A));
+    LAPACKsyev_("N", "L", &n, A, &n, w, &wq, &lw, &info);
+    lw = (PetscBLASInt)wq;
+    {
+      PetscScalar *work;
+      PetscCall(PetscMalloc1(lw, &work));
+      LAPACKsyev_("N", "L", &n, A, &n, w, work, &lw, &info);
+      PetscCall(PetscFree(work));
+    }
+    PetscCheck(!info, comm, PETSC_ERR_LIB, "LAPACK syev failed (%d) on the %" PetscInt_FMT " x %" PetscInt_FMT " submatrix", (int)info, ns, ns);
+    *cut  = w[ns0 - 1];
+    *nsub = ns;
+    PetscCall(PetscFree2(A, w));
+  } else { /* Gershgorin for H_{S0 S0} */
+    PetscReal bound = PETSC_MIN_REAL;
+    for (PetscInt q = 0; q < ns0; q++) {
+      const PetscInt     i = S0[q];
+      PetscInt           nc;
+      const PetscInt    *cols;
+      const PetscScalar *vals;
+      PetscReal          sum = 0;
+      if (i < rs || i >= re) continue;
+      PetscCall(MatGetRow(H, i, &nc, &cols, &vals));
+      for (PetscInt c = 0; c < nc; c++) {
+        if (cols[c] == i) sum += PetscRealPart(vals[c]);
+        else if (bsearch(&cols[c], S0, (size_t)ns0, sizeof(PetscInt), CompareIndex)) sum += PetscAbsScalar(vals[c]);
+      }
+      PetscCall(MatRestoreRow(H, i, &nc, &cols, &vals));
+      bound = PetscMax(bound, sum);
+    }
+    PetscCall(MPIU_Allreduce(&bound, cut, 1, MPIU_REAL, MPIU_MAX, comm));
+    *nsub = 0;
+  }
+  PetscCall(PetscFree(S0));
   PetscCall(PetscFree(S));
-  PetscCall(PetscFree2(cnt, disp));
   PetscFunctionReturn(0);
 }
 
@@ -165,7 +287,13 @@ PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *s, const KhgpsParams *p, Mat H,
   *done = PETSC_FALSE;
   PetscCall(KhgpsSpectrumBounds(H, p, s->chfsi_lanczos, &a0, &a, &b));
   if (s->filter_cut_set) a = s->filter_cut;
-  else PetscCall(InterlacingCut(H, p->nev, &a));
+  else { /* the bound, raised by (b - a)/m^2: an eigenvalue that close below the cut gets theta >= cosh(2) */
+    PetscReal bound;
+    PetscInt  nsub = 0;
+    PetscCall(InterlacingCut(H, p->nev, &bound, &nsub));
+    a = bound + (b - bound) / ((PetscReal)s->filter_degree * s->filter_degree);
+    PetscCall(PetscInfo(NULL, "filter: interlacing bound %g of eigenvalue %" PetscInt_FMT " (%s), cut %g\n", (double)bound, p->nev, nsub ? "a submatrix with the neighbours" : "Gershgorin", (double)a));
+  }
   if (!(a < b - 1e-3 * (b - a0))) {
     PetscCall(PetscInfo(NULL, "filter: cut %g at the top of the spectrum %g: no filter\n", (double)a, (double)b));
     PetscFunctionReturn(0);
