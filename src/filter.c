@@ -67,17 +67,37 @@ static int CompareIndex(const void *x, const void *y)
   return (a > b) - (a < b);
 }
 
+/* Every rank's n items of type t (count in units of t) gathered on every rank, in rank order:
+   *all (freed by the caller, PetscFree) holds *tot items. */
+static PetscErrorCode AllgatherList(MPI_Comm comm, const void *mine, PetscInt n, MPI_Datatype t, size_t sz, void **all, PetscInt *tot)
+{
+  PetscMPIInt size, *cnt, *disp, m = (PetscMPIInt)n;
+  PetscInt    k = 0;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscMalloc2(size, &cnt, size, &disp));
+  PetscCallMPI(MPI_Allgather(&m, 1, MPI_INT, cnt, 1, MPI_INT, comm));
+  for (PetscMPIInt r = 0; r < size; r++) {
+    disp[r] = (PetscMPIInt)k;
+    k += cnt[r];
+  }
+  PetscCall(PetscMalloc(sz * (size_t)PetscMax(k, 1), all));
+  PetscCallMPI(MPI_Allgatherv(mine, m, t, *all, cnt, disp, t, comm));
+  *tot = k;
+  PetscCall(PetscFree2(cnt, disp));
+  PetscFunctionReturn(0);
+}
+
 /* Gather the nloc-local entries (rows of S owned here, columns in S) of the principal submatrix
    H_SS into a dense ns x ns matrix A on every rank (S sorted, global indices). */
 static PetscErrorCode GatherSubmatrix(Mat H, const PetscInt *S, PetscInt ns, PetscScalar *A)
 {
   MPI_Comm     comm = PetscObjectComm((PetscObject)H);
-  PetscMPIInt  size, *cnt, *disp, mine;
   PetscInt     rs, re, nt = 0, cap = 0, tot = 0;
   PetscReal   *loc = NULL, *all;
 
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(MatGetOwnershipRange(H, &rs, &re));
   for (PetscInt q = 0; q < ns; q++) {
     PetscInt           nc;
@@ -103,45 +123,26 @@ static PetscErrorCode GatherSubmatrix(Mat H, const PetscInt *S, PetscInt ns, Pet
     }
     PetscCall(MatRestoreRow(H, S[q], &nc, &cols, &vals));
   }
-  PetscCall(PetscMalloc2(size, &cnt, size, &disp));
-  mine = (PetscMPIInt)(3 * nt);
-  PetscCallMPI(MPI_Allgather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, comm));
-  for (PetscMPIInt r = 0; r < size; r++) {
-    disp[r] = (PetscMPIInt)tot;
-    tot += cnt[r];
-  }
-  PetscCall(PetscMalloc1(PetscMax(tot, 1), &all));
-  PetscCallMPI(MPI_Allgatherv(loc, mine, MPIU_REAL, all, cnt, disp, MPIU_REAL, comm));
+  PetscCall(AllgatherList(comm, loc, 3 * nt, MPIU_REAL, sizeof(PetscReal), (void **)&all, &tot));
   PetscCall(PetscArrayzero(A, (size_t)ns * ns));
   for (PetscInt t = 0; t < tot / 3; t++) A[(PetscInt)all[3 * t] + (size_t)ns * (PetscInt)all[3 * t + 1]] = all[3 * t + 2];
   PetscCall(PetscFree(loc));
   PetscCall(PetscFree(all));
-  PetscCall(PetscFree2(cnt, disp));
   PetscFunctionReturn(0);
 }
 
 /* Allgather a list of global indices (n local ones) into a sorted list without repeats. */
 static PetscErrorCode UnionIndices(MPI_Comm comm, const PetscInt *mine, PetscInt n, PetscInt **out, PetscInt *nout)
 {
-  PetscMPIInt size, *cnt, *disp, m = (PetscMPIInt)n;
-  PetscInt    tot = 0, *all, k = 0;
+  PetscInt *all, tot, k = 0;
 
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscMalloc2(size, &cnt, size, &disp));
-  PetscCallMPI(MPI_Allgather(&m, 1, MPI_INT, cnt, 1, MPI_INT, comm));
-  for (PetscMPIInt r = 0; r < size; r++) {
-    disp[r] = (PetscMPIInt)tot;
-    tot += cnt[r];
-  }
-  PetscCall(PetscMalloc1(PetscMax(tot, 1), &all));
-  PetscCallMPI(MPI_Allgatherv(mine, m, MPIU_INT, all, cnt, disp, MPIU_INT, comm));
+  PetscCall(AllgatherList(comm, mine, n, MPIU_INT, sizeof(PetscInt), (void **)&all, &tot));
   qsort(all, (size_t)tot, sizeof(PetscInt), CompareIndex);
   for (PetscInt i = 0; i < tot; i++)
     if (!k || all[i] != all[k - 1]) all[k++] = all[i];
   *out  = all;
   *nout = k;
-  PetscCall(PetscFree2(cnt, disp));
   PetscFunctionReturn(0);
 }
 
@@ -176,25 +177,15 @@ static PetscErrorCode InterlacingCut(Mat H, PetscInt nev, PetscReal *cut, PetscI
   qsort(loc, (size_t)nloc, 2 * sizeof(PetscReal), ComparePair);
   k = PetscMin(nev, nloc);
   { /* the nev smallest diagonals of all ranks: each rank's k smallest, gathered and sorted */
-    PetscMPIInt size, *cnt, *disp, mine = (PetscMPIInt)(2 * k);
-    PetscInt    tot = 0;
-    PetscReal  *all;
-    PetscCallMPI(MPI_Comm_size(comm, &size));
-    PetscCall(PetscMalloc2(size, &cnt, size, &disp));
-    PetscCallMPI(MPI_Allgather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, comm));
-    for (PetscMPIInt r = 0; r < size; r++) {
-      disp[r] = (PetscMPIInt)tot;
-      tot += cnt[r];
-    }
-    PetscCall(PetscMalloc1(PetscMax(tot, 1), &all));
-    PetscCallMPI(MPI_Allgatherv(loc, mine, MPIU_REAL, all, cnt, disp, MPIU_REAL, comm));
+    PetscInt   tot;
+    PetscReal *all;
+    PetscCall(AllgatherList(comm, loc, 2 * k, MPIU_REAL, sizeof(PetscReal), (void **)&all, &tot));
     qsort(all, (size_t)(tot / 2), 2 * sizeof(PetscReal), ComparePair);
     ns0 = PetscMin(tot / 2, nev);
     PetscCall(PetscMalloc1(PetscMax(ns0, 1), &S0));
     for (PetscInt i = 0; i < ns0; i++) S0[i] = (PetscInt)all[2 * i + 1];
     qsort(S0, (size_t)ns0, sizeof(PetscInt), CompareIndex);
     PetscCall(PetscFree(all));
-    PetscCall(PetscFree2(cnt, disp));
   }
   PetscCall(PetscFree(loc));
   for (PetscInt pass = 0; pass < 2; pass++) { /* S0's rows here and their columns: count, then fill */
