@@ -171,6 +171,8 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm, const KhgpsParams *, KhgpsSolvers *)
 PetscErrorCode KhgpsSolversDestroy(KhgpsSolvers *);
 PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat *, KhgpsResult *);
 PetscErrorCode KhgpsSpectrum(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat, KhgpsResult *);
+PetscErrorCode KhgpsResultSetPairs(KhgpsResult *, PetscInt, PetscReal *);
+PetscErrorCode KhgpsParticipationRatio(Vec, PetscReal *);
 
 /* dense.c: small dense kernels of the block eigensolvers, and page population */
 void           KhgpsPopulate(void *, size_t);

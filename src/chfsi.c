@@ -395,12 +395,6 @@ static PetscErrorCode Residuals(SpMM *op, const PetscScalar *X, PetscInt na, Pet
   PetscFunctionReturn(0);
 }
 
-static int CompareTriple(const void *a, const void *b)
-{
-  PetscReal x = ((const PetscReal *)a)[0], y = ((const PetscReal *)b)[0];
-  return (x > y) - (x < y);
-}
-
 /* The lowest p->nev eigenpairs of the sparse Hessian H into r (eig ascending, pr, resid): nconv
    is the number of pairs locked (converged) when nev are or when -khgps_chfsi_max_its is hit. */
 PetscErrorCode KhgpsChfsiSpectrum(const KhgpsSolvers *s, const KhgpsParams *p, Mat H, KhgpsResult *r)
@@ -468,13 +462,12 @@ PetscErrorCode KhgpsChfsiSpectrum(const KhgpsSolvers *s, const KhgpsParams *p, M
   PetscCall(PetscInfo(NULL, "chfsi: %" PetscInt_FMT " of %" PetscInt_FMT " wanted converged in %" PetscInt_FMT " iterations, %" PetscInt_FMT " column products (block %" PetscInt_FMT ", guard %" PetscInt_FMT ", degree %" PetscInt_FMT ")\n", PetscMin(nl, nev), nev, its, nmult, k, k - nev, deg));
   PetscCall(SpMMDestroy(&op));
 
-  r->nconv = PetscMin(nl, nev);
-  PetscCall(PetscMalloc3(r->nconv, &r->eig, r->nconv, &r->pr, r->nconv, &r->resid));
   {
-    PetscReal *tmp, *n4;
-    PetscCall(PetscMalloc2(3 * r->nconv, &tmp, PetscMax(2 * r->nconv, 1), &n4));
-    PetscCall(PetscArrayzero(n4, 2 * r->nconv));
-    for (PetscInt j = 0; j < r->nconv; j++) {
+    const PetscInt nc = PetscMin(nl, nev);
+    PetscReal     *tmp, *n4;
+    PetscCall(PetscMalloc2(3 * nc + 1, &tmp, PetscMax(2 * nc, 1), &n4));
+    PetscCall(PetscArrayzero(n4, 2 * nc));
+    for (PetscInt j = 0; j < nc; j++) {
       const PetscScalar *x = V + (size_t)j * nloc;
       for (PetscInt i = 0; i < nloc; i++) {
         PetscReal x2 = PetscSqr(PetscRealPart(x[i]));
@@ -482,18 +475,13 @@ PetscErrorCode KhgpsChfsiSpectrum(const KhgpsSolvers *s, const KhgpsParams *p, M
         n4[2 * j + 1] += x2 * x2;
       }
     }
-    PetscCall(MPIU_Allreduce(MPI_IN_PLACE, n4, (PetscMPIInt)(2 * r->nconv), MPIU_REAL, MPIU_SUM, comm));
-    for (PetscInt j = 0; j < r->nconv; j++) {
+    PetscCall(MPIU_Allreduce(MPI_IN_PLACE, n4, (PetscMPIInt)(2 * nc), MPIU_REAL, MPIU_SUM, comm));
+    for (PetscInt j = 0; j < nc; j++) {
       tmp[3 * j]     = lth[j];
       tmp[3 * j + 1] = n4[2 * j] * n4[2 * j] / (N * n4[2 * j + 1]);
       tmp[3 * j + 2] = lres[j];
     }
-    qsort(tmp, (size_t)r->nconv, 3 * sizeof(PetscReal), CompareTriple);
-    for (PetscInt j = 0; j < r->nconv; j++) {
-      r->eig[j]   = tmp[3 * j];
-      r->pr[j]    = tmp[3 * j + 1];
-      r->resid[j] = tmp[3 * j + 2];
-    }
+    PetscCall(KhgpsResultSetPairs(r, nc, tmp));
     PetscCall(PetscFree2(tmp, n4));
   }
   PetscCall(PetscFree3(V, R0, R1));

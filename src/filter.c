@@ -8,8 +8,8 @@
    step, with its orthogonalization against the whole basis (the cost of Krylov-Schur on M at
    large N), buys m products with M. The pairs are read back through M: lambda = v^T M v and the
    residual ||M v - lambda v|| / |lambda| of the unit Ritz vector v, so the file holds M's pairs, not
-   P's. The cut a must lie above the nev-th eigenvalue; where it does not, the pairs with theta <= 1
-   are not known to be the lowest, and the cut is raised and the solve repeated. */
+   P's. The cut a must lie above the nev-th eigenvalue; a pair found above it (theta <= 1) is not
+   known to be among the lowest and is dropped, so a cut given too low yields fewer than nev pairs. */
 #include "khgps.h"
 
 typedef struct {
@@ -31,11 +31,6 @@ static PetscErrorCode FilterMult(Mat P, Vec x, Vec y)
   PetscFunctionBeginUser;
   PetscCall(MatShellGetContext(P, &f));
   PetscCall(PetscLogEventBegin(EV_PFILTER, 0, 0, 0, 0));
-  if (f->deg == 0) {
-    PetscCall(VecCopy(x, y));
-    PetscCall(PetscLogEventEnd(EV_PFILTER, 0, 0, 0, 0));
-    PetscFunctionReturn(0);
-  }
   prev = f->t0;
   cur  = f->t1;
   tmp  = f->t2;
@@ -58,7 +53,8 @@ static PetscErrorCode FilterMult(Mat P, Vec x, Vec y)
 static int ComparePair(const void *x, const void *y)
 {
   const PetscReal *a = (const PetscReal *)x, *b = (const PetscReal *)y;
-  return (a[0] > b[0]) - (a[0] < b[0]) ? (a[0] > b[0]) - (a[0] < b[0]) : (a[1] > b[1]) - (a[1] < b[1]);
+  if (a[0] != b[0]) return (a[0] > b[0]) - (a[0] < b[0]);
+  return (a[1] > b[1]) - (a[1] < b[1]);
 }
 
 static int CompareIndex(const void *x, const void *y)
@@ -89,7 +85,7 @@ static PetscErrorCode AllgatherList(MPI_Comm comm, const void *mine, PetscInt n,
   PetscFunctionReturn(0);
 }
 
-/* Gather the nloc-local entries (rows of S owned here, columns in S) of the principal submatrix
+/* Gather the local entries (rows of S owned here, columns in S) of the principal submatrix
    H_SS into a dense ns x ns matrix A on every rank (S sorted, global indices). */
 static PetscErrorCode GatherSubmatrix(Mat H, const PetscInt *S, PetscInt ns, PetscScalar *A)
 {
@@ -249,12 +245,6 @@ static PetscErrorCode InterlacingCut(Mat H, PetscInt nev, PetscReal *cut, PetscI
   PetscFunctionReturn(0);
 }
 
-static int CompareTriple(const void *a, const void *b)
-{
-  PetscReal x = ((const PetscReal *)a)[0], y = ((const PetscReal *)b)[0];
-  return (x > y) - (x < y);
-}
-
 /* The lowest p->nev eigenpairs of the sparse H by the EPS (s->eps, Krylov-Schur by default) on
    P = T_m((c - H)/e): eigenvalues ascending, participation ratios and residuals ||H v - lambda v|| / |lambda|
    of H itself into r. A pair counts only if it lies below the cut (theta > 1): above it the filter
@@ -307,11 +297,10 @@ PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *s, const KhgpsParams *p, Mat H,
   PetscCall(PetscMalloc1(3 * nconv + 1, &tmp));
   PetscCall(MatCreateVecs(H, &v, &w));
   for (PetscInt i = 0; i < nconv; i++) {
-    PetscScalar        th, lam;
-    PetscReal          nrm, n4loc = 0, n4, res;
-    const PetscScalar *x;
+    PetscScalar th, lam;
+    PetscReal   res;
     PetscCall(EPSGetEigenpair(s->eps, i, &th, NULL, v, NULL));
-    PetscCall(VecNormalize(v, &nrm));
+    PetscCall(VecNormalize(v, NULL));
     PetscCall(MatMult(H, v, w));
     PetscCall(VecDot(w, v, &lam));
     PetscCall(VecAXPY(w, -lam, v));
@@ -320,24 +309,13 @@ PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *s, const KhgpsParams *p, Mat H,
       nabove++;
       continue;
     }
-    PetscCall(VecGetArrayRead(v, &x));
-    for (PetscInt k = 0; k < nloc; k++) n4loc += PetscPowRealInt(PetscRealPart(x[k]), 4);
-    PetscCall(VecRestoreArrayRead(v, &x));
-    PetscCall(MPIU_Allreduce(&n4loc, &n4, 1, MPIU_REAL, MPIU_SUM, comm));
     tmp[3 * nkept]     = PetscRealPart(lam);
-    tmp[3 * nkept + 1] = 1.0 / (p->N * n4);
     tmp[3 * nkept + 2] = res / PetscAbsScalar(lam);
+    PetscCall(KhgpsParticipationRatio(v, &tmp[3 * nkept + 1]));
     nkept++;
   }
   if (nabove) PetscCall(PetscInfo(NULL, "filter: %" PetscInt_FMT " converged pairs above the cut %g dropped (the cut is below the nev-th eigenvalue)\n", nabove, (double)a));
-  qsort(tmp, (size_t)nkept, 3 * sizeof(PetscReal), CompareTriple);
-  r->nconv = nkept;
-  PetscCall(PetscMalloc3(nkept, &r->eig, nkept, &r->pr, nkept, &r->resid));
-  for (PetscInt i = 0; i < nkept; i++) {
-    r->eig[i]   = tmp[3 * i];
-    r->pr[i]    = tmp[3 * i + 1];
-    r->resid[i] = tmp[3 * i + 2];
-  }
+  PetscCall(KhgpsResultSetPairs(r, nkept, tmp));
   PetscCall(PetscFree(tmp));
   PetscCall(VecDestroy(&v));
   PetscCall(VecDestroy(&w));

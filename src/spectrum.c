@@ -279,6 +279,41 @@ static int CompareReal(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+/* r's pairs from n triples (eigenvalue, participation ratio, residual) in t, sorted by eigenvalue
+   (t is reordered): allocates r->eig, r->pr, r->resid and sets r->nconv. */
+PetscErrorCode KhgpsResultSetPairs(KhgpsResult *r, PetscInt n, PetscReal *t)
+{
+  PetscFunctionBeginUser;
+  qsort(t, (size_t)n, 3 * sizeof(PetscReal), CompareReal);
+  r->nconv = n;
+  PetscCall(PetscMalloc3(n, &r->eig, n, &r->pr, n, &r->resid));
+  for (PetscInt i = 0; i < n; i++) {
+    r->eig[i]   = t[3 * i];
+    r->pr[i]    = t[3 * i + 1];
+    r->resid[i] = t[3 * i + 2];
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The participation ratio (sum_i v_i^2)^2 / (N sum_i v_i^4) of a distributed vector. */
+PetscErrorCode KhgpsParticipationRatio(Vec v, PetscReal *pr)
+{
+  PetscReal          n2, n4loc = 0, n4;
+  const PetscScalar *a;
+  PetscInt           nloc, N;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecNorm(v, NORM_2, &n2));
+  PetscCall(VecGetLocalSize(v, &nloc));
+  PetscCall(VecGetSize(v, &N));
+  PetscCall(VecGetArrayRead(v, &a));
+  for (PetscInt k = 0; k < nloc; k++) n4loc += PetscPowRealInt(PetscRealPart(a[k]), 4);
+  PetscCall(VecRestoreArrayRead(v, &a));
+  PetscCall(MPIU_Allreduce(&n4loc, &n4, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject)v)));
+  *pr = n2 * n2 * n2 * n2 / (N * n4);
+  PetscFunctionReturn(0);
+}
+
 /* Lowest p->nev eigenpairs of H: eigenvalues (ascending), participation ratios, residuals.
    With a Cholesky shift-invert the factorization is a second positive-definiteness test; if it
    fails the matrix is factored as indefinite (dense only) so that a saddle's spectrum is kept. */
@@ -343,33 +378,17 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
     }
   }
   PetscCall(EPSGetConverged(s->eps, &nconv));
-  r->nconv = PetscMin(nconv, p->nev);
-  PetscCall(PetscMalloc1(3 * r->nconv, &tmp));
-  PetscCall(PetscMalloc3(r->nconv, &r->eig, r->nconv, &r->pr, r->nconv, &r->resid));
+  nconv = PetscMin(nconv, p->nev);
+  PetscCall(PetscMalloc1(3 * nconv + 1, &tmp));
   PetscCall(MatCreateVecs(H, &v, NULL));
-  for (PetscInt i = 0; i < r->nconv; i++) {
-    PetscScalar        kr;
-    PetscReal          n2, n4loc = 0, n4, err;
-    const PetscScalar *a;
-    PetscInt           nloc;
+  for (PetscInt i = 0; i < nconv; i++) {
+    PetscScalar kr;
     PetscCall(EPSGetEigenpair(s->eps, i, &kr, NULL, v, NULL));
-    PetscCall(EPSComputeError(s->eps, i, EPS_ERROR_RELATIVE, &err));
-    PetscCall(VecNorm(v, NORM_2, &n2));
-    PetscCall(VecGetLocalSize(v, &nloc));
-    PetscCall(VecGetArrayRead(v, &a));
-    for (PetscInt k = 0; k < nloc; k++) n4loc += PetscPowRealInt(PetscRealPart(a[k]), 4);
-    PetscCall(VecRestoreArrayRead(v, &a));
-    PetscCall(MPIU_Allreduce(&n4loc, &n4, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject)v)));
-    tmp[3 * i]     = PetscRealPart(kr);
-    tmp[3 * i + 1] = n2 * n2 * n2 * n2 / (m->N * n4);
-    tmp[3 * i + 2] = err;
+    PetscCall(EPSComputeError(s->eps, i, EPS_ERROR_RELATIVE, &tmp[3 * i + 2]));
+    PetscCall(KhgpsParticipationRatio(v, &tmp[3 * i + 1]));
+    tmp[3 * i] = PetscRealPart(kr);
   }
-  qsort(tmp, (size_t)r->nconv, 3 * sizeof(PetscReal), CompareReal);
-  for (PetscInt i = 0; i < r->nconv; i++) {
-    r->eig[i]   = tmp[3 * i];
-    r->pr[i]    = tmp[3 * i + 1];
-    r->resid[i] = tmp[3 * i + 2];
-  }
+  PetscCall(KhgpsResultSetPairs(r, nconv, tmp));
   PetscCall(PetscFree(tmp));
   PetscCall(VecDestroy(&v));
   PetscCall(EPSReset(s->eps)); /* frees the factor and the basis before the next realization */
