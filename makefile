@@ -25,7 +25,7 @@ MPIEXEC_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-run-as-root,) --oversub
 export MPIEXEC_FLAGS
 PY := /usr/bin/python3
 
-all: bin/khgps tests/bin/test_derivatives
+all: bin/khgps tests/bin/test_derivatives tests/bin/test_repro
 
 deps:
 	bash scripts/install-deps.sh
@@ -44,6 +44,10 @@ bin/khgps: $(OBJ) | bin
 tests/bin/test_derivatives: tests/test_derivatives.c $(LIBOBJ) include/khgps.h | tests/bin
 	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o obj/test_derivatives.o
 	$(CLINKER) -fopenmp -o $@ obj/test_derivatives.o $(LIBOBJ) $(SLEPC_EPS_LIB)
+
+tests/bin/test_repro: tests/test_repro.c $(LIBOBJ) include/khgps.h | tests/bin
+	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o obj/test_repro.o
+	$(CLINKER) -fopenmp -o $@ obj/test_repro.o $(LIBOBJ) $(SLEPC_EPS_LIB)
 
 # The default job: a small ensemble (options/quick.opts, N = 2000, 10 realizations) shared out over
 # all cores (one-rank groups), its file and a plot. Resumable: run it again to continue or replot.

@@ -43,6 +43,15 @@ typedef struct {
   char      output[PETSC_MAX_PATH_LEN]; /* output HDF5 file ("" : none) */
 } KhgpsParams;
 
+/* repro.c: results independent of the rank count */
+typedef struct _n_KhgpsOrdered *KhgpsOrdered;
+PetscErrorCode KhgpsReproSum(MPI_Comm, PetscInt, PetscInt, const PetscReal *, PetscReal *);
+PetscErrorCode KhgpsVecSetReproducible(Vec);
+PetscErrorCode KhgpsOrderedCreate(Mat, KhgpsOrdered *);
+PetscErrorCode KhgpsOrderedDestroy(KhgpsOrdered *);
+PetscErrorCode KhgpsOrderedMult(KhgpsOrdered, Vec, Vec);
+PetscErrorCode KhgpsOrderedShell(Mat, Mat *);
+
 /* One realization of the model: the TAO callbacks' context. */
 typedef struct {
   /* parameters */
@@ -60,8 +69,10 @@ typedef struct {
   PetscBool     lapack_solve; /* solve with LAPACK potrs instead of the blocked dgemv solve */
   PetscBool     release_J; /* free the dense J once a ScaLAPACK Hessian holds it (J x = M x - d x) */
   Mat           Hj;    /* ScaLAPACK Hessian that J x is computed from once J is freed (borrowed) */
+  KhgpsOrdered  Jord;  /* sparse: J x with each row summed in global column order (repro.c) */
   /* work space */
   Vec       Jx;    /* J x, from the one MatMult per evaluation */
+  PetscReal *eterm; /* the energy's local terms, summed reproducibly */
 } KhgpsModel;
 
 /* What minimization and spectrum produce for one realization. */

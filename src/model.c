@@ -157,6 +157,12 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType hty
 
   PetscCall(MatCreateVecs(m->J, &m->kappa, &m->Jx));
   PetscCall(PetscObjectSetName((PetscObject)m->kappa, "kappa"));
+  /* x, the gradient and TAO's work vectors are duplicates of kappa: their dot products and norms
+     are reproducible sums, and the sparse J x adds in global column order (repro.c), so that
+     TAO takes the same path, bit for bit, on any number of ranks */
+  PetscCall(KhgpsVecSetReproducible(m->kappa));
+  if (p->sparse) PetscCall(KhgpsOrderedCreate(m->J, &m->Jord));
+  PetscCall(PetscMalloc1(re - rs, &m->eterm));
   PetscCall(VecGetArrayWrite(m->kappa, &k));
   for (PetscInt i = rs; i < re; i++) k[i - rs] = p->kappa_min + (p->kappa0 - p->kappa_min) * KhgpsUniform(p->seed, p->realization, STREAM_KAPPA, i);
   PetscCall(VecRestoreArrayWrite(m->kappa, &k));
@@ -167,6 +173,8 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType hty
 PetscErrorCode KhgpsModelDestroy(KhgpsModel *m)
 {
   PetscFunctionBeginUser;
+  PetscCall(KhgpsOrderedDestroy(&m->Jord));
+  PetscCall(PetscFree(m->eterm));
   PetscCall(MatDestroy(&m->J));
   PetscCall(VecDestroy(&m->kappa));
   PetscCall(VecDestroy(&m->Jx));
@@ -183,12 +191,12 @@ PetscErrorCode KhgpsFormFunctionGradient(Tao tao, Vec X, PetscReal *f, Vec G, vo
   KhgpsModel        *m = (KhgpsModel *)ctx;
   const PetscScalar *x, *jx, *k;
   PetscScalar       *g;
-  PetscReal          floc = 0.0;
   PetscInt           n;
   const PetscReal    A6 = m->A / 6.0, A24 = m->A / 24.0;
 
   PetscFunctionBeginUser;
-  PetscCall(MatMult(m->J, X, m->Jx));
+  if (m->Jord) PetscCall(KhgpsOrderedMult(m->Jord, X, m->Jx));
+  else PetscCall(MatMult(m->J, X, m->Jx));
   PetscCall(VecGetLocalSize(X, &n));
   PetscCall(VecGetArrayRead(X, &x));
   PetscCall(VecGetArrayRead(m->Jx, &jx));
@@ -196,14 +204,14 @@ PetscErrorCode KhgpsFormFunctionGradient(Tao tao, Vec X, PetscReal *f, Vec G, vo
   PetscCall(VecGetArrayWrite(G, &g));
   for (PetscInt i = 0; i < n; i++) {
     const PetscReal xi = x[i], x2 = xi * xi;
-    floc += xi * (0.5 * jx[i] + 0.5 * k[i] * xi + A24 * x2 * xi - m->h);
+    m->eterm[i] = xi * (0.5 * jx[i] + 0.5 * k[i] * xi + A24 * x2 * xi - m->h);
     g[i] = jx[i] + k[i] * xi + A6 * x2 * xi - m->h;
   }
   PetscCall(VecRestoreArrayWrite(G, &g));
   PetscCall(VecRestoreArrayRead(m->kappa, &k));
   PetscCall(VecRestoreArrayRead(m->Jx, &jx));
   PetscCall(VecRestoreArrayRead(X, &x));
-  PetscCall(MPIU_Allreduce(&floc, f, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject)X)));
+  PetscCall(KhgpsReproSum(PetscObjectComm((PetscObject)X), m->N, n, m->eterm, f));
   PetscCall(PetscLogFlops(17.0 * n));
   PetscFunctionReturn(0);
 }

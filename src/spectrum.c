@@ -232,12 +232,14 @@ static PetscErrorCode TryFactor(KSP ksp, PetscBool *ok)
 PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, Mat *H, KhgpsResult *r)
 {
   Vec       g, dx, xold;
+  Mat       Hop = NULL; /* sparse: the Newton CG's products in global column order (repro.c) */
   PetscReal f, gnorm;
 
   PetscFunctionBeginUser;
   r->factor_ok   = PETSC_TRUE;
   r->polish_done = 0;
   PetscCall(KhgpsFormHessian(m, r->x, s->htype, H));
+  if (m->Jord) PetscCall(KhgpsOrderedShell(*H, &Hop));
   PetscCall(VecDuplicate(r->x, &g));
   PetscCall(VecDuplicate(r->x, &dx));
   PetscCall(VecDuplicate(r->x, &xold));
@@ -246,6 +248,7 @@ PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *s, KhgpsModel *m, const KhgpsPa
   for (PetscInt k = 0; k < p->polish_its; k++) {
     PetscBool ok = PETSC_FALSE;
     PetscCall(SetOperatorCholesky(s->newton, *H, PETSC_TRUE));
+    if (Hop) PetscCall(KSPSetOperators(s->newton, Hop, *H));
     PetscCall(TryFactor(s->newton, &ok));
     if (!ok) {
       r->factor_ok = PETSC_FALSE;
@@ -267,6 +270,7 @@ PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *s, KhgpsModel *m, const KhgpsPa
     if (r->gnorm <= PETSC_SMALL * p->gtol) break;
   }
   PetscCall(KSPReset(s->newton)); /* frees the factor before the eigensolver makes its own */
+  PetscCall(MatDestroy(&Hop));
   PetscCall(VecDestroy(&g));
   PetscCall(VecDestroy(&dx));
   PetscCall(VecDestroy(&xold));
