@@ -133,6 +133,7 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType hty
   } else if (packed) { /* one N x N buffer: J in the strict upper triangle, later the Hessian and its factor in the lower */
     PetscCall(PetscMalloc1((size_t)p->N * p->N, &m->B));
     PetscCall(PetscOptionsGetBool(NULL, NULL, "-khgps_packed_lapack_solve", &m->lapack_solve, NULL));
+    PetscCall(PetscOptionsGetBool(NULL, NULL, "-khgps_packed_trsolve", &m->trsolve, NULL));
     FillPackedCouplings(p, m->B);
     PetscCall(KhgpsPackedCreateJ(comm, m));
     rs = 0;

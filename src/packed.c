@@ -243,6 +243,10 @@ PetscErrorCode KhgpsPackedSolve(KhgpsModel *m, PetscInt k, PetscScalar *y, Petsc
     CholeskySolveBlocked(N, m->B, y);
     PetscFunctionReturn(0);
   }
+  if (k > 1 && m->factored_spd && m->trsolve && KhgpsTriSolveAvailable(N, k)) { /* blocks: trsolve.c, opt-in (README) */
+    PetscCall(KhgpsTriSolve(N, m->B, k, y, ld));
+    PetscFunctionReturn(0);
+  }
   PetscCall(PetscBLASIntCast(N, &n));
   PetscCall(PetscBLASIntCast(k, &nk));
   PetscCall(PetscBLASIntCast(ld, &ly));

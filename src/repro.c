@@ -20,7 +20,7 @@
 
    This file is compiled without contraction of a * b + c into a fused multiply-add, so that a term
    is rounded the same way in every loop. */
-#pragma GCC optimize("fp-contract=off")
+#pragma GCC optimize("O3", "fp-contract=off")
 #include <float.h>
 #include <math.h>
 #include <petscsf.h>
@@ -41,7 +41,91 @@ typedef enum {
 #define KHGPS_FOLDS 3
 #define KHGPS_LANES 4
 
-static inline PetscReal Term(TermKind kind, const PetscReal *x, const PetscReal *y, PetscInt i)
+/* One local pass for each kind of term, branch-free so that it vectorizes (an AVX2 clone where
+   the processor has it: the same results, since every part is computed by the same operations and
+   the sums of parts are exact in any order). */
+#define KHGPS_TERM_PLAIN(i)  (x[i])
+#define KHGPS_TERM_ABS(i)    (PetscAbsReal(x[i]))
+#define KHGPS_TERM_SQUARE(i) (x[i] * x[i])
+#define KHGPS_TERM_PROD(i)   (x[i] * y[i])
+
+/* max |t_i| (Inf if a term is Inf or NaN: t - t is then NaN) */
+#define KHGPS_LOCALMAX(NAME, TERM) \
+  __attribute__((target_clones("avx2", "default"))) static PetscReal NAME(PetscInt n, const PetscReal *restrict x, const PetscReal *restrict y) \
+  { \
+    PetscReal mx = 0, bad = 0; \
+    (void)y; \
+    for (PetscInt i = 0; i < n; i++) { \
+      const PetscReal t = PetscAbsReal(TERM(i)); \
+      mx                = t > mx ? t : mx; \
+      bad += t - t; \
+    } \
+    return bad == 0 ? mx : PETSC_INFINITY; \
+  }
+
+/* s[0..KHGPS_FOLDS) += the parts of the terms on the grids of M[k] = 1.5 2^(a_k + L), in lanes of
+   independent accumulators */
+#define KHGPS_DEPOSIT(NAME, TERM) \
+  __attribute__((target_clones("avx2", "default"))) static void NAME(PetscInt n, const PetscReal *restrict x, const PetscReal *restrict y, const PetscReal *M, PetscReal *s) \
+  { \
+    PetscReal       acc[KHGPS_FOLDS][KHGPS_LANES] = {{0}}; \
+    const PetscReal M0 = M[0], M1 = M[1], M2 = M[2]; \
+    PetscInt        i = 0; \
+    (void)y; \
+    for (; i + KHGPS_LANES <= n; i += KHGPS_LANES) \
+      for (int l = 0; l < KHGPS_LANES; l++) { \
+        PetscReal r = TERM(i + l), q; \
+        q = (M0 + r) - M0; \
+        acc[0][l] += q; \
+        r -= q; \
+        q = (M1 + r) - M1; \
+        acc[1][l] += q; \
+        r -= q; \
+        acc[2][l] += (M2 + r) - M2; \
+      } \
+    for (; i < n; i++) { \
+      PetscReal r = TERM(i), q; \
+      q = (M0 + r) - M0; \
+      acc[0][0] += q; \
+      r -= q; \
+      q = (M1 + r) - M1; \
+      acc[1][0] += q; \
+      r -= q; \
+      acc[2][0] += (M2 + r) - M2; \
+    } \
+    for (int k = 0; k < KHGPS_FOLDS; k++) \
+      for (int l = 0; l < KHGPS_LANES; l++) s[k] += acc[k][l]; \
+  }
+KHGPS_LOCALMAX(MaxPlain, KHGPS_TERM_PLAIN)
+KHGPS_LOCALMAX(MaxAbs, KHGPS_TERM_ABS)
+KHGPS_LOCALMAX(MaxSquare, KHGPS_TERM_SQUARE)
+KHGPS_LOCALMAX(MaxProd, KHGPS_TERM_PROD)
+KHGPS_DEPOSIT(DepositPlain, KHGPS_TERM_PLAIN)
+KHGPS_DEPOSIT(DepositAbs, KHGPS_TERM_ABS)
+KHGPS_DEPOSIT(DepositSquare, KHGPS_TERM_SQUARE)
+KHGPS_DEPOSIT(DepositProd, KHGPS_TERM_PROD)
+
+static PetscReal LocalMax(TermKind kind, PetscInt n, const PetscReal *x, const PetscReal *y)
+{
+  switch (kind) {
+  case TERM_ABS: return MaxAbs(n, x, y);
+  case TERM_SQUARE: return MaxSquare(n, x, y);
+  case TERM_PROD: return MaxProd(n, x, y);
+  default: return MaxPlain(n, x, y);
+  }
+}
+
+static void Deposit(TermKind kind, PetscInt n, const PetscReal *x, const PetscReal *y, const PetscReal *M, PetscReal *s)
+{
+  switch (kind) {
+  case TERM_ABS: DepositAbs(n, x, y, M, s); break;
+  case TERM_SQUARE: DepositSquare(n, x, y, M, s); break;
+  case TERM_PROD: DepositProd(n, x, y, M, s); break;
+  default: DepositPlain(n, x, y, M, s);
+  }
+}
+
+static PetscReal Term(TermKind kind, const PetscReal *x, const PetscReal *y, PetscInt i)
 {
   switch (kind) {
   case TERM_ABS: return PetscAbsReal(x[i]);
@@ -49,41 +133,6 @@ static inline PetscReal Term(TermKind kind, const PetscReal *x, const PetscReal 
   case TERM_PROD: return x[i] * y[i];
   default: return x[i];
   }
-}
-
-static PetscReal LocalMax(TermKind kind, PetscInt n, const PetscReal *x, const PetscReal *y)
-{
-  PetscReal mx = 0;
-  for (PetscInt i = 0; i < n; i++) {
-    const PetscReal t = PetscAbsReal(Term(kind, x, y, i));
-    if (!(t <= PETSC_MAX_REAL)) return PETSC_INFINITY; /* Inf or NaN: the plain sum carries it */
-    mx = PetscMax(mx, t);
-  }
-  return mx;
-}
-
-/* s[0..KHGPS_FOLDS) += the parts of the terms on the grids of M[k] = 1.5 2^(a_k + L); lanes of
-   independent accumulators (any order is exact), so that the loop vectorizes. */
-static void Deposit(TermKind kind, PetscInt n, const PetscReal *x, const PetscReal *y, const PetscReal *M, PetscReal *s)
-{
-  PetscReal acc[KHGPS_FOLDS][KHGPS_LANES] = {{0}};
-  PetscInt  i = 0;
-
-#define KHGPS_SPLIT(t, l) \
-  do { \
-    PetscReal r = (t); \
-    for (int k = 0; k < KHGPS_FOLDS; k++) { \
-      const PetscReal q = (M[k] + r) - M[k]; \
-      acc[k][l] += q; \
-      r -= q; \
-    } \
-  } while (0)
-  for (; i + KHGPS_LANES <= n; i += KHGPS_LANES)
-    for (int l = 0; l < KHGPS_LANES; l++) KHGPS_SPLIT(Term(kind, x, y, i + l), l);
-  for (; i < n; i++) KHGPS_SPLIT(Term(kind, x, y, i), 0);
-#undef KHGPS_SPLIT
-  for (int k = 0; k < KHGPS_FOLDS; k++)
-    for (int l = 0; l < KHGPS_LANES; l++) s[k] += acc[k][l];
 }
 
 /* out[j] = sum over all ranks of the terms of kind kind of x and y[j] (j < nsum; y may be NULL),
@@ -441,6 +490,19 @@ static PetscErrorCode MatGetDiagonal_Ordered(Mat S, Vec d)
   PetscFunctionReturn(0);
 }
 
+/* Vectors with the reproducible reductions: a Krylov method's work vectors come from here. */
+static PetscErrorCode MatCreateVecs_Ordered(Mat S, Vec *r, Vec *l)
+{
+  KhgpsOrdered o;
+
+  PetscFunctionBeginUser;
+  PetscCall(MatShellGetContext(S, &o));
+  PetscCall(MatCreateVecs(o->A, r, l));
+  if (r && *r) PetscCall(KhgpsVecSetReproducible(*r));
+  if (l && *l) PetscCall(KhgpsVecSetReproducible(*l));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode MatDestroy_Ordered(Mat S)
 {
   KhgpsOrdered o;
@@ -452,7 +514,8 @@ static PetscErrorCode MatDestroy_Ordered(Mat S)
 }
 
 /* A shell whose product is the ordered product of A (A must outlive it), e.g. a Krylov method's
-   operator with A itself as the preconditioning matrix. */
+   operator with A itself as the preconditioning matrix; its vectors (the Krylov method's work
+   vectors) have the reproducible reductions. */
 PetscErrorCode KhgpsOrderedShell(Mat A, Mat *S)
 {
   KhgpsOrdered o;
@@ -466,6 +529,7 @@ PetscErrorCode KhgpsOrderedShell(Mat A, Mat *S)
   PetscCall(MatShellSetOperation(*S, MATOP_MULT, (void (*)(void))MatMult_Ordered));
   PetscCall(MatShellSetOperation(*S, MATOP_GET_DIAGONAL, (void (*)(void))MatGetDiagonal_Ordered));
   PetscCall(MatShellSetOperation(*S, MATOP_DESTROY, (void (*)(void))MatDestroy_Ordered));
+  PetscCall(MatShellSetOperation(*S, MATOP_CREATE_VECS, (void (*)(void))MatCreateVecs_Ordered));
   PetscCall(MatSetOption(*S, MAT_SYMMETRIC, PETSC_TRUE));
   PetscFunctionReturn(0);
 }
