@@ -67,7 +67,7 @@ typedef struct {
   PetscBool     spd;   /* factor the packed Hessian with potrf (else sytrf) */
   PetscBool     factored_spd; /* the lower triangle holds a potrf (true) or sytrf factor */
   PetscBool     lapack_solve; /* solve with LAPACK potrs instead of the blocked dgemv solve */
-  PetscBool     trsolve;      /* blocks of right-hand sides by trsolve.c instead of potrs (-khgps_packed_trsolve) */
+  PetscBool     trsolve;      /* blocks of right-hand sides by trsolve.c, not potrs (-khgps_packed_trsolve, default on AVX2) */
   PetscBool     release_J; /* free the dense J once a ScaLAPACK Hessian holds it (J x = M x - d x) */
   Mat           Hj;    /* ScaLAPACK Hessian that J x is computed from once J is freed (borrowed) */
   KhgpsOrdered  Jord;  /* sparse: J x with each row summed in global column order (repro.c) */
@@ -173,6 +173,8 @@ PetscErrorCode KhgpsSymvF32(PetscInt, const PetscScalar *, PetscInt, const Petsc
 #define KHGPS_PACKED_J(B, N, i, j) ((PetscReal)((const float *)((B) + (size_t)(j) * (N)))[i])
 PetscErrorCode KhgpsPackedSolve(KhgpsModel *, PetscInt, PetscScalar *, PetscInt);
 PetscBool      KhgpsTriSolveAvailable(PetscInt, PetscInt);
+int            KhgpsBLASThreads(int);
+void           KhgpsGemmThreads(const char *, const char *, PetscInt, PetscInt, PetscInt, PetscScalar, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar, PetscScalar *, PetscInt);
 PetscErrorCode KhgpsTriSolve(PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscInt);
 PetscErrorCode KhgpsPackedHessianMult(KhgpsModel *, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscInt);
 
@@ -193,6 +195,7 @@ void           KhgpsPopulate(void *, size_t);
 void           KhgpsGemm(const char *, const char *, PetscInt, PetscInt, PetscInt, PetscScalar, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar, PetscScalar *, PetscInt);
 PetscErrorCode KhgpsSymEig(PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscReal *);
 PetscErrorCode KhgpsCombineColumns(PetscInt, PetscScalar *, PetscInt, PetscInt, const PetscScalar *, PetscInt, PetscInt);
+PetscErrorCode KhgpsCombineColumnsThreads(PetscInt, PetscScalar *, PetscInt, PetscInt, const PetscScalar *, PetscInt, PetscInt, PetscBool);
 /* blockeig.c */
 PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, KhgpsResult *);
 

@@ -5,6 +5,9 @@
    level 3 BLAS), where SLEPc's Krylov-Schur makes ~3 single-vector solves per eigenpair, each one
    a pass over the whole factor. A Rayleigh-Ritz step with M itself (M Y from the float32 couplings)
    gives the eigenvalues, and the residuals ||M v - l v|| / |l| reported are those of M. */
+#if defined(_OPENMP)
+  #include <omp.h>
+#endif
 #include "khgps.h"
 
 enum { STREAM_EIG = 4 };
@@ -15,7 +18,7 @@ static PetscLogEvent EV_SOLVE, EV_ORTHO, EV_RITZ, EV_RR;
    coefficients Q^T X accumulated in C (k x b, leading dimension ldc); then X = Q' R by Householder
    QR, X <- Q' and R (b x b, upper) into R (leading dimension ldr). *rmin is the smallest |R_ii|
    relative to the norm of its column before the orthogonalization (breakdown below ~1e-13). */
-static PetscErrorCode OrthoBlock(PetscInt N, PetscInt k, const PetscScalar *Q, PetscInt b, PetscScalar *X, PetscScalar *C, PetscInt ldc, PetscScalar *R, PetscInt ldr, PetscReal *rmin)
+static PetscErrorCode OrthoBlock(PetscInt N, PetscInt k, const PetscScalar *Q, PetscInt b, PetscScalar *X, PetscScalar *C, PetscInt ldc, PetscScalar *R, PetscInt ldr, PetscReal *rmin, PetscBool thr)
 {
   PetscScalar *tmp, *tau, *work, wq;
   PetscReal   *nrm;
@@ -27,8 +30,8 @@ static PetscErrorCode OrthoBlock(PetscInt N, PetscInt k, const PetscScalar *Q, P
   PetscCall(PetscMalloc3(PetscMax(k, 1) * b, &tmp, b, &tau, b, &nrm));
   for (PetscInt j = 0; j < b; j++) nrm[j] = BLASnrm2_(&n, X + (size_t)j * N, &one);
   for (PetscInt pass = 0; pass < 2 && k > 0; pass++) {
-    KhgpsGemm("T", "N", k, b, N, 1.0, Q, N, X, N, 0.0, tmp, k);
-    KhgpsGemm("N", "N", N, b, k, -1.0, Q, N, tmp, k, 1.0, X, N);
+    (thr ? KhgpsGemmThreads : KhgpsGemm)("T", "N", k, b, N, 1.0, Q, N, X, N, 0.0, tmp, k);
+    (thr ? KhgpsGemmThreads : KhgpsGemm)("N", "N", N, b, k, -1.0, Q, N, tmp, k, 1.0, X, N);
     if (C)
       for (PetscInt j = 0; j < b; j++)
         for (PetscInt i = 0; i < k; i++) C[i + (size_t)j * ldc] = (pass ? C[i + (size_t)j * ldc] : 0.0) + tmp[i + (size_t)j * k];
@@ -111,7 +114,7 @@ static PetscErrorCode Ritz(const KhgpsSolvers *s, PetscInt nev, PetscInt k, cons
    is the number of the nev wanted that converged (||T y - theta y|| <= tol |theta|). V has room
    for ncv + b columns. Convergence is also checked while the basis grows (from 2 nev on, every 4
    blocks), so that no solve is spent beyond the need. *solves counts right-hand sides solved. */
-static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, PetscScalar *V, PetscInt *q, PetscInt *solves)
+static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, PetscScalar *V, PetscInt *q, PetscInt *solves, PetscBool thr)
 {
   const PetscInt N = m->N, b = s->block_size, ncv = s->block_ncv, ldg = ncv + b, nev = p->nev;
   PetscScalar   *G, *S, *Sp, *FS;
@@ -124,7 +127,7 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
   PetscCall(PetscMalloc5((size_t)ncv * ncv, &S, (size_t)ncv * ncv, &Sp, (size_t)b * ncv, &FS, ncv, &theta, ncv, &order));
   for (PetscInt j = 0; j < b; j++)
     for (PetscInt i = 0; i < N; i++) V[i + (size_t)j * N] = KhgpsUniformAt(p->seed, p->realization, STREAM_EIG, i, j) - 0.5;
-  PetscCall(OrthoBlock(N, 0, V, b, V, NULL, 0, NULL, 0, &rmin));
+  PetscCall(OrthoBlock(N, 0, V, b, V, NULL, 0, NULL, 0, &rmin, thr));
   *solves = 0;
   for (PetscInt restart = 0;; restart++) {
     PetscInt pk;
@@ -136,7 +139,7 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
       PetscCall(PetscLogEventEnd(EV_SOLVE, 0, 0, 0, 0));
       *solves += b;
       PetscCall(PetscLogEventBegin(EV_ORTHO, 0, 0, 0, 0));
-      PetscCall(OrthoBlock(N, k + b, V, b, X, G + (size_t)k * ldg, ldg, G + (k + b) + (size_t)k * ldg, ldg, &rmin));
+      PetscCall(OrthoBlock(N, k + b, V, b, X, G + (size_t)k * ldg, ldg, G + (k + b) + (size_t)k * ldg, ldg, &rmin, thr));
       PetscCall(PetscLogEventEnd(EV_ORTHO, 0, 0, 0, 0));
       PetscCheck(rmin > 1e-13, PETSC_COMM_SELF, PETSC_ERR_CONV_FAILED, "block Krylov-Schur: the Krylov space became invariant (N = %" PetscInt_FMT " too small for -khgps_block_ncv %" PetscInt_FMT "?); use -khgps_eigensolver slepc", N, ncv);
       k += b;
@@ -151,7 +154,7 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
     /* thick restart: keep the pk wanted Ritz vectors and the active block */
     pk = PetscMin(k - b, PetscMax(nev, (k + nev) / 2));
     for (PetscInt j = 0; j < pk; j++) PetscCall(PetscArraycpy(Sp + (size_t)j * k, S + (size_t)order[j] * k, k));
-    PetscCall(KhgpsCombineColumns(N, V, N, k, Sp, k, pk));
+    PetscCall(KhgpsCombineColumnsThreads(N, V, N, k, Sp, k, pk, thr));
     PetscCall(PetscArraymove(V + (size_t)pk * N, V + (size_t)k * N, (size_t)b * N));
     KhgpsGemm("N", "N", b, pk, k, 1.0, G + k, ldg, Sp, k, 0.0, FS, b);
     PetscCall(PetscArrayzero(G, (size_t)ldg * ldg));
@@ -164,7 +167,7 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
   }
   *q = nconv;
   for (PetscInt j = 0; j < nconv; j++) PetscCall(PetscArraycpy(Sp + (size_t)j * k, S + (size_t)order[j] * k, k));
-  PetscCall(KhgpsCombineColumns(N, V, N, k, Sp, k, nconv));
+  PetscCall(KhgpsCombineColumnsThreads(N, V, N, k, Sp, k, nconv, thr));
   PetscCall(PetscFree(G));
   PetscCall(PetscFree5(S, Sp, FS, theta, order));
   PetscFunctionReturn(0);
@@ -179,6 +182,8 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   PetscReal         *mu;
   PetscInt           q = 0, solves = 0;
   const PetscScalar *d;
+  PetscBool          thr;
+  int                blas = 0;
 
   PetscFunctionBeginUser;
   if (!EV_SOLVE) {
@@ -190,7 +195,19 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   }
   PetscCall(PetscMalloc1((size_t)N * ldg, &V));
   KhgpsPopulate(V, (size_t)N * ldg * sizeof(PetscScalar));
-  PetscCall(BlockKrylovSchur(s, m, p, V, &q, &solves));
+  /* with khgps' own solves (-khgps_packed_trsolve) the Krylov loop runs on the OpenMP threads
+     alone, BLAS on one thread (trsolve.c): OpenBLAS's spinning workers would compete with them */
+  {
+    int nomp = 1;
+  #if defined(_OPENMP)
+    nomp = omp_get_max_threads();
+  #endif
+    if (KhgpsBLASThreads(0) > nomp) m->trsolve = PETSC_FALSE; /* more BLAS threads than OpenMP ones: potrs uses them */
+  }
+  thr = (PetscBool)(m->trsolve && KhgpsTriSolveAvailable(N, b));
+  if (thr) blas = KhgpsBLASThreads(1);
+  PetscCall(BlockKrylovSchur(s, m, p, V, &q, &solves, thr));
+  if (thr && blas) KhgpsBLASThreads(blas);
   PetscCall(PetscInfo(NULL, "block Krylov-Schur: %" PetscInt_FMT " of %" PetscInt_FMT " wanted converged, %" PetscInt_FMT " right-hand sides solved\n", q, p->nev, solves));
   r->nconv = q;
   if (!q) {

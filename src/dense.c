@@ -1,6 +1,10 @@
 /* dense.c: the small dense kernels the block eigensolvers share (blockeig.c, chfsi.c). */
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(_OPENMP)
+  #include <omp.h>
+#endif
 #include "khgps.h"
 
 /* Map the pages of [p, p + bytes) before their first write, in one system call (Linux >= 5.14,
@@ -39,6 +43,22 @@ void KhgpsGemm(const char *ta, const char *tb, PetscInt m, PetscInt n, PetscInt 
   BLASgemm_(ta, tb, &M, &Nn, &K, &alpha, A, &la, B, &lb, &beta, C, &lc);
 }
 
+/* KhgpsGemm with the rows of C split among the OpenMP threads, each calling BLAS on its part (for
+   one-thread BLAS, so that only the OpenMP threads run: see trsolve.c). */
+void KhgpsGemmThreads(const char *ta, const char *tb, PetscInt m, PetscInt n, PetscInt k, PetscScalar alpha, const PetscScalar *A, PetscInt lda, const PetscScalar *B, PetscInt ldb, PetscScalar beta, PetscScalar *C, PetscInt ldc)
+{
+#if defined(_OPENMP)
+  #pragma omp parallel
+  {
+    const int      t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const PetscInt m0 = m * t / nt, m1 = m * (t + 1) / nt;
+    KhgpsGemm(ta, tb, m1 - m0, n, k, alpha, A + (ta[0] == 'N' ? (size_t)m0 : (size_t)m0 * lda), lda, B, ldb, beta, C + m0, ldc);
+  }
+#else
+  KhgpsGemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+#endif
+}
+
 /* Eigen-decomposition of the symmetric k x k matrix whose lower triangle is in A (leading
    dimension lda): eigenvectors into S (k x k; S may be A when lda = k), eigenvalues ascending
    into w. LAPACK syevd (divide and conquer: the projected matrices reach several hundred). */
@@ -68,15 +88,35 @@ PetscErrorCode KhgpsSymEig(PetscInt k, const PetscScalar *A, PetscInt lda, Petsc
    dimension lds), in row chunks, so that the work space is a chunk, not a copy of X. */
 PetscErrorCode KhgpsCombineColumns(PetscInt nrows, PetscScalar *X, PetscInt ldx, PetscInt k, const PetscScalar *S, PetscInt lds, PetscInt p)
 {
+  PetscFunctionBeginUser;
+  PetscCall(KhgpsCombineColumnsThreads(nrows, X, ldx, k, S, lds, p, PETSC_FALSE));
+  PetscFunctionReturn(0);
+}
+
+/* The same, the row chunks on the OpenMP threads if threads (with one-thread BLAS). */
+PetscErrorCode KhgpsCombineColumnsThreads(PetscInt nrows, PetscScalar *X, PetscInt ldx, PetscInt k, const PetscScalar *S, PetscInt lds, PetscInt p, PetscBool threads)
+{
   const PetscInt chunk = 512;
   PetscScalar   *work;
+  int            nt = 1;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1((size_t)chunk * PetscMax(p, 1), &work));
+#if defined(_OPENMP)
+  if (threads) nt = omp_get_max_threads();
+#endif
+  PetscCall(PetscMalloc1((size_t)chunk * PetscMax(p, 1) * nt, &work));
+#if defined(_OPENMP)
+  #pragma omp parallel for num_threads(nt) schedule(static)
+#endif
   for (PetscInt r0 = 0; r0 < nrows; r0 += chunk) {
-    PetscInt nr = PetscMin(chunk, nrows - r0);
-    KhgpsGemm("N", "N", nr, p, k, 1.0, X + r0, ldx, S, lds, 0.0, work, nr);
-    for (PetscInt j = 0; j < p; j++) PetscCall(PetscArraycpy(X + r0 + (size_t)j * ldx, work + (size_t)j * nr, nr));
+    const PetscInt nr = PetscMin(chunk, nrows - r0);
+  #if defined(_OPENMP)
+    PetscScalar *w = work + (size_t)chunk * PetscMax(p, 1) * omp_get_thread_num();
+  #else
+    PetscScalar *w = work;
+  #endif
+    KhgpsGemm("N", "N", nr, p, k, 1.0, X + r0, ldx, S, lds, 0.0, w, nr);
+    for (PetscInt j = 0; j < p; j++) memcpy(X + r0 + (size_t)j * ldx, w + (size_t)j * nr, sizeof(PetscScalar) * nr);
   }
   PetscCall(PetscFree(work));
   PetscFunctionReturn(0);

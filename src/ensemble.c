@@ -102,13 +102,13 @@ static PetscErrorCode GatherCouplings(const KhgpsModel *m, PetscReal **a)
   PetscFunctionReturn(0);
 }
 
-/* Set OpenBLAS's thread count to n and return the previous one (0 and nothing done with another
-   BLAS). OpenBLAS splits a long dot product among its threads, so the rounding of the minimizer's
+/* Set OpenBLAS's thread count to n (n = 0: leave it) and return the previous one (0 and nothing
+   done with another BLAS). OpenBLAS splits a long dot product among its threads, so the rounding of the minimizer's
    dot products, and with it the path TAO takes (and, in a glassy landscape, even which minimum it
    reaches), would depend on OPENBLAS_NUM_THREADS; minimizing with one BLAS thread makes every
    thread setting give the same x* bit for bit. The minimizer's J x products have their own fixed
    split (symvf.c), and the factorization and the solves of the spectrum keep all threads. */
-static int BLASThreads(int n)
+int KhgpsBLASThreads(int n)
 {
   static void (*set)(int);
   static int (*get)(void);
@@ -120,7 +120,8 @@ static int BLASThreads(int n)
     get    = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
     looked = 1;
   }
-  if (!set || !get || n < 1) return 0;
+  if (!set || !get || n < 0) return 0;
+  if (n == 0) return get(); /* just ask */
   old = get();
   set(n);
   return old;
@@ -160,15 +161,15 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   m.release_J = PETSC_TRUE; /* the Hessian is the last use of J: it may take J's place */
 
   PetscCall(PetscLogStagePush(stage[1]));
-  blas_threads = BLASThreads(1); /* the minimizer's dot products in one fixed order (below) */
+  blas_threads = KhgpsBLASThreads(1); /* the minimizer's dot products in one fixed order (below) */
   PetscCall(KhgpsMinimize(s.tao, &m, p, &r));
   {
     PetscBool factored; /* -khgps_newton_factor: a factorization per Newton step, with all threads */
     PetscCall(PetscObjectTypeCompare((PetscObject)s.newton, KSPPREONLY, &factored));
-    if (factored) BLASThreads(blas_threads);
+    if (factored) KhgpsBLASThreads(blas_threads);
   }
   PetscCall(KhgpsPolishAndCheck(&s, &m, p, &H, &r));
-  BLASThreads(blas_threads);
+  KhgpsBLASThreads(blas_threads);
   PetscCall(PetscLogStagePop());
   PetscCall(PetscTime(&t0));
   r.t_minimize = t0 - t1;

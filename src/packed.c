@@ -243,7 +243,7 @@ PetscErrorCode KhgpsPackedSolve(KhgpsModel *m, PetscInt k, PetscScalar *y, Petsc
     CholeskySolveBlocked(N, m->B, y);
     PetscFunctionReturn(0);
   }
-  if (k > 1 && m->factored_spd && m->trsolve && KhgpsTriSolveAvailable(N, k)) { /* blocks: trsolve.c, opt-in (README) */
+  if (k > 1 && m->factored_spd && m->trsolve && KhgpsTriSolveAvailable(N, k)) { /* blocks: trsolve.c (-khgps_packed_trsolve 0: potrs) */
     PetscCall(KhgpsTriSolve(N, m->B, k, y, ld));
     PetscFunctionReturn(0);
   }

@@ -36,7 +36,7 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   PetscOptionsBegin(comm, "khgps_", "KHGPS Hessian storage", "khgps");
   PetscCall(PetscOptionsString("-hessian_mat_type", "Storage of J and the Hessian: packed (1 rank: one N x N buffer, factored in place), dense (J and a Hessian copy), scalapack (more ranks)", "khgps", htype, htype, sizeof(htype), &set));
   PetscCall(PetscOptionsBool("-packed_lapack_solve", "Packed: solve with LAPACK potrs instead of the blocked dgemv solve", "khgps", PETSC_FALSE, NULL, NULL));
-  PetscCall(PetscOptionsBool("-packed_trsolve", "Packed: blocks of right-hand sides by khgps' AVX2 triangular solves instead of potrs", "khgps", PETSC_FALSE, NULL, NULL));
+  PetscCall(PetscOptionsBool("-packed_trsolve", "Packed: blocks of right-hand sides by khgps' AVX2 triangular solves (0: LAPACK potrs)", "khgps", PETSC_TRUE, NULL, NULL));
   factor = PETSC_FALSE;
   PetscCall(PetscOptionsBool("-newton_factor", "Newton polish with a Cholesky factorization per step instead of CG + Jacobi", "khgps", factor, &factor, NULL));
   { /* packed: the block eigensolver unless an EPS/ST method is asked for or N is too small */
