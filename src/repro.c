@@ -438,13 +438,19 @@ PetscErrorCode KhgpsOrderedDestroy(KhgpsOrdered *o)
 }
 
 /* y = A x, each row's products added in increasing global column (the off-diagonal block's
-   columns left of the diagonal block, the diagonal block's, then those right of it). */
+   columns left of the diagonal block, the diagonal block's, then those right of it). -log_view:
+   KhgpsOrderedMult. */
+static PetscLogEvent EV_ORDERED;
+
 PetscErrorCode KhgpsOrderedMult(KhgpsOrdered o, Vec X, Vec Y)
 {
   const PetscScalar *x, *aa, *ab = NULL, *g = o->ghost;
+  const PetscInt    *ja = o->ja, *jb = o->jb;
   PetscScalar       *y;
 
   PetscFunctionBeginUser;
+  if (!EV_ORDERED) PetscCall(PetscLogEventRegister("KhgpsOrderedMult", MAT_CLASSID, &EV_ORDERED));
+  PetscCall(PetscLogEventBegin(EV_ORDERED, 0, 0, 0, 0));
   PetscCall(VecGetArrayRead(X, &x));
   if (o->Ao) {
     PetscCall(PetscSFBcastBegin(o->sf, MPIU_SCALAR, x, o->ghost, MPI_REPLACE));
@@ -456,10 +462,10 @@ PetscErrorCode KhgpsOrderedMult(KhgpsOrdered o, Vec X, Vec Y)
   for (PetscInt i = 0; i < o->nloc; i++) {
     PetscScalar sum = 0;
     if (ab)
-      for (PetscInt k = o->ib[i]; k < o->split[i]; k++) sum += ab[k] * g[o->jb[k]];
-    for (PetscInt k = o->ia[i]; k < o->ia[i + 1]; k++) sum += aa[k] * x[o->ja[k]];
+      for (PetscInt k = o->ib[i]; k < o->split[i]; k++) sum += ab[k] * g[jb[k]];
+    for (PetscInt k = o->ia[i]; k < o->ia[i + 1]; k++) sum += aa[k] * x[ja[k]];
     if (ab)
-      for (PetscInt k = o->split[i]; k < o->ib[i + 1]; k++) sum += ab[k] * g[o->jb[k]];
+      for (PetscInt k = o->split[i]; k < o->ib[i + 1]; k++) sum += ab[k] * g[jb[k]];
     y[i] = sum;
   }
   PetscCall(VecRestoreArrayWrite(Y, &y));
@@ -467,6 +473,7 @@ PetscErrorCode KhgpsOrderedMult(KhgpsOrdered o, Vec X, Vec Y)
   if (ab) PetscCall(MatSeqAIJRestoreArrayRead(o->Ao, &ab));
   PetscCall(VecRestoreArrayRead(X, &x));
   PetscCall(PetscLogFlops(2.0 * (o->ia[o->nloc] + (o->Ao ? o->ib[o->nloc] : 0))));
+  PetscCall(PetscLogEventEnd(EV_ORDERED, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
