@@ -11,9 +11,10 @@
    - backward, L^T Z = Y: per panel (last first) the products L_below,panel^T Z_below are summed by
      the threads over their rows (16 x 16 dot products, 4 rows per vector lane), added in a fixed
      order, and the diagonal block's transposed solve finishes the panel.
-   Each entry of L feeds 2 nrhs flops from registers; the result does not depend on the number of
-   threads (each thread's rows are summed in the same order only for a fixed thread count: the
-   backward sums are split by thread, so results agree to rounding across thread counts). */
+   Each entry of L feeds 2 nrhs flops from registers. The forward pass gives the same numbers on
+   any number of threads; the backward pass sums its dot products per thread, so across thread
+   counts the results agree to rounding (the minimization, which must not depend on threads, never
+   uses these solves). */
 #include <string.h>
 #if defined(__x86_64__)
   #include <immintrin.h>
