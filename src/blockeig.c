@@ -5,9 +5,6 @@
    level 3 BLAS), where SLEPc's Krylov-Schur makes ~3 single-vector solves per eigenpair, each one
    a pass over the whole factor. A Rayleigh-Ritz step with M itself (M Y from the float32 couplings)
    gives the eigenvalues, and the residuals ||M v - l v|| / |l| reported are those of M. */
-#if defined(_OPENMP)
-  #include <omp.h>
-#endif
 #include "khgps.h"
 
 enum { STREAM_EIG = 4 };
@@ -197,13 +194,6 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   KhgpsPopulate(V, (size_t)N * ldg * sizeof(PetscScalar));
   /* with khgps' own solves (-khgps_packed_trsolve) the Krylov loop runs on the OpenMP threads
      alone, BLAS on one thread (trsolve.c): OpenBLAS's spinning workers would compete with them */
-  {
-    int nomp = 1;
-  #if defined(_OPENMP)
-    nomp = omp_get_max_threads();
-  #endif
-    if (KhgpsBLASThreads(0) > nomp) m->trsolve = PETSC_FALSE; /* more BLAS threads than OpenMP ones: potrs uses them */
-  }
   thr = (PetscBool)(m->trsolve && KhgpsTriSolveAvailable(N, b));
   if (thr) blas = KhgpsBLASThreads(1);
   PetscCall(BlockKrylovSchur(s, m, p, V, &q, &solves, thr));

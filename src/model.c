@@ -1,4 +1,7 @@
 /* model.c: one realization of the KHGPS model (kappa and J drawn), its energy, gradient and Hessian. */
+#if defined(_OPENMP)
+  #include <omp.h>
+#endif
 #include "khgps.h"
 
 enum { STREAM_KAPPA = 1 };
@@ -136,6 +139,9 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType hty
     m->trsolve = PETSC_TRUE; /* blocks by trsolve.c where the processor has AVX2 (make bench: 2.4 s against 3.5 s for potrs at N = 8000) */
     PetscCall(PetscOptionsGetBool(NULL, NULL, "-khgps_packed_trsolve", &m->trsolve, NULL));
     if (m->lapack_solve) m->trsolve = PETSC_FALSE;
+  #if defined(_OPENMP)
+    if (KhgpsBLASThreads(0) > omp_get_max_threads()) m->trsolve = PETSC_FALSE; /* more BLAS threads than OpenMP ones: potrs uses them */
+  #endif
     FillPackedCouplings(p, m->B);
     PetscCall(KhgpsPackedCreateJ(comm, m));
     rs = 0;

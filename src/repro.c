@@ -232,9 +232,13 @@ static PetscErrorCode VecNorm_Repro(Vec x, NormType type, PetscReal *val)
 
 static PetscErrorCode VecDotNorm2_Repro(Vec s, Vec t, PetscScalar *dp, PetscScalar *nm)
 {
+  const Vec   y[2] = {s, t};
+  PetscScalar v[2];
+
   PetscFunctionBeginUser;
-  PetscCall(VecDot_Repro(s, t, dp));
-  PetscCall(VecDot_Repro(t, t, nm));
+  PetscCall(VecMDot_Repro(t, 2, y, v)); /* t_i s_i rounds as s_i t_i: one reduction for both */
+  *dp = v[0];
+  *nm = v[1];
   PetscFunctionReturn(0);
 }
 

@@ -158,8 +158,8 @@ static void Solve(PetscInt N, const double *L, PetscInt R, double *X, PetscInt l
             for (PetscInt i = c + 1; i < jb; i++) x[j0 + i] -= l[j0 + i] * x[j0 + c];
           }
         }
-        for (PetscInt c = 0; c < P; c++)
-          for (PetscInt r = 0; r < R; r++) Y[c * R + r] = c < jb ? X[r * ld + j0 + c] : 0.0;
+        for (PetscInt c = 0; c < jb; c++) /* a partial (last) panel has no rows below to update */
+          for (PetscInt r = 0; r < R; r++) Y[c * R + r] = X[r * ld + j0 + c];
       } /* the single's barrier */
       Rows(j0 + jb, N, t, nt, &a, &b);
       if (a < b) FwdUpdate(a, b, L + (size_t)j0 * N, N, R, Y, X, ld); /* a last partial panel leaves no rows below */
