@@ -11,6 +11,10 @@
   #include <omp.h>
 #endif
 #include "khgps.h"
+#if defined(__x86_64__) && defined(__GNUC__)
+  #include <immintrin.h>
+#endif
+
 
 /* One column of the triangle: y[0:j) += c[0:j) x_j and the dot product c[0:j) . x[0:j), for one
    vector (the minimizer's product) or four at once (block products: c is read once for four).
@@ -46,7 +50,9 @@
   s[3] = s3;
 
 /* Four columns j..j+3 at once for one vector (y is then read and written once for four columns):
-   y[0:j) += sum_b c_b[0:j) x_{j+b}, s[b] = c_b[0:j) . x[0:j). */
+   y[0:j) += sum_b c_b[0:j) x_{j+b}, s[b] = c_b[0:j) . x[0:j). The AVX2 version is written out
+   (4 doubles per lane group, one accumulator per column, the y update as one FMA chain) with
+   software prefetch; the compiler's version of this body spilled the broadcasts. */
 #define COLUMNS4_BODY \
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0; \
   const double xa = x[j], xb = x[j + 1], xc = x[j + 2], xd = x[j + 3]; \
@@ -72,7 +78,44 @@ static void Columns4(PetscInt j, const float *restrict c0, const float *restrict
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target("avx2,fma"))) static void Columns4AVX2(PetscInt j, const float *restrict c0, const float *restrict c1, const float *restrict c2, const float *restrict c3, const double *restrict x, double *restrict y, double *s)
 {
-  COLUMNS4_BODY
+  const __m256d xa = _mm256_set1_pd(x[j]), xb = _mm256_set1_pd(x[j + 1]), xc = _mm256_set1_pd(x[j + 2]), xd = _mm256_set1_pd(x[j + 3]);
+  __m256d       s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+  PetscInt      i = 0;
+  for (; i + 16 <= j; i += 16) {
+    /* four streams of floats: fetched 2 KiB ahead, which the hardware prefetchers alone do not do
+       (N = 8000, 2 threads: 2.9-3.7 ms a product against 5.4-5.8 ms) */
+    _mm_prefetch((const char *)(c0 + i + 512), _MM_HINT_T0);
+    _mm_prefetch((const char *)(c1 + i + 512), _MM_HINT_T0);
+    _mm_prefetch((const char *)(c2 + i + 512), _MM_HINT_T0);
+    _mm_prefetch((const char *)(c3 + i + 512), _MM_HINT_T0);
+    for (int u = 0; u < 16; u += 4) {
+      const __m256d ca = _mm256_cvtps_pd(_mm_loadu_ps(c0 + i + u)), cb = _mm256_cvtps_pd(_mm_loadu_ps(c1 + i + u));
+      const __m256d cc = _mm256_cvtps_pd(_mm_loadu_ps(c2 + i + u)), cd = _mm256_cvtps_pd(_mm_loadu_ps(c3 + i + u));
+      const __m256d xi = _mm256_loadu_pd(x + i + u);
+      __m256d       t  = _mm256_mul_pd(ca, xa);
+      s0 = _mm256_fmadd_pd(ca, xi, s0);
+      s1 = _mm256_fmadd_pd(cb, xi, s1);
+      s2 = _mm256_fmadd_pd(cc, xi, s2);
+      s3 = _mm256_fmadd_pd(cd, xi, s3);
+      t  = _mm256_fmadd_pd(cb, xb, t);
+      t  = _mm256_fmadd_pd(cc, xc, t);
+      t  = _mm256_fmadd_pd(cd, xd, t);
+      _mm256_storeu_pd(y + i + u, _mm256_add_pd(_mm256_loadu_pd(y + i + u), t));
+    }
+  }
+  {
+    double v[4], a0, a1, a2, a3;
+    _mm256_storeu_pd(v, s0); a0 = (v[0] + v[1]) + (v[2] + v[3]);
+    _mm256_storeu_pd(v, s1); a1 = (v[0] + v[1]) + (v[2] + v[3]);
+    _mm256_storeu_pd(v, s2); a2 = (v[0] + v[1]) + (v[2] + v[3]);
+    _mm256_storeu_pd(v, s3); a3 = (v[0] + v[1]) + (v[2] + v[3]);
+    for (; i < j; i++) {
+      const double ca = (double)c0[i], cb = (double)c1[i], cc = (double)c2[i], cd = (double)c3[i], xi = x[i];
+      a0 += ca * xi; a1 += cb * xi; a2 += cc * xi; a3 += cd * xi;
+      y[i] += ca * x[j] + cb * x[j + 1] + cc * x[j + 2] + cd * x[j + 3];
+    }
+    s[0] = a0; s[1] = a1; s[2] = a2; s[3] = a3;
+  }
 }
 #endif
 
