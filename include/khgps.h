@@ -192,6 +192,8 @@ PetscErrorCode KhgpsParticipationRatio(Vec, PetscReal *);
 
 /* dense.c: small dense kernels of the block eigensolvers, and page population */
 void           KhgpsPopulate(void *, size_t);
+void           KhgpsSetAVX512(PetscBool);
+PetscBool      KhgpsAVX512(void);
 void           KhgpsGemm(const char *, const char *, PetscInt, PetscInt, PetscInt, PetscScalar, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar, PetscScalar *, PetscInt);
 PetscErrorCode KhgpsSymEig(PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscReal *);
 PetscErrorCode KhgpsCombineColumns(PetscInt, PetscScalar *, PetscInt, PetscInt, const PetscScalar *, PetscInt, PetscInt);

@@ -85,6 +85,11 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCall(PetscOptionsReal("-gtol", "A minimum needs ||grad H||_2 <= gtol at the end (default 1e-10 sqrt(N))", "khgps", p->gtol, &p->gtol, NULL));
   PetscCall(PetscOptionsInt("-polish_its", "Newton steps after TAO (0: none)", "khgps", p->polish_its, &p->polish_its, NULL));
   PetscCall(PetscOptionsBool("-save_couplings", "Write J to the output file", "khgps", p->save_couplings, &p->save_couplings, NULL));
+  {
+    PetscBool avx512 = PETSC_TRUE;
+    PetscCall(PetscOptionsBool("-avx512", "khgps' own kernels (packed J x, block triangular solves) may use AVX-512 where the processor has it (0: AVX2)", "khgps", avx512, &avx512, NULL));
+    KhgpsSetAVX512(avx512);
+  }
   PetscCall(PetscOptionsBool("-overwrite", "Replace an existing output file", "khgps", p->overwrite, &p->overwrite, NULL));
   PetscCall(PetscOptionsString("-output", "Output HDF5 file", "khgps", p->output, p->output, sizeof(p->output), NULL));
 
