@@ -142,11 +142,15 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
       k += b;
       if (k >= next && k + b <= ncv) {
         PetscCall(Ritz(s, nev, k, G, ldg, S, theta, order, &nconv));
+        PetscCall(PetscInfo(NULL, "block Krylov-Schur: restart %" PetscInt_FMT ", basis %" PetscInt_FMT ", %" PetscInt_FMT " converged\n", restart, k, nconv));
         done = (PetscBool)(nconv >= nev);
         next = k + 4 * b;
       }
     }
-    if (!done) PetscCall(Ritz(s, nev, k, G, ldg, S, theta, order, &nconv)); /* the basis is full */
+    if (!done) { /* the basis is full */
+      PetscCall(Ritz(s, nev, k, G, ldg, S, theta, order, &nconv));
+      PetscCall(PetscInfo(NULL, "block Krylov-Schur: restart %" PetscInt_FMT ", basis %" PetscInt_FMT " (full), %" PetscInt_FMT " converged\n", restart, k, nconv));
+    }
     if (nconv >= nev || restart >= s->block_max_restarts) break;
     /* thick restart: keep the pk wanted Ritz vectors and the active block */
     pk = PetscMin(k - b, PetscMax(nev, (k + nev) / 2));
