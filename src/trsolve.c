@@ -11,6 +11,10 @@
    - backward, L^T Z = Y: per panel (last first) the products L_below,panel^T Z_below are summed by
      the threads over their rows (16 x 16 dot products, 4 rows per vector lane), added in a fixed
      order, and the diagonal block's transposed solve finishes the panel.
+   Both kernels ask for the panel's lines ahead of use (_mm_prefetch): the hardware prefetchers do
+   not run far enough ahead on 16 streams. Where the processor has AVX-512 (and -khgps_avx512 is
+   not 0) and the right-hand sides come in multiples of 8, AVX-512 kernels run: the forward one
+   gives the same numbers as the AVX2 one, the backward one sums in another order.
    Each entry of L feeds 2 nrhs flops from registers. The forward pass gives the same numbers on
    any number of threads; the backward pass sums its dot products per thread, so across thread
    counts the results agree to rounding (the minimization, which must not depend on threads, never
@@ -143,6 +147,34 @@ __attribute__((target("avx2,fma"))) static void BwdDot(PetscInt i0, PetscInt i1,
       for (PetscInt r = 0; r < R; r++) C[c * R + r] += Lp[(size_t)c * N + i] * X[r * ld + i];
 }
 
+/* The AVX-512 kernels keep their accumulators in named variables (arrays of them were spilled to
+   memory by the compiler, at half the speed): a##r##h is right-hand side r, rows h*8..h*8+7 of the
+   forward tile; s##c##r is column c, right-hand side r of the backward tile. */
+#define FOR4(M) M(0) M(1) M(2) M(3)
+#define FOR8(M) FOR4(M) M(4) M(5) M(6) M(7)
+#define FWD_LOAD(r) \
+  double *x##r = X + (q + r) * ld + i; \
+  __m512d a##r##0 = _mm512_loadu_pd(x##r), a##r##1 = _mm512_loadu_pd(x##r + 8);
+#define FWD_STEP(r) \
+  b        = _mm512_set1_pd(y[r]); \
+  a##r##0 = _mm512_fnmadd_pd(l0, b, a##r##0); \
+  a##r##1 = _mm512_fnmadd_pd(l1, b, a##r##1);
+#define FWD_STORE(r) \
+  _mm512_storeu_pd(x##r, a##r##0); \
+  _mm512_storeu_pd(x##r + 8, a##r##1);
+#define BWD_LOAD(c) __m512d s##c##0 = A##c[0], s##c##1 = A##c[1], s##c##2 = A##c[2], s##c##3 = A##c[3];
+#define BWD_STEP(c) \
+  lc       = _mm512_loadu_pd(l##c + k); \
+  s##c##0 = _mm512_fmadd_pd(lc, x0, s##c##0); \
+  s##c##1 = _mm512_fmadd_pd(lc, x1, s##c##1); \
+  s##c##2 = _mm512_fmadd_pd(lc, x2, s##c##2); \
+  s##c##3 = _mm512_fmadd_pd(lc, x3, s##c##3);
+#define BWD_STORE(c) \
+  A##c[0] = s##c##0; \
+  A##c[1] = s##c##1; \
+  A##c[2] = s##c##2; \
+  A##c[3] = s##c##3;
+
 /* AVX-512 versions (where the processor has it, -khgps_avx512): 16 rows x 8 right-hand sides of
    the forward update in registers (the same operations per entry as FwdUpdate, so the same
    numbers; rows past the last 16 by FwdUpdate), and 4 columns x 4 right-hand sides of the backward
@@ -153,69 +185,15 @@ __attribute__((target("avx512f,avx2,fma"))) static void FwdUpdate512(PetscInt i0
   for (; i + 16 <= i1; i += 16) {
     for (int c = 0; c < P; c++) _mm_prefetch((const char *)(Lp + (size_t)c * N + i + 64), _MM_HINT_T1);
     for (PetscInt q = 0; q + 8 <= R; q += 8) {
-      double *x0 = X + (q + 0) * ld + i;
-      double *x1 = X + (q + 1) * ld + i;
-      double *x2 = X + (q + 2) * ld + i;
-      double *x3 = X + (q + 3) * ld + i;
-      double *x4 = X + (q + 4) * ld + i;
-      double *x5 = X + (q + 5) * ld + i;
-      double *x6 = X + (q + 6) * ld + i;
-      double *x7 = X + (q + 7) * ld + i;
-      __m512d a00 = _mm512_loadu_pd(x0), a01 = _mm512_loadu_pd(x0 + 8);
-      __m512d a10 = _mm512_loadu_pd(x1), a11 = _mm512_loadu_pd(x1 + 8);
-      __m512d a20 = _mm512_loadu_pd(x2), a21 = _mm512_loadu_pd(x2 + 8);
-      __m512d a30 = _mm512_loadu_pd(x3), a31 = _mm512_loadu_pd(x3 + 8);
-      __m512d a40 = _mm512_loadu_pd(x4), a41 = _mm512_loadu_pd(x4 + 8);
-      __m512d a50 = _mm512_loadu_pd(x5), a51 = _mm512_loadu_pd(x5 + 8);
-      __m512d a60 = _mm512_loadu_pd(x6), a61 = _mm512_loadu_pd(x6 + 8);
-      __m512d a70 = _mm512_loadu_pd(x7), a71 = _mm512_loadu_pd(x7 + 8);
+      FOR8(FWD_LOAD)
       for (int c = 0; c < P; c++) {
         const __m512d l0 = _mm512_loadu_pd(Lp + (size_t)c * N + i), l1 = _mm512_loadu_pd(Lp + (size_t)c * N + i + 8);
         const double *y  = Y + c * R + q;
         __m512d       b;
-        b   = _mm512_set1_pd(y[0]);
-        a00 = _mm512_fnmadd_pd(l0, b, a00);
-        a01 = _mm512_fnmadd_pd(l1, b, a01);
-        b   = _mm512_set1_pd(y[1]);
-        a10 = _mm512_fnmadd_pd(l0, b, a10);
-        a11 = _mm512_fnmadd_pd(l1, b, a11);
-        b   = _mm512_set1_pd(y[2]);
-        a20 = _mm512_fnmadd_pd(l0, b, a20);
-        a21 = _mm512_fnmadd_pd(l1, b, a21);
-        b   = _mm512_set1_pd(y[3]);
-        a30 = _mm512_fnmadd_pd(l0, b, a30);
-        a31 = _mm512_fnmadd_pd(l1, b, a31);
-        b   = _mm512_set1_pd(y[4]);
-        a40 = _mm512_fnmadd_pd(l0, b, a40);
-        a41 = _mm512_fnmadd_pd(l1, b, a41);
-        b   = _mm512_set1_pd(y[5]);
-        a50 = _mm512_fnmadd_pd(l0, b, a50);
-        a51 = _mm512_fnmadd_pd(l1, b, a51);
-        b   = _mm512_set1_pd(y[6]);
-        a60 = _mm512_fnmadd_pd(l0, b, a60);
-        a61 = _mm512_fnmadd_pd(l1, b, a61);
-        b   = _mm512_set1_pd(y[7]);
-        a70 = _mm512_fnmadd_pd(l0, b, a70);
-        a71 = _mm512_fnmadd_pd(l1, b, a71);
+        FOR8(FWD_STEP)
       }
-      _mm512_storeu_pd(x0, a00);
-      _mm512_storeu_pd(x0 + 8, a01);
-      _mm512_storeu_pd(x1, a10);
-      _mm512_storeu_pd(x1 + 8, a11);
-      _mm512_storeu_pd(x2, a20);
-      _mm512_storeu_pd(x2 + 8, a21);
-      _mm512_storeu_pd(x3, a30);
-      _mm512_storeu_pd(x3 + 8, a31);
-      _mm512_storeu_pd(x4, a40);
-      _mm512_storeu_pd(x4 + 8, a41);
-      _mm512_storeu_pd(x5, a50);
-      _mm512_storeu_pd(x5 + 8, a51);
-      _mm512_storeu_pd(x6, a60);
-      _mm512_storeu_pd(x6 + 8, a61);
-      _mm512_storeu_pd(x7, a70);
-      _mm512_storeu_pd(x7 + 8, a71);
+      FOR8(FWD_STORE)
     }
-    if (R % 8) FwdUpdate(i, i + 16, Lp, N, R, Y, X, ld); /* never: R is a multiple of 8 here (KhgpsTriSolve) */
   }
   if (i < i1) FwdUpdate(i, i1, Lp, N, R, Y, X, ld);
 }
@@ -236,38 +214,13 @@ __attribute__((target("avx512f,avx2,fma"))) static void BwdDot512(PetscInt i0, P
       for (int c0 = 0; c0 < P; c0 += 4) {
         const double *l0 = Lp + (size_t)c0 * N, *l1 = l0 + N, *l2 = l1 + N, *l3 = l2 + N;
         __m512d      *A0 = A + (c0 + 0) * R + 4 * q, *A1 = A0 + R, *A2 = A1 + R, *A3 = A2 + R;
-        __m512d s00 = A0[0], s01 = A0[1], s02 = A0[2], s03 = A0[3];
-        __m512d s10 = A1[0], s11 = A1[1], s12 = A1[2], s13 = A1[3];
-        __m512d s20 = A2[0], s21 = A2[1], s22 = A2[2], s23 = A2[3];
-        __m512d s30 = A3[0], s31 = A3[1], s32 = A3[2], s33 = A3[3];
+        FOR4(BWD_LOAD)
         for (PetscInt k = b0; k < b1; k += 8) {
           const __m512d x0 = _mm512_loadu_pd(z0 + k), x1 = _mm512_loadu_pd(z1 + k), x2 = _mm512_loadu_pd(z2 + k), x3 = _mm512_loadu_pd(z3 + k);
           __m512d       lc;
-          lc  = _mm512_loadu_pd(l0 + k);
-          s00 = _mm512_fmadd_pd(lc, x0, s00);
-          s01 = _mm512_fmadd_pd(lc, x1, s01);
-          s02 = _mm512_fmadd_pd(lc, x2, s02);
-          s03 = _mm512_fmadd_pd(lc, x3, s03);
-          lc  = _mm512_loadu_pd(l1 + k);
-          s10 = _mm512_fmadd_pd(lc, x0, s10);
-          s11 = _mm512_fmadd_pd(lc, x1, s11);
-          s12 = _mm512_fmadd_pd(lc, x2, s12);
-          s13 = _mm512_fmadd_pd(lc, x3, s13);
-          lc  = _mm512_loadu_pd(l2 + k);
-          s20 = _mm512_fmadd_pd(lc, x0, s20);
-          s21 = _mm512_fmadd_pd(lc, x1, s21);
-          s22 = _mm512_fmadd_pd(lc, x2, s22);
-          s23 = _mm512_fmadd_pd(lc, x3, s23);
-          lc  = _mm512_loadu_pd(l3 + k);
-          s30 = _mm512_fmadd_pd(lc, x0, s30);
-          s31 = _mm512_fmadd_pd(lc, x1, s31);
-          s32 = _mm512_fmadd_pd(lc, x2, s32);
-          s33 = _mm512_fmadd_pd(lc, x3, s33);
+          FOR4(BWD_STEP)
         }
-        A0[0] = s00; A0[1] = s01; A0[2] = s02; A0[3] = s03;
-        A1[0] = s10; A1[1] = s11; A1[2] = s12; A1[3] = s13;
-        A2[0] = s20; A2[1] = s21; A2[2] = s22; A2[3] = s23;
-        A3[0] = s30; A3[1] = s31; A3[2] = s32; A3[3] = s33;
+        FOR4(BWD_STORE)
       }
     }
   }
