@@ -15,7 +15,6 @@
   #include <immintrin.h>
 #endif
 
-
 /* One column of the triangle: y[0:j) += c[0:j) x_j and the dot product c[0:j) . x[0:j), for one
    vector (the minimizer's product) or four at once (block products: c is read once for four).
    Compiled twice, for baseline x86-64 and for AVX2/FMA (chosen at run time). */
@@ -50,9 +49,9 @@
   s[3] = s3;
 
 /* Four columns j..j+3 at once for one vector (y is then read and written once for four columns):
-   y[0:j) += sum_b c_b[0:j) x_{j+b}, s[b] = c_b[0:j) . x[0:j). The AVX2 version is written out
-   (4 doubles per lane group, one accumulator per column, the y update as one FMA chain) with
-   software prefetch; the compiler's version of this body spilled the broadcasts. */
+   y[0:j) += sum_b c_b[0:j) x_{j+b}, s[b] = c_b[0:j) . x[0:j). This body is the baseline x86-64
+   version; the AVX2 and AVX-512 ones are written out below in intrinsics, with software prefetch
+   (the compiler's AVX2 version of this body spilled the broadcasts and ran at 5.4-5.8 ms). */
 #define COLUMNS4_BODY \
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0; \
   const double xa = x[j], xb = x[j + 1], xc = x[j + 2], xd = x[j + 3]; \
