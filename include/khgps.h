@@ -194,6 +194,7 @@ PetscErrorCode KhgpsParticipationRatio(Vec, PetscReal *);
 void           KhgpsPopulate(void *, size_t);
 void           KhgpsSetAVX512(PetscBool);
 PetscBool      KhgpsAVX512(void);
+const char    *KhgpsSimdName(void);
 void           KhgpsGemm(const char *, const char *, PetscInt, PetscInt, PetscInt, PetscScalar, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar, PetscScalar *, PetscInt);
 PetscErrorCode KhgpsSymEig(PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscReal *);
 PetscErrorCode KhgpsCombineColumns(PetscInt, PetscScalar *, PetscInt, PetscInt, const PetscScalar *, PetscInt, PetscInt);

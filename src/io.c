@@ -241,7 +241,7 @@ static PetscErrorCode WriteProvenance(PetscViewer v, const KhgpsParams *p, const
     PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "block_ncv", PETSC_INT, &s->block_ncv));
   }
   PetscCall(WriteString(v, "/", "hessian_mat_type", s->htype));
-  PetscCall(WriteString(v, "/", "simd", KhgpsAVX512() ? "avx512" : "avx2")); /* khgps' own kernels (packed J x, block solves) where the processor has AVX2 */
+  PetscCall(WriteString(v, "/", "simd", KhgpsSimdName())); /* khgps' own kernels (packed J x, block solves) */
   ParamList(p, a);
   for (int k = 0; k < NPARAM; k++) PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", a[k].name, a[k].isint ? PETSC_LONG : PETSC_REAL, a[k].isint ? (void *)&a[k].i : (void *)&a[k].r));
   PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "gtol", PETSC_REAL, &p->gtol));

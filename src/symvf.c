@@ -220,6 +220,17 @@ PetscBool KhgpsAVX512(void)
 #endif
 }
 
+/* Which of khgps' own kernels run here, for the output file: "avx512", "avx2" or "baseline". */
+const char *KhgpsSimdName(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (KhgpsAVX512()) return "avx512";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
+#endif
+  return "baseline";
+}
+
 static void Kernels(Column1Fn *f1, Column4Fn *f4, Columns4Fn *g4)
 {
   *f1 = Column1;

@@ -79,6 +79,21 @@ __attribute__((target("avx2,fma"))) static void FwdUpdate(PetscInt i0, PetscInt 
     }
 }
 
+/* The backward kernels' shared parts: the panel's rows [b0, b1) + ahead fetched into L1 (one
+   line per 8 rows and column), and the rows past the last vector's worth summed one by one. */
+static inline void PrefetchBlock(const double *Lp, PetscInt N, PetscInt b0, PetscInt b1, PetscInt ahead)
+{
+  for (PetscInt k = b0; k < b1; k += 8)
+    for (int c = 0; c < P; c++) _mm_prefetch((const char *)(Lp + (size_t)c * N + k + ahead), _MM_HINT_T0);
+}
+
+static inline void BwdDotRows(PetscInt i0, PetscInt i1, const double *Lp, PetscInt N, PetscInt R, const double *X, PetscInt ld, double *C)
+{
+  for (PetscInt i = i0; i < i1; i++)
+    for (int c = 0; c < P; c++)
+      for (PetscInt r = 0; r < R; r++) C[c * R + r] += Lp[(size_t)c * N + i] * X[r * ld + i];
+}
+
 /* C[c R + r] += sum_{i in [i0, i1)} Lp[c N + i] X[r ld + i]: dot products with 4 rows per vector
    lane, in register tiles of 3 columns of L x 4 right-hand sides (12 accumulators, 7 loads per 12
    FMAs; the last column of 16 alone), over blocks of RB rows whose 16 columns of L and R of X stay
@@ -128,8 +143,7 @@ __attribute__((target("avx2,fma"))) static void BwdDot(PetscInt i0, PetscInt i1,
   for (PetscInt t = 0; t < P * R; t++) A[t] = _mm256_setzero_pd();
   for (PetscInt b0 = i0; b0 < iv; b0 += RB) {
     const PetscInt b1 = PetscMin(b0 + RB, iv);
-    for (PetscInt k = b0; k < b1; k += 8)
-      for (int c = 0; c < P; c++) _mm_prefetch((const char *)(Lp + (size_t)c * N + k + RB), _MM_HINT_T0); /* the next block */
+    PrefetchBlock(Lp, N, b0, b1, RB); /* the next block */
     for (PetscInt q = 0; q < R / 4; q++) {
       int c0 = 0;
       for (; c0 + 3 <= P; c0 += 3) BwdTile3(b0, b1, Lp, N, c0, X, ld, q, A, R);
@@ -142,9 +156,7 @@ __attribute__((target("avx2,fma"))) static void BwdDot(PetscInt i0, PetscInt i1,
       _mm256_storeu_pd(v, A[c * R + r]);
       C[c * R + r] += (v[0] + v[1]) + (v[2] + v[3]);
     }
-  for (PetscInt i = iv; i < i1; i++)
-    for (int c = 0; c < P; c++)
-      for (PetscInt r = 0; r < R; r++) C[c * R + r] += Lp[(size_t)c * N + i] * X[r * ld + i];
+  BwdDotRows(iv, i1, Lp, N, R, X, ld, C);
 }
 
 /* The AVX-512 kernels keep their accumulators in named variables (arrays of them were spilled to
@@ -207,8 +219,7 @@ __attribute__((target("avx512f,avx2,fma"))) static void BwdDot512(PetscInt i0, P
   for (PetscInt t = 0; t < P * R; t++) A[t] = _mm512_setzero_pd();
   for (PetscInt b0 = i0; b0 < iv; b0 += RB) {
     const PetscInt b1 = PetscMin(b0 + RB, iv);
-    for (PetscInt k = b0; k < b1; k += 8)
-      for (int c = 0; c < P; c++) _mm_prefetch((const char *)(Lp + (size_t)c * N + k + RB), _MM_HINT_T0);
+    PrefetchBlock(Lp, N, b0, b1, RB);
     for (PetscInt q = 0; q < R / 4; q++) {
       const double *z0 = X + (4 * q + 0) * ld, *z1 = z0 + ld, *z2 = z1 + ld, *z3 = z2 + ld;
       for (int c0 = 0; c0 < P; c0 += 4) {
@@ -226,9 +237,7 @@ __attribute__((target("avx512f,avx2,fma"))) static void BwdDot512(PetscInt i0, P
   }
   for (int c = 0; c < P; c++)
     for (PetscInt r = 0; r < R; r++) C[c * R + r] += _mm512_reduce_add_pd(A[c * R + r]);
-  for (PetscInt i = iv; i < i1; i++)
-    for (int c = 0; c < P; c++)
-      for (PetscInt r = 0; r < R; r++) C[c * R + r] += Lp[(size_t)c * N + i] * X[r * ld + i];
+  BwdDotRows(iv, i1, Lp, N, R, X, ld, C);
 }
 
 typedef void (*FwdFn)(PetscInt, PetscInt, const double *, PetscInt, PetscInt, const double *, double *, PetscInt);
