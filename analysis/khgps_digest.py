@@ -1,0 +1,279 @@
+#!/usr/bin/python3
+"""Digests of khgps run files: per realization only what the spectral statistics need.
+
+A run file holds kappa, x* (and optionally J) per realization: megabytes per realization at large
+N, too large to commit. A *digest* keeps, per realization, its index, status, TAO iterations,
+energy, wall time, <x*^2> over its oscillators, the computed eigenvalues (float64, ascending) and
+their participation ratios (float32): about 1.2 kB per realization with 100 pairs. It is the
+durable record of a campaign (results/tail/), from which the tail analysis remakes its table and
+figure, and from whose last realization a campaign continues on any machine (`next`).
+
+  khgps_digest.py update DIGEST.h5 RUN.h5 [RUN.h5 ...]   # add the run files' realizations
+  khgps_digest.py next DIGEST.h5                         # first realization index not yet in it
+  khgps_digest.py show DIGEST.h5                         # one line: params, counts by status
+
+`update` creates DIGEST if missing; the parameters of every input must equal the digest's
+(N, kappa0, kappa_min, J, h, A, seed, nev, sparse, connectivity). A realization present twice
+must agree (status equal, eigenvalues to 1e-8 relative, which allows another machine's BLAS);
+the digest's copy is kept. The digest is replaced atomically (a unique temporary beside it,
+then rename): an interrupted update leaves the old digest. Errors: one line, exit 1.
+
+Layout (HDF5): root attributes format = "khgps-digest-1", khgps_versions (of the run files);
+/params attributes as in the run files; datasets of length R (sorted by realization):
+realization, status, nconv, tao_iterations, energy, time (draw + minimize + spectrum, s),
+x2_mean; eigenvalues and participation_ratio [R, nev] padded with NaN beyond nconv."""
+import os
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+FORMAT = "khgps-digest-1"
+#: Parameters that must agree between a digest and the run files added to it.
+MATCH_KEYS = ("N", "kappa0", "kappa_min", "J", "h", "A", "seed", "nev", "sparse", "connectivity")
+STATUS_NAMES = {0: "minimum", 1: "not_converged", 2: "saddle"}
+_COLUMNS = (("realization", np.int64), ("status", np.int8), ("nconv", np.int32),
+            ("tao_iterations", np.int32), ("energy", np.float64), ("time", np.float32),
+            ("x2_mean", np.float64))
+
+
+class DigestError(Exception):
+    pass
+
+
+def _attrs(obj):
+    return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in obj.attrs.items()}
+
+
+def _same_params(a, b):
+    diff = []
+    for k in MATCH_KEYS:
+        va, vb = a.get(k), b.get(k)
+        if va is None and vb is None:
+            continue
+        if va is None or vb is None or float(va) != float(vb):
+            diff.append(f"{k} {va} vs {vb}")
+    return diff
+
+
+class Digest:
+    """In-memory digest: params (dict), columns (dict of 1D arrays), eigenvalues and
+    participation_ratio ([R, nev] arrays, NaN-padded), versions (set of str)."""
+
+    def __init__(self, params, nev):
+        self.params = dict(params)
+        self.nev = int(nev)
+        self.cols = {k: np.zeros(0, t) for k, t in _COLUMNS}
+        self.eigenvalues = np.zeros((0, self.nev))
+        self.participation_ratio = np.zeros((0, self.nev), np.float32)
+        self.versions = set()
+
+    def __len__(self):
+        return len(self.cols["realization"])
+
+    @property
+    def N(self):
+        return int(self.params["N"])
+
+    def next_index(self):
+        r = self.cols["realization"]
+        return int(r.max()) + 1 if len(r) else 0
+
+    def status_counts(self):
+        out = {}
+        for s in self.cols["status"]:
+            name = STATUS_NAMES.get(int(s), f"status_{int(s)}")
+            out[name] = out.get(name, 0) + 1
+        return out
+
+    def add(self, rows, source):
+        """rows: list of dicts with the column keys plus 'eigenvalues', 'participation_ratio'.
+        Rows whose realization is already present are checked for agreement and skipped.
+        Returns the number of new rows."""
+        have = {int(r): i for i, r in enumerate(self.cols["realization"])}
+        new = []
+        for row in rows:
+            k = int(row["realization"])
+            if k in have:
+                i = have[k]
+                lam_old = self.eigenvalues[i][: self.cols["nconv"][i]]
+                lam_new = np.asarray(row["eigenvalues"], float)
+                if int(self.cols["status"][i]) != int(row["status"]):
+                    raise DigestError(f"{source}: realization {k} has status {row['status']}, the digest {self.cols['status'][i]}")
+                m = min(len(lam_old), len(lam_new))
+                if m and not np.allclose(lam_old[:m], lam_new[:m], rtol=1e-8, atol=0):
+                    raise DigestError(f"{source}: realization {k} differs from the digest's (eigenvalues)")
+                continue
+            have[k] = -1
+            new.append(row)
+        if not new:
+            return 0
+        for key, t in _COLUMNS:
+            self.cols[key] = np.concatenate([self.cols[key], np.array([r[key] for r in new], t)])
+        ev = np.full((len(new), self.nev), np.nan)
+        pr = np.full((len(new), self.nev), np.nan, np.float32)
+        for j, r in enumerate(new):
+            lam = np.asarray(r["eigenvalues"], float)[: self.nev]
+            ev[j, : len(lam)] = lam
+            p = np.asarray(r["participation_ratio"], float)[: self.nev]
+            pr[j, : len(p)] = p
+        self.eigenvalues = np.concatenate([self.eigenvalues, ev])
+        self.participation_ratio = np.concatenate([self.participation_ratio, pr])
+        order = np.argsort(self.cols["realization"], kind="stable")
+        for key in self.cols:
+            self.cols[key] = self.cols[key][order]
+        self.eigenvalues = self.eigenvalues[order]
+        self.participation_ratio = self.participation_ratio[order]
+        return len(new)
+
+    def spectra(self, minima_only=True):
+        """(realization, status, eigenvalues, participation) per row, eigenvalues without padding."""
+        for i in range(len(self)):
+            if minima_only and self.cols["status"][i] != 0:
+                continue
+            n = int(self.cols["nconv"][i])
+            yield (int(self.cols["realization"][i]), int(self.cols["status"][i]),
+                   self.eigenvalues[i, :n].copy(), self.participation_ratio[i, :n].astype(float))
+
+
+def is_digest(path):
+    try:
+        with h5py.File(path, "r") as f:
+            return f.attrs.get("format") in (FORMAT, FORMAT.encode())
+    except OSError:
+        return False
+
+
+def read(path):
+    """Read a digest file (DigestError if it is not one)."""
+    try:
+        with h5py.File(path, "r") as f:
+            fmt = f.attrs.get("format")
+            fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
+            if fmt != FORMAT:
+                raise DigestError(f"{path}: not a khgps digest (format {fmt!r})")
+            params = _attrs(f["params"])
+            d = Digest(params, params["nev"])
+            d.versions = set(str(f.attrs.get("khgps_versions", "")).split()) - {""}
+            for key, t in _COLUMNS:
+                d.cols[key] = np.asarray(f[key][()], t)
+            d.eigenvalues = np.asarray(f["eigenvalues"][()], float).reshape(-1, d.nev)
+            d.participation_ratio = np.asarray(f["participation_ratio"][()], np.float32).reshape(-1, d.nev)
+    except (OSError, KeyError) as e:
+        raise DigestError(f"{path}: unreadable digest ({e})") from None
+    R = len(d.cols["realization"])
+    if any(len(d.cols[k]) != R for k in d.cols) or len(d.eigenvalues) != R or len(d.participation_ratio) != R:
+        raise DigestError(f"{path}: columns of different lengths")
+    return d
+
+
+def write(d, path):
+    """Write atomically: a unique temporary file beside `path`, then rename over it."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        z = dict(compression="gzip", compression_opts=9, shuffle=True)
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format"] = FORMAT
+            f.attrs["khgps_versions"] = " ".join(sorted(d.versions))
+            g = f.create_group("params")
+            for k, v in d.params.items():
+                g.attrs[k] = v
+            R = len(d)
+            for key, _ in _COLUMNS:
+                f.create_dataset(key, data=d.cols[key], **(z if R else {}))
+            chunks = (min(max(R, 1), 256), d.nev) if R else None
+            f.create_dataset("eigenvalues", data=d.eigenvalues, chunks=chunks, **(z if R else {}))
+            f.create_dataset("participation_ratio", data=d.participation_ratio, chunks=chunks, **(z if R else {}))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def rows_of_run_file(path):
+    """(params, rows, version) of a khgps run file: one row per realization group."""
+    rows = []
+    try:
+        with h5py.File(path, "r") as f:
+            if "params" not in f:
+                raise DigestError(f"{path}: not a khgps run file (no /params)")
+            params = _attrs(f["params"])
+            version = f.attrs.get("khgps_version", b"")
+            version = version.decode() if isinstance(version, bytes) else str(version)
+            reals = f.get("realizations")
+            for name in (sorted(reals) if reals is not None else []):
+                g = reals[name]
+                a = _attrs(g)
+                try:
+                    x = g["x"][()]
+                    lam = g["eigenvalues"][()] if "eigenvalues" in g else np.empty(0)
+                    pr = g["participation_ratio"][()] if "participation_ratio" in g else np.full(len(lam), np.nan)
+                except KeyError as e:
+                    raise DigestError(f"{path}: realization group {name} lacks {e}") from None
+                if len(x) != int(params["N"]) or len(pr) != len(lam):
+                    raise DigestError(f"{path}: realization group {name} has datasets of the wrong shape")
+                rows.append({"realization": int(a["realization"]), "status": int(a["status"]),
+                             "nconv": len(lam), "tao_iterations": int(a.get("tao_iterations", -1)),
+                             "energy": float(a.get("energy", np.nan)),
+                             "time": float(a.get("time_draw", 0) + a.get("time_minimize", 0) + a.get("time_spectrum", 0)),
+                             "x2_mean": float(np.mean(np.asarray(x, float) ** 2)),
+                             "eigenvalues": lam, "participation_ratio": pr})
+    except OSError as e:
+        raise DigestError(f"{path}: unreadable ({e})") from None
+    return params, rows, version
+
+
+def update(digest_path, run_paths):
+    """Add the realizations of the run files to the digest (created if missing). Returns
+    (digest, number added)."""
+    d = read(digest_path) if os.path.exists(digest_path) else None
+    added = 0
+    for p in run_paths:
+        params, rows, version = rows_of_run_file(p)
+        if d is None:
+            d = Digest(params, params["nev"])
+        diff = _same_params(d.params, params)
+        if diff:
+            raise DigestError(f"{p}: other parameters than {digest_path}: {', '.join(diff)}")
+        added += d.add(rows, p)
+        if version:
+            d.versions.add(version)
+    if d is None:
+        raise DigestError("no run file given")
+    if added or not os.path.exists(digest_path):
+        write(d, digest_path)
+    return d, added
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) < 2 or argv[0] not in ("update", "next", "show") or (argv[0] == "update" and len(argv) < 3):
+        print(__doc__.split("\n\n")[2] if "\n\n" in __doc__ else __doc__, file=sys.stderr)
+        return 2
+    try:
+        if argv[0] == "update":
+            d, added = update(argv[1], argv[2:])
+            print(f"khgps_digest: {argv[1]}: {len(d)} realizations ({added} new), next {d.next_index()}")
+        elif argv[0] == "next":
+            print(read(argv[1]).next_index() if os.path.exists(argv[1]) else 0)
+        else:
+            d = read(argv[1])
+            p = d.params
+            print(f"{argv[1]}: N={d.N} J={p['J']:g} h={p['h']:g} kappa0={p['kappa0']:g} nev={d.nev}: "
+                  f"{len(d)} realizations {d.status_counts()}, next {d.next_index()}")
+    except DigestError as e:
+        print(f"khgps_digest: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
