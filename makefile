@@ -6,12 +6,12 @@ export PETSC_DIR SLEPC_DIR
 
 ifeq ($(wildcard $(SLEPC_DIR)/lib/slepc/conf/slepc_variables),)
 # PETSc/SLEPc not installed yet: every target first runs the installer, then make re-reads this file.
-all run test bench bench-sparse figures khgps: deps
+all run test bench bench-sparse figures tail khgps: deps
 	@test -f $(SLEPC_DIR)/lib/slepc/conf/slepc_variables || { echo "makefile: no SLEPc at SLEPC_DIR=$(SLEPC_DIR)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory $(MAKECMDGOALS)
 deps:
 	bash scripts/install-deps.sh
-.PHONY: all run test bench bench-sparse figures khgps deps
+.PHONY: all run test bench bench-sparse figures tail khgps deps
 else
 include $(SLEPC_DIR)/lib/slepc/conf/slepc_variables
 
@@ -68,6 +68,10 @@ bench: deps all
 bench-sparse: deps all
 	$(PY) bench/sparse.py
 
+# The tail campaign's table and figure from its digests (runs/tail.sh J h kappa0 makes them).
+tail: deps
+	$(PY) analysis/khgps_tail.py --campaign results/tail --csv results/tail.csv --figure figures/tail.png
+
 # The paper's figures from the runs/ sweeps (runs/sweep.sh all laptop first).
 figures: deps
 	$(PY) analysis/khgps_figures.py --runs-dir runs/out/laptop --out-dir figures
@@ -75,5 +79,5 @@ figures: deps
 clean:
 	rm -rf obj bin tests/bin
 
-.PHONY: all deps run test bench bench-sparse figures FORCE
+.PHONY: all deps run test bench bench-sparse figures tail FORCE
 endif
