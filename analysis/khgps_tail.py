@@ -85,9 +85,7 @@ def group_by_size(paths):
             diff = kd._same_params(joined.params, d.params)
             if diff:
                 raise TailError(f"{p}: other parameters than {files[0]}: {', '.join(diff)}")
-            rows = [{**{k: d.cols[k][i] for k in d.cols}, "eigenvalues": d.eigenvalues[i, : d.cols["nconv"][i]],
-                     "participation_ratio": d.participation_ratio[i, : d.cols["nconv"][i]]} for i in range(len(d))]
-            joined.add(rows, p)
+            joined.add(list(d.rows()), p)
             files.append(p)
         else:
             sizes[d.N] = (d, [p])
