@@ -29,7 +29,8 @@ that exceeds 1).
 
 --json makes the last line one JSON object: {"sizes": [{"N", "realizations", "left_out",
 "omega_min_mean", "omega_min_err", "A_g", "A_g_err", "beta", "beta_err", "A", "A_err",
-"window": {...}}, ...], "scaling": {"beta", "beta_err", "slope", "slope_err", "chi2_dof"}}."""
+"window": {...}}, ...], "scaling": {"beta", "beta_err", "slope", "slope_err", "chi2_dof", "pairs": [{"N1", "N2", "beta",
+"beta_err"}, ...]}} (pairs: the same exponent between consecutive sizes)."""
 import argparse
 import csv
 import glob
@@ -275,6 +276,11 @@ def analyze_point(sizes, n_boot=400, seed=0):
         rows.append(row)
     ok = [r for r in rows if "omega_min_mean" in r]
     scaling = size_scaling([r["N"] for r in ok], [r["omega_min_mean"] for r in ok], [r["omega_min_err"] for r in ok])
+    scaling["pairs"] = []  # the same between consecutive sizes: how the exponent moves with N
+    for r1, r2 in zip(ok, ok[1:]):
+        sp = size_scaling([r1["N"], r2["N"]], [r1["omega_min_mean"], r2["omega_min_mean"]],
+                          [r1["omega_min_err"], r2["omega_min_err"]])
+        scaling["pairs"].append({"N1": r1["N"], "N2": r2["N"], "beta": sp["beta"], "beta_err": sp["beta_err"]})
     return {"params": params, "sizes": rows, "scaling": scaling, "runs": runs, "local": local}
 
 
@@ -309,6 +315,9 @@ def format_point(res):
     if np.isfinite(s["beta"]):
         out.append(f"<omega_min> ~ N^({fm(s['slope'], s['slope_err'])}) over {s['sizes']} sizes: beta = "
                    f"{fm(s['beta'], s['beta_err'])}" + (f"  (chi2/dof {s['chi2_dof']:.2f})" if np.isfinite(s["chi2_dof"]) else ""))
+        if len(s["pairs"]) > 1:
+            out.append("  between consecutive sizes: " + ",  ".join(
+                f"{q['N1']}-{q['N2']}: {fm(q['beta'], q['beta_err'])}" for q in s["pairs"]))
     else:
         out.append(f"<omega_min> against N: needs 2 sizes or more ({s['sizes']} usable)")
     return "\n".join(out)
@@ -326,7 +335,9 @@ def json_of_point(res):
         sizes.append(d)
     p = res["params"]
     return {"point": {k: float(p[k]) for k in POINT_KEYS if k in p}, "sizes": sizes,
-            "scaling": {k: _f(v) if isinstance(v, float) else v for k, v in res["scaling"].items()}}
+            "scaling": {k: (_f(v) if isinstance(v, float) else
+                            [{kk: _f(vv) if isinstance(vv, float) else vv for kk, vv in q.items()} for q in v]
+                            if k == "pairs" else v) for k, v in res["scaling"].items()}}
 
 
 CSV_COLUMNS = ["J", "h", "kappa0", "N", "realizations", "left_out", "omega_min_mean", "omega_min_err",
