@@ -34,6 +34,7 @@ import tempfile
 import h5py
 import numpy as np
 
+USAGE = """usage: khgps_digest.py update DIGEST.h5 RUN.h5 [RUN.h5 ...] | next DIGEST.h5 | show DIGEST.h5"""
 FORMAT = "khgps-digest-1"
 #: Parameters that must agree between a digest and the run files added to it.
 MATCH_KEYS = ("N", "kappa0", "kappa_min", "J", "h", "A", "seed", "nev", "sparse", "connectivity")
@@ -59,7 +60,8 @@ def _attrs(obj):
     return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in obj.attrs.items()}
 
 
-def _same_params(a, b):
+def param_mismatch(a, b):
+    """The MATCH_KEYS on which two parameter dicts differ, as 'key a vs b' strings."""
     diff = []
     for k in MATCH_KEYS:
         va, vb = a.get(k), b.get(k)
@@ -143,6 +145,14 @@ class Digest:
         self.eigenvalues = self.eigenvalues[order]
         self.participation_ratio = self.participation_ratio[order]
         return len(new)
+
+    def merge(self, params, rows, source):
+        """`add` the rows of a file with parameters `params` (DigestError if they are not this
+        digest's). Returns the number of new rows."""
+        diff = param_mismatch(self.params, params)
+        if diff:
+            raise DigestError(f"{source}: other parameters than the digest's: {', '.join(diff)}")
+        return self.add(rows, source)
 
     def spectra(self, minima_only=True):
         """(realization, status, eigenvalues, participation) per row, without padding; the first
@@ -267,10 +277,7 @@ def update(digest_path, run_paths):
         params, rows, version = rows_of_run_file(p)
         if d is None:
             d = Digest(params, params["nev"])
-        diff = _same_params(d.params, params)
-        if diff:
-            raise DigestError(f"{p}: other parameters than {digest_path}: {', '.join(diff)}")
-        added += d.add(rows, p)
+        added += d.merge(params, rows, p)
         if version:
             d.versions.add(version)
     if d is None:
@@ -283,7 +290,7 @@ def update(digest_path, run_paths):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) < 2 or argv[0] not in ("update", "next", "show") or (argv[0] == "update" and len(argv) < 3):
-        print(__doc__.split("\n\n")[2] if "\n\n" in __doc__ else __doc__, file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     try:
         if argv[0] == "update":

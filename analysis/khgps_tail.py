@@ -83,10 +83,7 @@ def group_by_size(paths):
             raise TailError(f"{p} is another parameter point than {ref[1]} ({diff}); one point per call")
         if d.N in sizes:
             joined, files = sizes[d.N]
-            diff = kd._same_params(joined.params, d.params)
-            if diff:
-                raise TailError(f"{p}: other parameters than {files[0]}: {', '.join(diff)}")
-            joined.add(list(d.rows()), p)
+            joined.merge(d.params, list(d.rows()), p)
             files.append(p)
         else:
             sizes[d.N] = (d, [p])
