@@ -138,6 +138,9 @@ typedef struct {
 /* options.c */
 PetscErrorCode KhgpsProcessOptions(MPI_Comm, KhgpsParams *);
 PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm, const char *);
+PetscErrorCode KhgpsCheckMemory(MPI_Comm, const KhgpsParams *, MatType);
+PetscErrorCode KhgpsOptionsInt(PetscOptionItems *, const char *, const char *, PetscInt64, PetscInt64, const char *, PetscInt *, PetscBool *);
+PetscErrorCode KhgpsOptionsReal(PetscOptionItems *, const char *, const char *, PetscReal *, PetscBool *);
 
 /* rng.c */
 PetscReal KhgpsUniform(PetscInt64 seed, PetscInt realization, PetscInt stream, PetscInt i);
@@ -211,6 +214,12 @@ PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *, const KhgpsParams *, Mat, Khg
 /* io.c */
 PetscErrorCode KhgpsPrepareOutput(MPI_Comm, KhgpsParams *, PetscInt *, PetscInt **);
 PetscErrorCode KhgpsAppend(const KhgpsParams *, const KhgpsSolvers *, PetscInt, KhgpsRecord *, PetscReal *);
+PetscBool      KhgpsOutputBroken(void);
+#define KHGPS_MSG_LEN 2048
+PetscErrorCode KhgpsCaptureErrorHandler(MPI_Comm, int, const char *, const char *, PetscErrorCode, PetscErrorType, const char *, void *);
+/* Returned (not raised) by KhgpsRunEnsemble when it has reported a failure in one line
+   `khgps: error: ...` (an append that failed): main exits with code 2. */
+#define KHGPS_ERR_REPORTED 2002
 
 /* ensemble.c */
 PetscErrorCode KhgpsResultDestroy(KhgpsResult *);

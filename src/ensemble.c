@@ -308,6 +308,8 @@ PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt nt
   MPI_Comm       gcomm;
   PetscInt       G = p->groups, done = 0, counts[3] = {0, 0, 0};
   PetscLogDouble tstart, tnow;
+  PetscErrorCode aerr = 0;
+  char           amsg[KHGPS_MSG_LEN] = "";
   KhgpsSolvers   s0 = {0};
 
   PetscFunctionBeginUser;
@@ -354,10 +356,14 @@ PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt nt
       PetscCall(KhgpsRecordDestroy(&mine));
     } else PetscCall(KhgpsRecordDestroy(&mine));
 
+    if (rank == 0 && p->output[0]) { /* a failed append is reported in one line below, on every rank */
+      PetscCall(PetscPushErrorHandler(KhgpsCaptureErrorHandler, amsg));
+      aerr = KhgpsAppend(p, &s0, nround, recs, &twrite);
+      PetscCall(PetscPopErrorHandler());
+    }
     if (rank == 0) {
-      if (p->output[0]) PetscCall(KhgpsAppend(p, &s0, nround, recs, &twrite));
       PetscCall(PetscTime(&tnow));
-      for (PetscInt q = 0; q < nround; q++) {
+      for (PetscInt q = 0; q < nround && !aerr; q++) {
         KhgpsRecord *c = &recs[q];
         char         eta[32];
         done++;
@@ -368,11 +374,24 @@ PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt nt
                               (double)c->t_minimize, (double)c->t_spectrum, (double)twrite, eta));
         if (c->status != KHGPS_MINIMUM) PetscCall(PetscPrintf(PETSC_COMM_SELF, "khgps: WARNING: realization %" PetscInt_FMT " is not a minimum (%s); it is recorded as such\n", c->realization, KhgpsStatusNames[c->status]));
         if (c->nconv < p->nev) PetscCall(PetscPrintf(PETSC_COMM_SELF, "khgps: WARNING: realization %" PetscInt_FMT ": only %" PetscInt_FMT " of %" PetscInt_FMT " eigenpairs converged (see -eps_max_it, -eps_ncv); nconv is recorded\n", c->realization, c->nconv, p->nev));
-        PetscCall(KhgpsRecordDestroy(c));
       }
+      if (aerr) {
+        char list[256] = "";
+        for (PetscInt q = 0, len = 0; q < nround && len < 200; q++) len += snprintf(list + len, sizeof(list) - (size_t)len, "%s%" PetscInt_FMT, q ? ", " : "", recs[q].realization);
+        PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "khgps: error: cannot add realization(s) %s to %s: %s; %s keeps the realizations it held (its temporary file was removed): free the space or fix the cause, then rerun to continue\n", list, p->output, amsg[0] ? amsg : "unknown failure", p->output));
+      }
+      for (PetscInt q = 0; q < nround; q++) PetscCall(KhgpsRecordDestroy(&recs[q]));
       PetscCall(PetscFree(recs));
     }
-    PetscCallMPI(MPI_Barrier(comm));
+    { /* every rank learns whether the round landed (also the barrier between rounds) */
+      int failed = aerr != 0, any;
+      PetscCallMPI(MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, comm));
+      if (any) {
+        if (g == 0) PetscCall(KhgpsSolversDestroy(&s0));
+        PetscCallMPI(MPI_Comm_free(&gcomm));
+        PetscFunctionReturn(KHGPS_ERR_REPORTED);
+      }
+    }
   }
   PetscCall(PetscTime(&tnow));
   {

@@ -1,11 +1,23 @@
-/* io.c: the HDF5 run file (layout in README.md): resume checks, and atomic appends of realizations
-   (the file is copied to FILE.part, the new groups are added, FILE.part is synced and renamed over
-   FILE), so that a kill at any moment leaves FILE either as it was or with the new realizations. */
+/* io.c: the HDF5 run file (layout in README.md). One writer per file: rank 0 holds an exclusive
+   lock (flock) on a lock file beside it, .FILE.lock, for the life of the process, so that a second
+   run on the same file stops before any work; the kernel releases the lock when the process dies.
+   Appends are atomic: FILE is copied to a temporary file of a unique name beside it
+   (.FILE.XXXXXX.part), the new groups are added, the copy is synced and renamed over FILE, so that
+   a kill at any moment leaves FILE either as it was or with the new realizations. A symbolic link
+   is written through (the file it points to is replaced, the link stays); a write-protected file is
+   refused. The lock file names the holder (host, pid) and the temporary file in use, so that the
+   next holder removes one a killed run left behind. */
+#define _GNU_SOURCE /* mkstemps */
 #include <petscviewerhdf5.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include "khgps.h"
 
 /* An HDF5 call that returns a negative value (herr_t or hid_t) failed. */
@@ -14,13 +26,187 @@
     if (((v) = (call)) < 0) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5 call failed: %s", #call); \
   } while (0)
 
-static PetscBool appended = PETSC_FALSE; /* this process has already replaced FILE once */
+/* Rank 0's hold on the run file, for the life of the process. */
+static struct {
+  char      path[PETSC_MAX_PATH_LEN];      /* the file written: -khgps_output, or where its symbolic link points */
+  char      dir[PETSC_MAX_PATH_LEN];       /* its folder */
+  char      base[PETSC_MAX_PATH_LEN];      /* its name in the folder */
+  char      lock[2 * PETSC_MAX_PATH_LEN];  /* dir/.base.lock */
+  char      host[256];
+  int       lockfd;                        /* -1: no lock held (the file system has none) */
+  mode_t    mode;                          /* permissions of the file written (an existing file's own) */
+  uid_t     uid;                           /* an existing file's owner, kept where allowed */
+  gid_t     gid;
+  PetscBool keep_owner;
+  PetscBool appended;                      /* this process has already replaced the file once */
+  PetscBool broken;                        /* HDF5 could not close a temporary file (KhgpsOutputBroken) */
+} run = {.lockfd = -1};
 
-static PetscErrorCode PartName(const KhgpsParams *p, char *part, size_t len)
+/* dir and base of a path ("." for a bare name). */
+static void SplitPath(const char *path, char *dir, char *base, size_t len)
 {
-  PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(part, len, "%s.part", p->output));
-  PetscFunctionReturn(0);
+  const char *slash = strrchr(path, '/');
+
+  if (!slash) {
+    snprintf(dir, len, ".");
+    snprintf(base, len, "%s", path);
+  } else {
+    snprintf(dir, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    snprintf(base, len, "%s", slash + 1);
+  }
+}
+
+/* Rank 0: the file to write: -khgps_output itself, or the file its symbolic link points to (written
+   through: the link stays). Refused: a dangling link, something that is not a regular file, a file
+   without write permission for its owner (or for this user). */
+static int ResolveOutput(const char *output, char *msg, size_t len)
+{
+  struct stat st;
+  mode_t      mask = umask(0);
+
+  umask(mask);
+  snprintf(run.path, sizeof(run.path), "%s", output);
+  run.mode = 0666 & ~mask;
+  if (lstat(output, &st) == 0) {
+    if (S_ISLNK(st.st_mode)) {
+      char *r = realpath(output, NULL);
+      if (!r || stat(r, &st)) {
+        snprintf(msg, len, "%s is a symbolic link to a missing file (%s); it was left as it is: point it to a file, or use another -khgps_output", output, strerror(errno));
+        free(r);
+        return 1;
+      }
+      snprintf(run.path, sizeof(run.path), "%s", r);
+      free(r);
+    }
+    if (!S_ISREG(st.st_mode)) {
+      snprintf(msg, len, "%s is not a regular file; it was left as it is: use another -khgps_output", output);
+      return 1;
+    }
+    if (!(st.st_mode & S_IWUSR) || access(run.path, W_OK)) {
+      snprintf(msg, len, "%s is write-protected (mode %04o); it was left as it is: make it writable (chmod u+w) to continue or replace it, or use another -khgps_output", output, (unsigned)(st.st_mode & 07777));
+      return 1;
+    }
+    run.mode       = st.st_mode & 07777;
+    run.uid        = st.st_uid;
+    run.gid        = st.st_gid;
+    run.keep_owner = (PetscBool)(st.st_uid != geteuid() || st.st_gid != getegid());
+  } else if (errno != ENOENT) {
+    snprintf(msg, len, "cannot write output file %s: %s", output, strerror(errno));
+    return 1;
+  }
+  SplitPath(run.path, run.dir, run.base, sizeof(run.dir));
+  return 0;
+}
+
+/* The lock file's text: "khgps host=H pid=P [part=NAME]" (scripts/khgps-merge writes the same
+   with its own name). */
+static void LockNote(const char *part)
+{
+  char   buf[2 * PETSC_MAX_PATH_LEN];
+  int    n;
+  const char *slash = part ? strrchr(part, '/') : NULL;
+
+  if (run.lockfd < 0) return;
+  n = snprintf(buf, sizeof(buf), "khgps host=%s pid=%d%s%s\n", run.host, (int)getpid(), part ? " part=" : "", part ? (slash ? slash + 1 : part) : "");
+  if (ftruncate(run.lockfd, 0) == 0 && pwrite(run.lockfd, buf, (size_t)n, 0) == n) (void)fsync(run.lockfd);
+}
+
+/* A lock file's holder in words: "khgps on host H, pid P". */
+static void Holder(const char *text, char *who, size_t len)
+{
+  char        prog[64] = "", host[256] = "?";
+  long        pid      = -1;
+  const char *h = strstr(text, "host="), *q = strstr(text, "pid=");
+
+  if (sscanf(text, "%63s", prog) != 1 || strncmp(prog, "khgps", 5)) {
+    snprintf(who, len, "a run that is just starting");
+    return;
+  }
+  if (h) sscanf(h + 5, "%255s", host);
+  if (q) pid = strtol(q + 4, NULL, 10);
+  snprintf(who, len, "%s on host %s, pid %ld", prog, host, pid);
+}
+
+/* The part=NAME of a lock file's text, if NAME is a temporary file name of this file. */
+static int StalePart(const char *text, char name[4096])
+{
+  const char *q = strstr(text, "part=");
+  size_t      nb = strlen(run.base), n;
+
+  if (!q || sscanf(q + 5, "%4095s", name) != 1) return 0;
+  n = strlen(name);
+  return n == nb + 13 && name[0] == '.' && !strncmp(name + 1, run.base, nb) && name[nb + 1] == '.' && !strcmp(name + nb + 8, ".part") && !strchr(name, '/');
+}
+
+/* Rank 0: take the run file's lock for the life of the process. Held by another process: refused,
+   naming it. A file system without locks: a warning, and no protection. A temporary file that a
+   killed holder left (named in the lock file) is removed. */
+static int LockOutput(const char *output, char *msg, size_t len)
+{
+  char    text[2 * PETSC_MAX_PATH_LEN + 64] = "", name[4096];
+  ssize_t n;
+  int     fd;
+
+  if (gethostname(run.host, sizeof(run.host))) snprintf(run.host, sizeof(run.host), "unknown");
+  run.host[sizeof(run.host) - 1] = 0;
+  if (snprintf(run.lock, sizeof(run.lock), "%s/.%s.lock", run.dir, run.base) >= (int)sizeof(run.lock)) {
+    snprintf(msg, len, "cannot write output file %s: its path is too long", output);
+    return 1;
+  }
+  fd = open(run.lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    snprintf(msg, len, "cannot write output file %s: cannot create its lock file %s: %s", output, run.lock, strerror(errno));
+    return 1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB)) {
+    if (errno == EWOULDBLOCK) {
+      char who[512];
+      for (int t = 0; t < 50; t++) { /* the holder writes its name right after taking the lock */
+        n = pread(fd, text, sizeof(text) - 1, 0);
+        text[n > 0 ? n : 0] = 0;
+        if (n > 0 && strchr(text, '\n')) break;
+        usleep(10000);
+      }
+      Holder(text, who, sizeof(who));
+      if (snprintf(msg, len, "%s is being written by another run (%s; lock file %s); it was left to it: wait for that run to end, or use another -khgps_output", output, who, run.lock) >= (int)len) msg[len - 1] = 0;
+      close(fd);
+      return 1;
+    }
+    fprintf(stderr, "khgps: WARNING: cannot lock %s (%s): this file system has no locks, so nothing stops a second run from writing %s at the same time\n", run.lock, strerror(errno), output);
+    close(fd);
+    return 0;
+  }
+  n = pread(fd, text, sizeof(text) - 1, 0);
+  text[n > 0 ? n : 0] = 0;
+  if (n > 0 && strncmp(text, "khgps", 5)) {
+    snprintf(msg, len, "cannot write output file %s: its lock file %s exists and is not a khgps lock file; it was left as it is: move it away", output, run.lock);
+    close(fd);
+    return 1;
+  }
+  run.lockfd = fd;
+  if (StalePart(text, name)) {
+    char stale[2 * PETSC_MAX_PATH_LEN + 4096];
+    if (snprintf(stale, sizeof(stale), "%s/%s", run.dir, name) < (int)sizeof(stale) && unlink(stale) == 0) printf("khgps: removed %s, the temporary file of a run on %s that was killed\n", stale, output);
+  }
+  LockNote(NULL);
+  return 0;
+}
+
+/* Rank 0: a new temporary file beside the run file (unique name .FILE.XXXXXX.part, never a name a
+   user may own), with the run file's permissions; its descriptor, or -1. */
+static int MakeTemp(char *part, size_t len)
+{
+  int fd;
+
+  if (snprintf(part, len, "%s/.%s.XXXXXX.part", run.dir, run.base) >= (int)len) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  fd = mkstemps(part, 5);
+  if (fd < 0) return -1;
+  (void)fchmod(fd, run.mode);
+  if (run.keep_owner && fchown(fd, run.uid, run.gid)) { } /* where allowed (root): the owner stays */
+  return fd;
 }
 
 /* Scalar attributes of /params that a resumed run must share with the file. */
@@ -57,20 +243,114 @@ static int CompareInt(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+/* A dataset of group g: 0 as the layout has it (float, rank 1 [n0] or rank 2 [n0, n1]), 1 absent,
+   2 of another shape or type. */
+static int DatasetShape(hid_t g, const char *name, int rank, hsize_t n0, hsize_t n1)
+{
+  hid_t   d, sp, t;
+  hsize_t dims[2] = {0, 0};
+  int     r, ok;
+
+  if (H5Lexists(g, name, H5P_DEFAULT) <= 0) return 1;
+  if ((d = H5Dopen2(g, name, H5P_DEFAULT)) < 0) return 2;
+  sp = H5Dget_space(d);
+  t  = H5Dget_type(d);
+  r  = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
+  ok = r == rank && H5Sget_simple_extent_dims(sp, dims, NULL) == r && dims[0] == n0 && (rank < 2 || dims[1] == n1) && t >= 0 && H5Tget_class(t) == H5T_FLOAT;
+  if (t >= 0) H5Tclose(t);
+  if (sp >= 0) H5Sclose(sp);
+  H5Dclose(d);
+  return ok ? 0 : 2;
+}
+
+/* An integer attribute of group g into *v: 0, or 1 if absent or not an integer. */
+static int IntAttribute(hid_t g, const char *name, long long *v)
+{
+  hid_t a, t;
+  int   ok;
+
+  if (H5Aexists(g, name) <= 0 || (a = H5Aopen(g, name, H5P_DEFAULT)) < 0) return 1;
+  t  = H5Aget_type(a);
+  ok = t >= 0 && H5Tget_class(t) == H5T_INTEGER && H5Aread(a, H5T_NATIVE_LLONG, v) >= 0;
+  if (t >= 0) H5Tclose(t);
+  H5Aclose(a);
+  return ok ? 0 : 1;
+}
+
+/* Realization group `name` of /realizations (rg) against the layout (README "Output (HDF5)"): its
+   six-digit index as name, every attribute, kappa and x of length N, eigenvalues, participation
+   ratios and residuals of length nconv (in [0, nev]), J N x N if there. 0 and *idx, or 1 and why. */
+static int CheckRealization(hid_t rg, const char *name, const KhgpsParams *p, PetscInt *idx, char *why, size_t len)
+{
+  static const char *const attrs[] = {"realization", "ranks", "status", "status_name", "energy", "gradient_norm", "gradient_norm_tao", "tao_iterations", "tao_function_evaluations", "tao_reason", "tao_reason_name", "polish_steps", "cholesky_ok", "nconv", "lowest_eigenvalue", "time_draw", "time_minimize", "time_spectrum"};
+  static const char *const pairs[] = {"eigenvalues", "participation_ratio", "residual"};
+  long long                status, real, nconv;
+  hid_t                    g;
+  int                      bad = 1, r;
+
+  if (strlen(name) != 6 || strspn(name, "0123456789") != 6) {
+    snprintf(why, len, "its name is not a six-digit realization index");
+    return 1;
+  }
+  *idx = (PetscInt)strtol(name, NULL, 10);
+  if ((g = H5Gopen2(rg, name, H5P_DEFAULT)) < 0) {
+    snprintf(why, len, "not a group");
+    return 1;
+  }
+  for (size_t k = 0; k < sizeof(attrs) / sizeof(attrs[0]); k++)
+    if (H5Aexists(g, attrs[k]) <= 0) {
+      snprintf(why, len, "no attribute %s", attrs[k]);
+      goto out;
+    }
+  if (IntAttribute(g, "status", &status) || status < 0 || status > 2) {
+    snprintf(why, len, "status is not 0, 1 or 2");
+    goto out;
+  }
+  if (IntAttribute(g, "realization", &real) || real != *idx) {
+    snprintf(why, len, "its realization attribute is not %" PetscInt_FMT, *idx);
+    goto out;
+  }
+  if (IntAttribute(g, "nconv", &nconv) || nconv < 0 || nconv > p->nev) {
+    snprintf(why, len, "nconv is not in [0, nev] = [0, %" PetscInt_FMT "]", p->nev);
+    goto out;
+  }
+  for (int k = 0; k < 2; k++)
+    if ((r = DatasetShape(g, k ? "x" : "kappa", 1, (hsize_t)p->N, 0))) {
+      if (r == 1) snprintf(why, len, "no dataset %s", k ? "x" : "kappa");
+      else snprintf(why, len, "dataset %s is not N = %" PetscInt_FMT " reals", k ? "x" : "kappa", p->N);
+      goto out;
+    }
+  for (int k = 0; k < 3; k++) {
+    r = DatasetShape(g, pairs[k], 1, (hsize_t)nconv, 0);
+    if (r == 2 || (r == 1 && nconv > 0)) {
+      if (r == 1) snprintf(why, len, "no dataset %s", pairs[k]);
+      else snprintf(why, len, "dataset %s is not nconv = %lld reals", pairs[k], nconv);
+      goto out;
+    }
+  }
+  if (DatasetShape(g, "J", 2, (hsize_t)p->N, (hsize_t)p->N) == 2) {
+    snprintf(why, len, "dataset J is not N x N");
+    goto out;
+  }
+  bad = 0;
+out:
+  H5Gclose(g);
+  return bad;
+}
+
 /* Rank 0: read an existing run file without changing it: check that it is a khgps file of the
-   same parameters and list the realizations it holds. Any problem: msg set, *bad = 1. */
+   same parameters whose realizations are complete, and list them. Any problem: msg set, *bad = 1. */
 static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done, int *bad, char *msg, size_t len)
 {
-  hid_t     fid = -1, g = -1, attr, type;
-  char      fmt[64] = "";
-  ParamAttr a[NPARAM];
+  hid_t      fid = -1, g = -1, attr, type;
+  char       fmt[64] = "";
+  ParamAttr  a[NPARAM];
   H5G_info_t info;
 
   *ndone = 0;
   *done  = NULL;
   *bad   = 1;
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* HDF5's own error stack would bury our one line */
-  if (H5Fis_hdf5(p->output) <= 0 || (fid = H5Fopen(p->output, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
+  if (H5Fis_hdf5(run.path) <= 0 || (fid = H5Fopen(run.path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
     snprintf(msg, len, "%s exists but is not a readable HDF5 file (corrupt, truncated or foreign); it was left as it is: use another -khgps_output, or -khgps_overwrite to replace it", p->output);
     return;
   }
@@ -115,19 +395,16 @@ static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done,
     }
     if (PetscMalloc1(info.nlinks + 1, done)) goto out;
     for (hsize_t k = 0; k < info.nlinks; k++) {
-      char  name[64];
-      char *end;
-      long  idx;
+      char name[256], why[256];
       if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, name, sizeof(name), H5P_DEFAULT) < 0) {
         snprintf(msg, len, "%s: cannot list /realizations (damaged file); it was left as it is", p->output);
         goto out;
       }
-      idx = strtol(name, &end, 10);
-      if (*end || idx < 0 || H5Aexists_by_name(g, name, "status", H5P_DEFAULT) <= 0) {
-        snprintf(msg, len, "%s: /realizations/%s is not a complete realization (damaged file); it was left as it is", p->output, name);
+      if (CheckRealization(g, name, p, &(*done)[*ndone], why, sizeof(why))) {
+        snprintf(msg, len, "%s: /realizations/%s is not a complete realization (%s): a damaged file; it was left as it is", p->output, name, why);
         goto out;
       }
-      (*done)[(*ndone)++] = (PetscInt)idx;
+      (*ndone)++;
     }
   }
   *bad = 0;
@@ -140,29 +417,33 @@ out:
   }
 }
 
-/* Before any work, on all ranks: refuse an output that cannot be written, or an existing file
-   that is not a khgps run of the same parameters (unless -khgps_overwrite: start over), and
-   return the realizations of [first, first + realizations) that the file does not hold yet. */
+/* Before any work, on all ranks: refuse an output that cannot be written, that another run is
+   writing, that is write-protected or not a regular file, or an existing file that is not a
+   complete khgps run of the same parameters (unless -khgps_overwrite: start over), and return the
+   realizations of [first, first + realizations) that the file does not hold yet. Rank 0 keeps the
+   file's lock from here to its exit. */
 PetscErrorCode KhgpsPrepareOutput(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, PetscInt **todo)
 {
   PetscMPIInt rank;
   int         bad = 0;
-  char        msg[PETSC_MAX_PATH_LEN + 512] = "", part[PETSC_MAX_PATH_LEN + 8];
+  char        msg[3 * PETSC_MAX_PATH_LEN + 512] = "", part[2 * PETSC_MAX_PATH_LEN];
   PetscInt    ndone = 0, *done = NULL, nin = 0;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (p->output[0] && rank == 0) {
-    PetscCall(PartName(p, part, sizeof(part)));
-    if (!p->overwrite && access(p->output, F_OK) == 0) ReadExisting(p, &ndone, &done, &bad, msg, sizeof(msg));
-    if (!bad) {
-      FILE *f = fopen(part, "w");
-      if (!f) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* HDF5's own error stack would bury our one line */
+    bad = ResolveOutput(p->output, msg, sizeof(msg));
+    if (!bad) bad = LockOutput(p->output, msg, sizeof(msg));
+    if (!bad && !p->overwrite && access(run.path, F_OK) == 0) ReadExisting(p, &ndone, &done, &bad, msg, sizeof(msg));
+    if (!bad) { /* the appends' temporary files can be made */
+      int fd = MakeTemp(part, sizeof(part));
+      if (fd < 0) {
         bad = 1;
-        snprintf(msg, sizeof(msg), "cannot write output file %s: %s", p->output, strerror(errno));
+        snprintf(msg, sizeof(msg), "cannot write output file %s: cannot create a file in %s: %s", p->output, run.dir, strerror(errno));
       } else {
-        fclose(f);
-        remove(part);
+        close(fd);
+        unlink(part);
       }
     }
   }
@@ -318,66 +599,151 @@ static PetscErrorCode WriteRecord(PetscViewer v, const KhgpsRecord *c)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode CopyFile(const char *from, const char *to)
+/* Copy file `from` into the open descriptor fd (the temporary file `to`); *size: its bytes. */
+static PetscErrorCode CopyFile(const char *from, int fd, const char *to, off_t *size)
 {
-  FILE  *in, *out;
+  FILE  *in;
   char  *buf;
   size_t n;
-  int    bad = 0;
+  int    bad = 0, err = 0;
 
   PetscFunctionBeginUser;
-  in = fopen(from, "rb");
+  *size = 0;
+  in    = fopen(from, "rb");
   PetscCheck(in, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot read %s: %s", from, strerror(errno));
-  out = fopen(to, "wb");
-  if (!out) fclose(in);
-  PetscCheck(out, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot write %s: %s", to, strerror(errno));
   PetscCall(PetscMalloc1(1 << 22, &buf));
-  while ((n = fread(buf, 1, 1 << 22, in)) > 0)
-    if (fwrite(buf, 1, n, out) != n) bad = 1;
-  if (ferror(in)) bad = 1;
+  while (!bad && (n = fread(buf, 1, 1 << 22, in)) > 0)
+    for (size_t k = 0; k < n && !bad;) {
+      ssize_t w = write(fd, buf + k, n - k);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) bad = 1, err = w < 0 ? errno : ENOSPC;
+      else k += (size_t)w, *size += w;
+    }
+  if (!bad && ferror(in)) bad = 1, err = EIO;
   fclose(in);
-  if (fclose(out)) bad = 1;
   PetscCall(PetscFree(buf));
-  PetscCheck(!bad, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "copying %s to %s failed: %s", from, to, strerror(errno));
+  PetscCheck(!bad, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "copying %s to %s failed: %s", from, to, strerror(err));
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode SyncPath(const char *path)
+/* Reserve the disk space of a file of `bytes` (fd): a full disk or a file size limit shows here,
+   before HDF5 writes a byte. A file system without fallocate reserves nothing. 0 bytes: empty it. */
+static PetscErrorCode Reserve(int fd, off_t bytes, const char *part)
 {
-  int fd = open(path, O_RDONLY);
+  int err = bytes ? posix_fallocate(fd, 0, bytes) : ftruncate(fd, 0) ? errno : 0;
 
   PetscFunctionBeginUser;
-  if (fd >= 0) {
-    (void)fsync(fd);
-    close(fd);
-  }
+  if (bytes && (err == EINVAL || err == EOPNOTSUPP)) err = 0;
+  PetscCheck(!err, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "no room for %.3g bytes in %s (%s)", (double)bytes, part, strerror(err));
   PetscFunctionReturn(0);
 }
 
-/* Rank 0: add n realizations to the run file atomically (copy, append, sync, rename). */
+/* fsync a file or folder; a file that cannot be synced is an error (its data may not be on disk). */
+static PetscErrorCode SyncPath(const char *path, PetscBool must)
+{
+  int fd = open(path, O_RDONLY), ok;
+
+  PetscFunctionBeginUser;
+  ok = fd >= 0 && fsync(fd) == 0;
+  if (fd >= 0) close(fd);
+  PetscCheck(ok || !must, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot sync %s: %s", path, strerror(errno));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteAll(PetscViewer v, const KhgpsParams *p, const KhgpsSolvers *s, PetscInt n, KhgpsRecord *recs)
+{
+  PetscFunctionBeginUser;
+  PetscCall(WriteProvenance(v, p, s));
+  for (PetscInt q = 0; q < n; q++) PetscCall(WriteRecord(v, &recs[q]));
+  PetscFunctionReturn(0);
+}
+
+/* The append proper, into the new temporary file part (descriptor fd, closed here): the copy of
+   the run file (or nothing) and the room for the new groups first, then HDF5. The HDF5 file is
+   closed whatever happens; if HDF5 cannot close it (its writes fail), run.broken is set. */
+static PetscErrorCode AppendTo(const KhgpsParams *p, const KhgpsSolvers *s, PetscInt n, KhgpsRecord *recs, const char *part, int fd, PetscBool extend)
+{
+  PetscViewer    v = NULL;
+  PetscErrorCode ierr, ierr2;
+  off_t          size = 0, more = 1 << 16; /* provenance, options and index growth */
+
+  PetscFunctionBeginUser;
+  for (PetscInt q = 0; q < n; q++) more += (off_t)(8 * (2 * recs[q].N + 3 * recs[q].nconv + (recs[q].J ? (double)recs[q].N * recs[q].N : 0)) + (1 << 14));
+  ierr = extend ? CopyFile(run.path, fd, part, &size) : 0;
+  if (!ierr) ierr = Reserve(fd, size + more + more / 8, part);
+  if (!ierr && !extend) ierr = Reserve(fd, 0, part); /* a new file: HDF5 creates it afresh */
+  close(fd);
+  PetscCall(ierr);
+  ierr = PetscViewerHDF5Open(PETSC_COMM_SELF, part, extend ? FILE_MODE_APPEND : FILE_MODE_WRITE, &v);
+  if (!ierr) ierr = WriteAll(v, p, s, n, recs);
+  ierr2 = v ? PetscViewerDestroy(&v) : 0;
+  if (ierr || ierr2) { /* whatever HDF5 still holds open of the file: closed, so that nothing touches it later */
+    ssize_t nopen = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
+    if (nopen > 0) {
+      hid_t *ids = (hid_t *)malloc((size_t)nopen * sizeof(hid_t));
+      if (ids) {
+        nopen = H5Fget_obj_ids(H5F_OBJ_ALL, H5F_OBJ_ALL, (size_t)nopen, ids);
+        for (ssize_t k = 0; k < nopen; k++) {
+          H5I_type_t t = H5Iget_type(ids[k]);
+          if (t == H5I_DATASET) H5Dclose(ids[k]);
+          else if (t == H5I_GROUP) H5Gclose(ids[k]);
+          else if (t == H5I_ATTR) H5Aclose(ids[k]);
+          else if (t == H5I_DATATYPE) H5Tclose(ids[k]);
+        }
+        nopen = H5Fget_obj_ids(H5F_OBJ_ALL, H5F_OBJ_FILE, (size_t)nopen, ids);
+        for (ssize_t k = 0; k < nopen; k++) H5Fclose(ids[k]);
+        free(ids);
+      }
+    }
+    run.broken = (PetscBool)(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE) > 0);
+  }
+  PetscCall(ierr);
+  PetscCall(ierr2);
+  PetscCall(SyncPath(part, PETSC_TRUE));
+  PetscCheck(rename(part, run.path) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot rename %s to %s: %s", part, run.path, strerror(errno));
+  PetscFunctionReturn(0);
+}
+
+/* An HDF5 file that a failed append could not close: HDF5 would close it again at MPI_Finalize
+   and crash there, so main leaves without finalizing. */
+PetscBool KhgpsOutputBroken(void)
+{
+  return run.broken;
+}
+
+/* Rank 0: add n realizations to the run file atomically (copy, append, sync, rename). On a
+   failure (a full disk, say) the temporary file is removed and the run file is as it was. */
 PetscErrorCode KhgpsAppend(const KhgpsParams *p, const KhgpsSolvers *s, PetscInt n, KhgpsRecord *recs, PetscReal *seconds)
 {
-  PetscViewer    v;
-  char           part[PETSC_MAX_PATH_LEN + 8], dir[PETSC_MAX_PATH_LEN], *slash;
-  PetscBool      extend = (PetscBool)(access(p->output, F_OK) == 0 && !(p->overwrite && !appended));
+  char           part[2 * PETSC_MAX_PATH_LEN];
+  PetscBool      extend = (PetscBool)(access(run.path, F_OK) == 0 && !(p->overwrite && !run.appended));
   PetscLogDouble t0, t1;
+  PetscErrorCode ierr;
+  int            fd;
 
   PetscFunctionBeginUser;
   PetscCall(PetscTime(&t0));
-  PetscCall(PartName(p, part, sizeof(part)));
-  if (extend) PetscCall(CopyFile(p->output, part));
-  PetscCall(PetscViewerHDF5Open(PETSC_COMM_SELF, part, extend ? FILE_MODE_APPEND : FILE_MODE_WRITE, &v));
-  PetscCall(WriteProvenance(v, p, s));
-  for (PetscInt q = 0; q < n; q++) PetscCall(WriteRecord(v, &recs[q]));
-  PetscCall(PetscViewerDestroy(&v));
-  PetscCall(SyncPath(part));
-  PetscCheck(rename(part, p->output) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot rename %s to %s: %s", part, p->output, strerror(errno));
-  PetscCall(PetscStrncpy(dir, p->output, sizeof(dir)));
-  slash = strrchr(dir, '/');
-  if (slash) *slash = 0;
-  PetscCall(SyncPath(slash ? dir : "."));
-  appended = PETSC_TRUE;
+  fd = MakeTemp(part, sizeof(part));
+  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot create a temporary file in %s: %s", run.dir, strerror(errno));
+  LockNote(part); /* a killed run's temporary file is the next holder's to remove */
+  ierr = AppendTo(p, s, n, recs, part, fd, extend);
+  if (ierr) (void)unlink(part);
+  LockNote(NULL);
+  PetscCall(ierr);
+  PetscCall(SyncPath(run.dir, PETSC_FALSE));
+  run.appended = PETSC_TRUE;
   PetscCall(PetscTime(&t1));
   *seconds = t1 - t0;
   PetscFunctionReturn(0);
+}
+
+/* An error handler that keeps the first message in ctx (a char[KHGPS_MSG_LEN]) and prints nothing:
+   the caller reports the failure in one line. */
+PetscErrorCode KhgpsCaptureErrorHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+{
+  char *buf = (char *)ctx;
+
+  (void)comm, (void)line, (void)fun, (void)file;
+  if (p == PETSC_ERROR_INITIAL && buf && !buf[0]) snprintf(buf, KHGPS_MSG_LEN, "%s", mess ? mess : "(no message)");
+  return n;
 }

@@ -1,4 +1,8 @@
 /* main.c: khgps, an ensemble of realizations of the KHGPS model from options to one HDF5 file. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "khgps.h"
 
 static const char help[] = "khgps: minima and low-frequency spectra of the KHGPS model (see README.md).\n"
@@ -14,16 +18,80 @@ static PetscErrorCode OneLineErrorHandler(MPI_Comm comm, int line, const char *f
   return n;
 }
 
-/* Options, solvers and the output file: everything that can refuse the input, before any work. */
-static PetscErrorCode Setup(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, PetscInt **todo)
+/* This process's rank as the MPI launcher tells it, before MPI is initialized (0 if none does). */
+static int LauncherRank(void)
+{
+  const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
+  for (size_t k = 0; k < sizeof(vars) / sizeof(vars[0]); k++) {
+    const char *v = getenv(vars[k]);
+    if (v && *v) return atoi(v);
+  }
+  return 0;
+}
+
+/* Before PETSc starts: every -options_file on the command line must be a readable file (PETSc would
+   stop with a traceback). Every rank checks (no MPI yet), rank 0 says why. Returns 1 on a problem. */
+static int CheckOptionsFiles(int argc, char **argv)
+{
+  for (int i = 1; i + 1 < argc; i++) {
+    const char *name = argv[i + 1];
+    FILE       *f;
+    char        buf[4096];
+    int         err = 0;
+    if (strcmp(argv[i], "-options_file") || strchr(name, '$') || name[0] == '~') continue; /* PETSc expands those itself */
+    if (!(f = fopen(name, "r"))) err = errno;
+    else {
+      while (fread(buf, 1, sizeof(buf), f) == sizeof(buf)) { }
+      if (ferror(f)) err = errno ? errno : EIO;
+      fclose(f);
+    }
+    if (err) {
+      if (LauncherRank() == 0) fprintf(stderr, "khgps: error: cannot read options file %s: %s\n", name, strerror(err));
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* PETSc could not start (an options file it cannot parse): its message in one line from rank 0,
+   exit code 2. Rank 0 alone reads options files, the others wait for it: they are aborted. */
+static int InitializeFailed(PetscErrorCode ierr)
+{
+  const char *text = NULL;
+  char       *specific = NULL;
+  int         init = 0, fin = 0, rank = 0, size = 1;
+
+  (void)PetscErrorMessage(ierr, &text, &specific);
+  MPI_Initialized(&init);
+  MPI_Finalized(&fin);
+  if (init && !fin) {
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+  }
+  if (rank == 0) fprintf(stderr, "khgps: error: %s\n", specific && specific[0] ? specific : text && text[0] ? text : "PETSc could not start");
+  if (init && !fin) {
+    if (size > 1) MPI_Abort(MPI_COMM_WORLD, 2);
+    MPI_Finalize();
+  }
+  return 2;
+}
+
+/* Options, solvers and the output file: everything that can refuse the input, before any work.
+   -help: the options have been printed, *helped is set and nothing else is done. */
+static PetscErrorCode Setup(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, PetscInt **todo, PetscBool *helped)
 {
   KhgpsSolvers s = {0};
+  MatType      htype;
 
   PetscFunctionBeginUser;
   PetscCall(KhgpsProcessOptions(comm, p));
   PetscCall(KhgpsSolversCreate(comm, p, &s)); /* reads every solver option once, so that ... */
+  htype = s.htype;
   PetscCall(KhgpsSolversDestroy(&s));
   PetscCall(KhgpsCheckUnusedOptions(comm, "khgps_newton_mat_")); /* ... a misspelled -khgps_ option is caught here */
+  PetscCall(PetscOptionsHasHelp(NULL, helped));
+  if (*helped) PetscFunctionReturn(0);
+  PetscCall(KhgpsCheckMemory(comm, p, htype));
   PetscCall(KhgpsPrepareOutput(comm, p, ntodo, todo));
   PetscFunctionReturn(0);
 }
@@ -32,17 +100,34 @@ int main(int argc, char **argv)
 {
   KhgpsParams    p;
   PetscInt       ntodo = 0, *todo = NULL;
+  PetscBool      helped = PETSC_FALSE, quiet;
   PetscErrorCode ierr;
 
-  PetscCall(SlepcInitialize(&argc, &argv, NULL, help));
+  if (CheckOptionsFiles(argc, argv)) return 2;
+  PetscErrorPrintf = PetscErrorPrintfNone; /* PetscInitialize's own errors: one line below */
+  ierr = SlepcInitialize(&argc, &argv, NULL, help);
+  if (ierr) return InitializeFailed(ierr);
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-error_output_none", &quiet));
+  if (!quiet) PetscErrorPrintf = PetscErrorPrintfDefault;
   PetscCall(PetscPushErrorHandler(OneLineErrorHandler, NULL));
-  ierr = Setup(PETSC_COMM_WORLD, &p, &ntodo, &todo);
+  ierr = Setup(PETSC_COMM_WORLD, &p, &ntodo, &todo, &helped);
   PetscCall(PetscPopErrorHandler());
-  if (ierr) {
+  if (ierr || helped) {
+    PetscCall(PetscFree(todo));
+    PetscCall(SlepcFinalize());
+    return ierr ? 2 : 0;
+  }
+  ierr = KhgpsRunEnsemble(PETSC_COMM_WORLD, &p, ntodo, todo);
+  if (ierr == KHGPS_ERR_REPORTED) { /* reported in one line: the file keeps what it held */
+    if (KhgpsOutputBroken()) { /* HDF5 holds a file it could not close: it would crash at MPI_Finalize */
+      fflush(NULL);
+      _exit(2);
+    }
+    PetscCall(PetscFree(todo));
     PetscCall(SlepcFinalize());
     return 2;
   }
-  PetscCall(KhgpsRunEnsemble(PETSC_COMM_WORLD, &p, ntodo, todo));
+  PetscCall(ierr);
   PetscCall(PetscFree(todo));
   PetscCall(SlepcFinalize());
   return 0;

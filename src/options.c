@@ -1,39 +1,71 @@
 /* options.c: the -khgps_* options (all listed by -help), their defaults and their checks. */
 #include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include "khgps.h"
 
 const char *const KhgpsCouplingTypes[] = {"dense", "sparse"};
 const char *const KhgpsStatusNames[] = {"minimum", "not_converged", "saddle", "KhgpsStatus", "KHGPS_", NULL};
 
-/* A non-negative 64-bit integer option, parsed with overflow and garbage checks (a 32-bit
-   PetscInt would silently wrap a seed like 4294967301 to 5). */
-static PetscErrorCode OptionsIndex(PetscOptionItems *PetscOptionsObject, const char *name, const char *text, PetscInt64 *v, PetscBool *set)
+/* An integer option parsed as a 64-bit integer with overflow and garbage checks, in [lo, hi]
+   (PetscOptionsInt would wrap 4294968296 to 1000 with a 32-bit PetscInt); hint, if any, says
+   where the range comes from. */
+static PetscErrorCode OptionsInt64(PetscOptionItems *PetscOptionsObject, const char *name, const char *text, PetscInt64 lo, PetscInt64 hi, const char *hint, PetscInt64 *v, PetscBool *set)
 {
-  char      buf[64], *end;
+  char      def[64], buf[64], *end;
   PetscBool flg;
   long long x;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(buf, sizeof(buf), "%" PetscInt64_FMT, *v));
-  PetscCall(PetscOptionsString(name, text, "khgps", buf, buf, sizeof(buf), &flg));
+  PetscCall(PetscSNPrintf(def, sizeof(def), "%" PetscInt64_FMT, *v));
+  PetscCall(PetscOptionsString(name, text, "khgps", def, buf, sizeof(buf), &flg));
   if (set) *set = flg;
   if (!flg) PetscFunctionReturn(0);
   errno = 0;
   x     = strtoll(buf, &end, 10);
-  PetscCheck(!errno && end != buf && !*end && x >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-khgps_%s %s: need an integer in [0, 2^63)", name + 1, buf);
+  PetscCheck(!errno && end != buf && !*end && x >= lo && x <= hi, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-khgps_%s %s: need an integer in [%" PetscInt64_FMT ", %" PetscInt64_FMT "]%s%s%s", name + 1, buf, lo, hi, hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
   *v = (PetscInt64)x;
+  PetscFunctionReturn(0);
+}
+
+/* The same for a PetscInt option: hi is clipped to what the build's PetscInt holds. */
+PetscErrorCode KhgpsOptionsInt(PetscOptionItems *PetscOptionsObject, const char *name, const char *text, PetscInt64 lo, PetscInt64 hi, const char *hint, PetscInt *v, PetscBool *set)
+{
+  PetscInt64 x = *v;
+
+  PetscFunctionBeginUser;
+  PetscCall(OptionsInt64(PetscOptionsObject, name, text, lo, PetscMin(hi, (PetscInt64)PETSC_MAX_INT), hint, &x, set));
+  *v = (PetscInt)x;
+  PetscFunctionReturn(0);
+}
+
+/* A real option that must be a finite number (PetscOptionsReal takes nan and inf). */
+PetscErrorCode KhgpsOptionsReal(PetscOptionItems *PetscOptionsObject, const char *name, const char *text, PetscReal *v, PetscBool *set)
+{
+  PetscBool flg;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsReal(name, text, "khgps", *v, v, &flg));
+  if (set) *set = flg;
+  if (flg && PetscIsInfOrNanReal(*v)) {
+    char val[32];
+    snprintf(val, sizeof(val), "%g", (double)*v); /* PETSc's %g would print "nan." */
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-khgps_%s %s: need a finite number", name + 1, val);
+  }
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
 {
-  PetscBool   nevset, firstset, realset;
+  PetscBool   firstset, realset;
   PetscInt64  first, nreal;
   PetscInt    coupling = 0;
   PetscMPIInt size;
 
   PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
   /* model */
   p->N         = 2000;
   p->kappa0    = 1.0;
@@ -50,40 +82,40 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   p->realizations = 1;
   p->groups       = 1;
   p->x0_amplitude = 0.0;
-  /* solvers */
-  p->nev        = 100;
-  p->gtol       = -1; /* default set below from N */
+  /* solvers (nev and gtol: their defaults follow N, set once N is read) */
   p->polish_its = 1;
   /* output */
   p->save_couplings = PETSC_FALSE;
   p->overwrite      = PETSC_FALSE;
   p->output[0]      = 0;
 
+  /* Every integer is parsed as 64-bit and range-checked, every real must be finite: a value that
+     would wrap or a nan/inf is refused here, before any work. */
   PetscOptionsBegin(comm, "khgps_", "KHGPS model of quasilocalized vibrations", "khgps");
-  PetscCall(PetscOptionsInt("-N", "Number of oscillators", "khgps", p->N, &p->N, NULL));
-  PetscCall(PetscOptionsReal("-kappa0", "Upper end of the uniform stiffness distribution", "khgps", p->kappa0, &p->kappa0, NULL));
-  PetscCall(PetscOptionsReal("-kappa_min", "Lower end of the uniform stiffness distribution", "khgps", p->kappa_min, &p->kappa_min, NULL));
-  PetscCall(PetscOptionsReal("-J", "Coupling strength: J_ij Gaussian with variance J^2/N", "khgps", p->J, &p->J, NULL));
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-N", "Number of oscillators", 2, PETSC_MAX_INT, "N >= 2", &p->N, NULL));
+  PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-kappa0", "Upper end of the uniform stiffness distribution", &p->kappa0, NULL));
+  PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-kappa_min", "Lower end of the uniform stiffness distribution", &p->kappa_min, NULL));
+  PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-J", "Coupling strength: J_ij Gaussian with variance J^2/N", &p->J, NULL));
   PetscCall(PetscOptionsEList("-coupling", "Couplings: dense (all pairs, Var J^2/N) or sparse (pairs with probability c/N, Var J^2/c)", "khgps", KhgpsCouplingTypes, 2, KhgpsCouplingTypes[p->sparse], &coupling, NULL));
   p->sparse = (PetscBool)(coupling == 1);
-  PetscCall(PetscOptionsReal("-connectivity", "Mean number of couplings per oscillator c (sparse)", "khgps", p->connectivity, &p->connectivity, NULL));
-  PetscCall(PetscOptionsReal("-h", "Constant field", "khgps", p->h, &p->h, NULL));
-  PetscCall(PetscOptionsReal("-A", "Quartic anharmonicity", "khgps", p->A, &p->A, NULL));
-  PetscCall(OptionsIndex(PetscOptionsObject, "-seed", "Random seed in [0, 2^63) (Philox key with the realization index)", &p->seed, NULL));
+  PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-connectivity", "Mean number of couplings per oscillator c (sparse)", &p->connectivity, NULL));
+  PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-h", "Constant field", &p->h, NULL));
+  PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-A", "Quartic anharmonicity", &p->A, NULL));
+  PetscCall(OptionsInt64(PetscOptionsObject, "-seed", "Random seed (Philox key with the realization index)", 0, INT64_MAX, NULL, &p->seed, NULL));
   first = p->first;
-  PetscCall(OptionsIndex(PetscOptionsObject, "-first", "First realization index of the run", &first, &firstset));
-  PetscCall(OptionsIndex(PetscOptionsObject, "-realization", "Realization index (the same as -khgps_first)", &first, &realset));
+  PetscCall(OptionsInt64(PetscOptionsObject, "-first", "First realization index of the run", 0, 999999, "six digits in the file", &first, &firstset));
+  PetscCall(OptionsInt64(PetscOptionsObject, "-realization", "Realization index (the same as -khgps_first)", 0, 999999, "six digits in the file", &first, &realset));
   nreal = p->realizations;
-  PetscCall(OptionsIndex(PetscOptionsObject, "-realizations", "Number of realizations of the run", &nreal, NULL));
-  PetscCheck(first < 1000000 && nreal <= 1000000, comm, PETSC_ERR_USER_INPUT, "realization indices must stay below 1000000 (six digits in the file)");
+  PetscCall(OptionsInt64(PetscOptionsObject, "-realizations", "Number of realizations of the run", 1, 1000000, "indices stay below 1000000", &nreal, NULL));
   p->first        = (PetscInt)first;
   p->realizations = (PetscInt)nreal;
-  PetscCall(PetscOptionsInt("-groups", "MPI groups sharing out the realizations (np/G ranks each)", "khgps", p->groups, &p->groups, NULL));
-  PetscCall(PetscOptionsReal("-x0_amplitude", "Start from x_i uniform in [-a,a] (0: from x = 0)", "khgps", p->x0_amplitude, &p->x0_amplitude, NULL));
-  PetscCall(PetscOptionsInt("-nev", "Number of lowest Hessian eigenpairs (default min(100, N-1))", "khgps", p->nev, &p->nev, &nevset));
-  if (!nevset) p->nev = PetscMin(p->nev, p->N - 1);
-  PetscCall(PetscOptionsReal("-gtol", "A minimum needs ||grad H||_2 <= gtol at the end (default 1e-10 sqrt(N))", "khgps", p->gtol, &p->gtol, NULL));
-  PetscCall(PetscOptionsInt("-polish_its", "Newton steps after TAO (0: none)", "khgps", p->polish_its, &p->polish_its, NULL));
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-groups", "MPI groups sharing out the realizations (np/G ranks each)", 1, size, "at most the number of ranks", &p->groups, NULL));
+  PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-x0_amplitude", "Start from x_i uniform in [-a,a] (0: from x = 0)", &p->x0_amplitude, NULL));
+  p->nev = PetscMin(100, p->N - 1);
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-nev", "Number of lowest Hessian eigenpairs (default min(100, N-1))", 1, p->N - 1, "1 to N-1", &p->nev, NULL));
+  p->gtol = 1e-10 * PetscSqrtReal((PetscReal)p->N);
+  PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-gtol", "A minimum needs ||grad H||_2 <= gtol at the end (default 1e-10 sqrt(N))", &p->gtol, NULL));
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-polish_its", "Newton steps after TAO (0: none)", 0, PETSC_MAX_INT, NULL, &p->polish_its, NULL));
   PetscCall(PetscOptionsBool("-save_couplings", "Write J to the output file", "khgps", p->save_couplings, &p->save_couplings, NULL));
   {
     PetscBool avx512 = PETSC_TRUE;
@@ -93,25 +125,23 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCall(PetscOptionsBool("-overwrite", "Replace an existing output file", "khgps", p->overwrite, &p->overwrite, NULL));
   PetscCall(PetscOptionsString("-output", "Output HDF5 file", "khgps", p->output, p->output, sizeof(p->output), NULL));
 
-  PetscCheck(p->N >= 2, comm, PETSC_ERR_USER_INPUT, "-khgps_N %" PetscInt_FMT ": need N >= 2", p->N);
   PetscCheck(p->kappa0 > p->kappa_min, comm, PETSC_ERR_USER_INPUT, "-khgps_kappa0 %g must be > -khgps_kappa_min %g", (double)p->kappa0, (double)p->kappa_min);
   PetscCheck(p->kappa_min >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_kappa_min %g must be >= 0", (double)p->kappa_min);
   PetscCheck(p->J >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_J %g must be >= 0", (double)p->J);
   PetscCheck(!p->sparse || (p->connectivity > 0 && p->connectivity <= p->N), comm, PETSC_ERR_USER_INPUT, "-khgps_connectivity %g must be in (0, N] (N: every pair, the dense model)", (double)p->connectivity);
+  { /* couplings are float32 (KhgpsCoupling): J_ij = J z / sqrt(N or c) with |z| < 40 must stay below FLT_MAX */
+    const PetscReal scale = p->J / PetscSqrtReal(p->sparse ? p->connectivity : (PetscReal)p->N);
+    PetscCheck(scale < 1e36, comm, PETSC_ERR_USER_INPUT, "-khgps_J %g: couplings of J/sqrt(%s) = %g overflow their float32 storage", (double)p->J, p->sparse ? "c" : "N", (double)scale);
+  }
   PetscCheck(p->A > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_A %g must be > 0", (double)p->A);
   PetscCheck(!(firstset && realset), comm, PETSC_ERR_USER_INPUT, "-khgps_first and -khgps_realization are the same option: give one");
   p->realization = p->first;
-  PetscCheck(p->realizations >= 1, comm, PETSC_ERR_USER_INPUT, "-khgps_realizations %" PetscInt_FMT " must be >= 1", p->realizations);
-  PetscCheck(p->first + p->realizations <= 1000000, comm, PETSC_ERR_USER_INPUT, "realization indices must stay below 1000000 (six digits in the file)");
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCheck(p->groups >= 1 && size % p->groups == 0, comm, PETSC_ERR_USER_INPUT, "-khgps_groups %" PetscInt_FMT " must divide the number of ranks %d", p->groups, size);
+  PetscCheck(p->first + p->realizations <= 1000000, comm, PETSC_ERR_USER_INPUT, "realization indices must stay below 1000000 (six digits in the file): -khgps_first %" PetscInt_FMT " with -khgps_realizations %" PetscInt_FMT, p->first, p->realizations);
+  PetscCheck(size % p->groups == 0, comm, PETSC_ERR_USER_INPUT, "-khgps_groups %" PetscInt_FMT " must divide the number of ranks %d", p->groups, size);
   PetscCheck(!p->save_couplings || p->N <= 20000, comm, PETSC_ERR_USER_INPUT, "-khgps_save_couplings is for N <= 20000 (J takes 8 N^2 bytes per realization)");
   PetscCheck(p->x0_amplitude >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_x0_amplitude %g must be >= 0", (double)p->x0_amplitude);
-  PetscCheck(p->nev >= 1 && p->nev <= p->N - 1, comm, PETSC_ERR_USER_INPUT, "-khgps_nev %" PetscInt_FMT " must be in [1, N-1] = [1, %" PetscInt_FMT "]", p->nev, p->N - 1);
-  PetscCheck(p->polish_its >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_polish_its %" PetscInt_FMT " must be >= 0", p->polish_its);
-  PetscCheck(p->gtol == -1 || p->gtol > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_gtol %g must be > 0", (double)p->gtol);
+  PetscCheck(p->gtol > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_gtol %g must be > 0", (double)p->gtol);
   PetscOptionsEnd();
-  if (p->gtol < 0) p->gtol = 1e-10 * PetscSqrtReal((PetscReal)p->N);
   PetscFunctionReturn(0);
 }
 
@@ -137,5 +167,101 @@ PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm comm, const char *skip)
   }
   PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
   PetscCheck(!bad, comm, PETSC_ERR_USER_INPUT, "unknown option -%s (see -help for the -khgps_ options)", first);
+  PetscFunctionReturn(0);
+}
+
+/* The memory this process may use, in bytes: the node's MemTotal and MemAvailable (/proc/meminfo,
+   else sysconf), lowered to the limit of its cgroup (a batch job's share of the node) if any. */
+static void NodeMemory(double *total, double *avail)
+{
+  FILE  *f;
+  char   line[PETSC_MAX_PATH_LEN], file[PETSC_MAX_PATH_LEN + 64];
+  double kb, lim = 0;
+
+  *total = *avail = 0;
+  if ((f = fopen("/proc/meminfo", "r"))) {
+    while (fgets(line, sizeof(line), f)) {
+      if (sscanf(line, "MemTotal: %lf kB", &kb) == 1) *total = kb * 1024;
+      else if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1) *avail = kb * 1024;
+    }
+    fclose(f);
+  }
+  if (*total <= 0) {
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && size > 0) *total = (double)pages * (double)size;
+  }
+  if (*avail <= 0 || *avail > *total) *avail = *total;
+  if ((f = fopen("/proc/self/cgroup", "r"))) { /* cgroup v2: "0::/path" */
+    while (fgets(line, sizeof(line), f))
+      if (!strncmp(line, "0::", 3)) {
+        FILE *m;
+        line[strcspn(line, "\n")] = 0;
+        snprintf(file, sizeof(file), "/sys/fs/cgroup%s/memory.max", line + 3);
+        if ((m = fopen(file, "r"))) {
+          if (fscanf(m, "%lf", &lim) != 1) lim = 0; /* "max": no limit */
+          fclose(m);
+        }
+      }
+    fclose(f);
+  }
+  if (lim > 0 && lim < *total) {
+    *total = lim;
+    if (*avail > lim) *avail = lim;
+  }
+}
+
+/* Before any work: dense couplings whose storage cannot fit are refused with what they need per
+   rank, what the node has and the ways out; so are sizes beyond the build's PetscInt indices.
+   Storage per rank (README "Storage and memory"): packed one 8N^2 buffer; scalapack about
+   2 x 8N^2/np (J, later the Hessian, and its factor); dense 3 x 8N^2/np. A need above what is
+   available now, but within the node's memory, is a warning. */
+PetscErrorCode KhgpsCheckMemory(MPI_Comm comm, const KhgpsParams *p, MatType htype)
+{
+  PetscMPIInt size, rank, nrank, nlocal, gsize, bad = 0, first;
+  MPI_Comm    node;
+  PetscBool   packed, scalapack;
+  double      N = (double)p->N, per, need, total = 0, avail = 0, gib = 1024.0 * 1024.0 * 1024.0;
+  char        msg[1024] = "", what[128];
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  gsize = size / (PetscMPIInt)p->groups;
+  if (p->sparse) { /* the CSR arrays of a rank's rows count their ~(c + 1) N/np entries in PetscInt */
+    double nnz = (p->connectivity + 1) * PetscCeilReal(N / gsize);
+    PetscCheck(nnz * 1.05 + 1000 < (double)PETSC_MAX_INT, comm, PETSC_ERR_USER_INPUT, "sparse N = %" PetscInt_FMT " with c = %g: about %.3g couplings per rank on %d rank(s) exceed this PETSc's %d-bit indices: use more ranks, or a PETSc configured --with-64-bit-indices", p->N, (double)p->connectivity, nnz, gsize, (int)sizeof(PetscInt) * 8);
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &packed));
+  PetscCall(PetscStrcmp(htype, MATSCALAPACK, &scalapack));
+  if (packed) {
+    per = 8 * N * N;
+    PetscCall(PetscSNPrintf(what, sizeof(what), "packed storage: one 8 N^2 buffer"));
+  } else {
+    per = (scalapack ? 2 : 3) * 8 * N * N / gsize;
+    PetscCall(PetscSNPrintf(what, sizeof(what), "%s storage on %d rank(s): about %d x 8 N^2/%d", htype, gsize, scalapack ? 2 : 3, gsize));
+  }
+  if (p->save_couplings && rank % gsize == 0) per += 8 * N * N; /* J gathered on the group's first rank */
+  PetscCallMPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+  PetscCallMPI(MPI_Comm_rank(node, &nrank));
+  PetscCallMPI(MPI_Comm_size(node, &nlocal));
+  PetscCallMPI(MPI_Allreduce(&per, &need, 1, MPI_DOUBLE, MPI_SUM, node));
+  if (nrank == 0) {
+    char host[256] = "this node";
+    NodeMemory(&total, &avail);
+    (void)gethostname(host, sizeof(host));
+    host[sizeof(host) - 1] = 0;
+    if (total > 0 && need > total) {
+      bad = 1;
+      snprintf(msg, sizeof(msg), "dense N = %" PetscInt_FMT " needs %.3g bytes (%.1f GiB) per rank (%s), %.1f GiB for the %d rank(s) on %s, which has %.1f GiB of memory: use more ranks over more nodes (-khgps_hessian_mat_type scalapack: about 16 N^2/np bytes per rank), or sparse couplings (-khgps_coupling sparse)", p->N, per, per / gib, what, need / gib, nlocal, host, total / gib);
+    } else if (avail > 0 && need > avail) PetscCall(PetscPrintf(PETSC_COMM_SELF, "khgps: WARNING: dense N = %" PetscInt_FMT " needs %.1f GiB on %s, which has %.1f GiB available now (%.1f GiB in all): the run may run out of memory\n", p->N, need / gib, host, avail / gib, total / gib));
+  }
+  PetscCallMPI(MPI_Comm_free(&node));
+  first = bad ? rank : size; /* the first rank that found a problem says it */
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm));
+  if (first < size) PetscCallMPI(MPI_Bcast(msg, sizeof(msg), MPI_CHAR, first, comm));
+  PetscCheck(first == size, comm, PETSC_ERR_USER_INPUT, "%s", msg);
+  /* PETSc's dense and ScaLAPACK matrices index a rank's N x N/np entries with PetscInt */
+  PetscCheck(packed || N * PetscCeilReal(N / gsize) <= (double)PETSC_MAX_INT, comm, PETSC_ERR_USER_INPUT, "dense N = %" PetscInt_FMT " on %d rank(s): %.3g entries per rank exceed this PETSc's %d-bit indices: use more ranks (N x N/np below 2^31), or a PETSc configured --with-64-bit-indices", p->N, gsize, N * PetscCeilReal(N / gsize), (int)sizeof(PetscInt) * 8);
   PetscFunctionReturn(0);
 }

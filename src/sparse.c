@@ -7,13 +7,16 @@
 
 enum { STREAM_SPARSE = 3 };
 
-/* The next coupled column after k in row j (step s of its walk); >= N ends the row. */
+/* The next coupled column after k in row j (step s of its walk); N ends the row. The skip is
+   compared as a real before it becomes an integer: for a small c/N it can exceed any integer
+   (c = 1e-9: ~1e12 columns), which is past the end of the row. */
 static inline PetscInt NextCoupled(const KhgpsParams *p, PetscReal logq, PetscInt j, PetscInt s, PetscInt k)
 {
-  PetscReal u;
+  PetscReal u, skip;
   if (logq == -PETSC_INFINITY) return k + 1; /* every pair coupled */
-  u = KhgpsUniformAt(p->seed, p->realization, STREAM_SPARSE, j, s);
-  return k + 1 + (PetscInt)PetscFloorReal(PetscLogReal(u) / logq);
+  u    = KhgpsUniformAt(p->seed, p->realization, STREAM_SPARSE, j, s);
+  skip = PetscFloorReal(PetscLogReal(u) / logq);
+  return skip < (PetscReal)(p->N - 1 - k) ? k + 1 + (PetscInt)skip : p->N; /* a NaN skip (q = 0) ends the row too */
 }
 
 /* Walk the rows j < re (the only ones with entries in rows [rs, re)), calling back for each

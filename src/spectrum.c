@@ -1,5 +1,6 @@
 /* spectrum.c: the Hessian at the minimum, its Newton polish and positive-definiteness check,
    and its lowest eigenpairs by SLEPc (Krylov-Schur, shift-invert at 0). */
+#include <stdlib.h>
 #include "khgps.h"
 
 /* The default factorization of a Hessian storage: Cholesky by LAPACK (dense), ScaLAPACK, or the
@@ -50,13 +51,13 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
     }
     s->block_size         = PetscMin(16, p->nev);
     s->block_max_restarts = 100;
-    PetscCall(PetscOptionsInt("-block_size", "Block eigensolver: right-hand sides per solve", "khgps", s->block_size, &s->block_size, NULL));
-    PetscCheck(s->block_size >= 1, comm, PETSC_ERR_USER_INPUT, "-khgps_block_size %" PetscInt_FMT " must be >= 1", s->block_size);
-    s->block_ncv = PetscMax(4 * p->nev, p->nev + 2 * s->block_size); /* N = 8000: 688 solves (b 16, ncv 400) against 1152 (b 32, ncv 264) */
-    PetscCall(PetscOptionsInt("-block_ncv", "Block eigensolver: largest basis (>= nev + 2 block_size)", "khgps", s->block_ncv, &s->block_ncv, NULL));
-    PetscCheck(s->block_ncv >= p->nev + 2 * s->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_block_ncv %" PetscInt_FMT " must be >= nev + 2 block_size = %" PetscInt_FMT, s->block_ncv, p->nev + 2 * s->block_size);
-    PetscCall(PetscOptionsInt("-block_max_restarts", "Block eigensolver: restarts before giving up", "khgps", s->block_max_restarts, &s->block_max_restarts, NULL));
-    which = (!strcmp(htype, KHGPS_PACKED) && !epsset && p->N >= s->block_ncv + 2 * s->block_size) ? 1 : 0;
+    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-block_size", "Block eigensolver: right-hand sides per solve", 1, p->N, "1 to N", &s->block_size, NULL));
+    /* N = 8000: 688 solves (b 16, ncv 400) against 1152 (b 32, ncv 264); in 64 bits, as the sums below */
+    s->block_ncv = (PetscInt)PetscMin(PetscMax(4 * (PetscInt64)p->nev, p->nev + 2 * (PetscInt64)s->block_size), (PetscInt64)PETSC_MAX_INT);
+    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-block_ncv", "Block eigensolver: largest basis (>= nev + 2 block_size)", 1, PETSC_MAX_INT, NULL, &s->block_ncv, NULL));
+    PetscCheck(s->block_ncv >= p->nev + 2 * (PetscInt64)s->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_block_ncv %" PetscInt_FMT " must be >= nev + 2 block_size = %" PetscInt64_FMT, s->block_ncv, p->nev + 2 * (PetscInt64)s->block_size);
+    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-block_max_restarts", "Block eigensolver: restarts before giving up", 0, PETSC_MAX_INT, NULL, &s->block_max_restarts, NULL));
+    which = (!strcmp(htype, KHGPS_PACKED) && !epsset && p->N >= s->block_ncv + 2 * (PetscInt64)s->block_size) ? 1 : 0;
     PetscCall(PetscOptionsEnum("-eigensolver", "Eigensolver: block (packed: block Krylov-Schur on the one factorization), chfsi (sparse: Chebyshev-filtered subspace iteration) or slepc (the EPS, -eps_*/-st_*)", "khgps", names, (PetscEnum)which, (PetscEnum *)&which, NULL));
     s->block = (PetscBool)(which == 1);
     s->chfsi = (PetscBool)(which == 2);
@@ -65,22 +66,26 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
     s->chfsi_block   = 4;
     s->chfsi_max_its = 1000;
     s->chfsi_lanczos = 40;
-    PetscCall(PetscOptionsInt("-chfsi_degree", "ChFSI: Chebyshev filter degree per outer iteration (>= 1)", "khgps", s->chfsi_degree, &s->chfsi_degree, NULL));
-    PetscCheck(s->chfsi_degree >= 1, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_degree %" PetscInt_FMT " must be >= 1", s->chfsi_degree);
-    PetscCall(PetscOptionsInt("-chfsi_guard", "ChFSI: columns beyond nev in the filtered block (>= 0)", "khgps", s->chfsi_guard, &s->chfsi_guard, NULL));
-    PetscCheck(s->chfsi_guard >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_guard %" PetscInt_FMT " must be >= 0", s->chfsi_guard);
-    PetscCall(PetscOptionsInt("-chfsi_block", "ChFSI: columns per sparse-times-dense product (1 to 64)", "khgps", s->chfsi_block, &s->chfsi_block, NULL));
-    PetscCheck(s->chfsi_block >= 1 && s->chfsi_block <= 64, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_block %" PetscInt_FMT " must be in [1, 64]", s->chfsi_block);
-    PetscCall(PetscOptionsInt("-chfsi_max_its", "ChFSI: outer iterations before giving up (fewer pairs are then reported)", "khgps", s->chfsi_max_its, &s->chfsi_max_its, NULL));
-    PetscCheck(s->chfsi_max_its >= 1, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_max_its %" PetscInt_FMT " must be >= 1", s->chfsi_max_its);
-    PetscCall(PetscOptionsInt("-chfsi_lanczos", "ChFSI: Lanczos steps that bound the spectrum (>= 2)", "khgps", s->chfsi_lanczos, &s->chfsi_lanczos, NULL));
-    PetscCheck(s->chfsi_lanczos >= 2, comm, PETSC_ERR_USER_INPUT, "-khgps_chfsi_lanczos %" PetscInt_FMT " must be >= 2", s->chfsi_lanczos);
+    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_degree", "ChFSI: Chebyshev filter degree per outer iteration (>= 1)", 1, PETSC_MAX_INT, NULL, &s->chfsi_degree, NULL));
+    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_guard", "ChFSI: columns beyond nev in the filtered block (>= 0)", 0, PETSC_MAX_INT - p->nev, NULL, &s->chfsi_guard, NULL));
+    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_block", "ChFSI: columns per sparse-times-dense product (1 to 64)", 1, 64, NULL, &s->chfsi_block, NULL));
+    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_max_its", "ChFSI: outer iterations before giving up (fewer pairs are then reported)", 1, PETSC_MAX_INT, NULL, &s->chfsi_max_its, NULL));
+    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_lanczos", "ChFSI: Lanczos steps that bound the spectrum (>= 2)", 2, PETSC_MAX_INT, NULL, &s->chfsi_lanczos, NULL));
     s->filter_degree = p->sparse && !epsset ? 20 : 0; /* as the block eigensolver: an -eps_type/-st_* choice runs the EPS on M */
     s->filter_cut    = 0;
-    PetscCall(PetscOptionsInt("-filter_degree", "Sparse: the EPS on the Chebyshev polynomial of M of this degree that damps [cut, top of the spectrum] (0: on M itself)", "khgps", s->filter_degree, &s->filter_degree, &set));
-    PetscCheck(s->filter_degree >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_filter_degree %" PetscInt_FMT " must be >= 0 (0: no filter)", s->filter_degree);
+    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-filter_degree", "Sparse: the EPS on the Chebyshev polynomial of M of this degree that damps [cut, top of the spectrum] (0: on M itself)", 0, PETSC_MAX_INT, "0: no filter", &s->filter_degree, &set));
     PetscCheck(!set || !s->filter_degree || p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_filter_degree is for sparse couplings (dense Hessians are factored: shift-invert)");
-    PetscCall(PetscOptionsReal("-filter_cut", "Sparse filter: lower end of the damped interval, above the nev-th eigenvalue (default: a bound by interlacing)", "khgps", s->filter_cut, &s->filter_cut, &s->filter_cut_set));
+    { /* a number, or "interlacing" (the default: a bound by interlacing, per realization) */
+      char  cut[64] = "interlacing", *end;
+      PetscBool interlacing;
+      PetscCall(PetscOptionsString("-filter_cut", "Sparse filter: lower end of the damped interval, above the nev-th eigenvalue, or interlacing (a bound by interlacing)", "khgps", cut, cut, sizeof(cut), NULL));
+      PetscCall(PetscStrcmp(cut, "interlacing", &interlacing));
+      s->filter_cut_set = (PetscBool)!interlacing;
+      if (s->filter_cut_set) {
+        s->filter_cut = strtod(cut, &end);
+        PetscCheck(end != cut && !*end && !PetscIsInfOrNanReal(s->filter_cut), comm, PETSC_ERR_USER_INPUT, "-khgps_filter_cut %s: need a finite number (or interlacing, the default)", cut);
+      }
+    }
   }
   PetscOptionsEnd();
   PetscCall(PetscStrcmp(htype, MATSCALAPACK, &isscalapack));
@@ -90,7 +95,7 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   PetscCheck(isscalapack || ispacked || set, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type %s: use packed, dense or scalapack", htype);
   PetscCheck(!ispacked || size == 1, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type packed is for one rank per realization (use scalapack on %d ranks)", size);
   PetscCheck(!s->block || ispacked, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs the packed storage (one rank per realization)");
-  PetscCheck(!s->block || p->N >= s->block_ncv + 2 * s->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs N >= block_ncv + 2 block_size = %" PetscInt_FMT, s->block_ncv + 2 * s->block_size);
+  PetscCheck(!s->block || p->N >= s->block_ncv + 2 * (PetscInt64)s->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs N >= block_ncv + 2 block_size = %" PetscInt64_FMT, s->block_ncv + 2 * (PetscInt64)s->block_size);
   PetscCheck(!s->chfsi || p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver chfsi needs sparse couplings (-khgps_coupling sparse: an aij Hessian)");
   s->htype = isscalapack ? MATSCALAPACK : ispacked ? KHGPS_PACKED : p->sparse ? MATAIJ : MATDENSE;
 
