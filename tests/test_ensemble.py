@@ -112,11 +112,11 @@ other = out("ens_otherJ.h5")
 run(["-khgps_N", "250", "-khgps_J", "0.5", "-khgps_nev", "20", "-khgps_seed", "11", "-khgps_first", "20", "-khgps_realizations", "2", "-khgps_output", other])
 m2 = out("ens_merged_bad.h5")
 p = subprocess.run([MERGE, m2, blocks[0], other], capture_output=True, text=True)
-check(p.returncode != 0 and "differ in J" in p.stderr and not os.path.exists(m2), "merge refuses mismatched parameters and writes nothing", p.stderr)
+check(p.returncode == 1 and "differ in J" in p.stderr and not os.path.exists(m2), "merge refuses mismatched parameters and writes nothing", p.stderr)
 conflict = out("ens_conflict.h5")
 run(BASE + ["-khgps_first", "0", "-khgps_realizations", "1", "-khgps_polish_its", "0", "-khgps_output", conflict])
 p = subprocess.run([MERGE, "--check", blocks[0], conflict], capture_output=True, text=True)
-check(p.returncode != 0 and "CONFLICT: realization 0" in p.stdout, "merge detects a duplicate with different results", p.stdout + p.stderr)
+check(p.returncode == 1 and "CONFLICT: realization 0" in p.stderr, "merge detects a duplicate with different results", p.stdout + p.stderr)
 
 # --- files that must be refused, and left as they were
 truncated, garbage, foreign = out("ens_truncated.h5"), out("ens_garbage.h5"), out("ens_foreign.h5")
@@ -131,15 +131,15 @@ for what, path in (("truncated", truncated), ("garbage", garbage), ("foreign HDF
     before = sha(path)
     p = run(BASE + ["-khgps_realizations", "2", "-khgps_output", path], check_rc=False)
     lines = [l for l in p.stderr.splitlines() if l.strip()]
-    check(p.returncode != 0 and len(lines) == 1 and lines[0].startswith("khgps: error:") and "left as it is" in lines[0],
+    check(p.returncode == 2 and len(lines) == 1 and lines[0].startswith("khgps: error:") and "left as it is" in lines[0],
           f"resume from a {what} file: one clear line, non-zero exit", p.stderr[:300])
     m3 = out("ens_m3.h5")
     q = subprocess.run([MERGE, m3, blocks[0], path], capture_output=True, text=True)
-    check(q.returncode != 0 and "khgps-merge: error:" in q.stderr and not os.path.exists(m3), f"merge of a {what} file: refused, nothing written", q.stderr[:300])
+    check(q.returncode == 1 and "khgps-merge: error:" in q.stderr and not os.path.exists(m3), f"merge of a {what} file: refused, nothing written", q.stderr[:300])
     check(sha(path) == before, f"{what} file byte for byte as it was")
 before = sha(ref)
 p = run(BASE[:2] + ["-khgps_J", "0.31"] + BASE[4:] + ["-khgps_realizations", "2", "-khgps_output", ref], check_rc=False)
-check(p.returncode != 0 and "J = 0.3, not 0.31" in p.stderr and sha(ref) == before, "rerun with another J: refused with the mismatch named, file untouched", p.stderr[:300])
+check(p.returncode == 2 and "J = 0.3, not 0.31" in p.stderr and sha(ref) == before, "rerun with another J: refused with the mismatch named, file untouched", p.stderr[:300])
 p = run(BASE + ["-khgps_first", "0", "-khgps_realizations", "2", "-khgps_overwrite", "-khgps_output", garbage])
 check(sorted(contents(garbage)) == [0, 1], "-khgps_overwrite starts over")
 done()

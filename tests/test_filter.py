@@ -76,5 +76,5 @@ for what, args, needle in [
 ]:
     p = run(base + args + ["-khgps_output", out("flt_bad.h5"), "-khgps_overwrite"], check_rc=False)
     lines = [l for l in p.stderr.splitlines() if l.strip()]
-    check(p.returncode != 0 and len(lines) == 1 and needle in lines[0], f"{what}: refused in one line", p.stderr[:300])
+    check(p.returncode == 2 and len(lines) == 1 and needle in lines[0], f"{what}: refused in one line", p.stderr[:300])
 done()
