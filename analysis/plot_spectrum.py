@@ -14,26 +14,22 @@ import khgps_analysis as ka  # noqa: E402
 from khgps_plots import draw_dos, draw_participation, draw_x2_scatter, plt, save  # noqa: E402
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("files", nargs="+")
-    ap.add_argument("-o", "--output", default="spectrum.png")
-    ap.add_argument("--bins", type=int, default=25, help="logarithmic bins in omega")
-    a = ap.parse_args()
-
-    runs = ka.group_runs(a.files)
+def figure(files, bins=25):
+    """The figure of the runs in files: (fig, runs used, status counts). SystemExit if no
+    realization reached a minimum."""
+    runs = ka.group_runs(files)
     used = [r for r in runs if r.n_ok > 0 and any(len(lam) for lam in r.eigenvalues)]
     status = {}
     for r in runs:
         for k, v in r.status_counts.items():
             status[k] = status.get(k, 0) + v
     if not used:
-        sys.exit(f"plot_spectrum: no realization at a minimum in {a.files} (status counts {status})")
+        sys.exit(f"plot_spectrum: no realization at a minimum in {files} (status counts {status})")
 
     fig, ax = plt.subplots(1, 3, figsize=(15, 4.6))
     for i, run in enumerate(used):
         col = f"C{i}"
-        fit = draw_dos(ax[0], run, color=col, bins=a.bins,
+        fit = draw_dos(ax[0], run, color=col, bins=bins,
                        label=f"{run.label() + ', ' if len(used) > 1 else ''}{run.n_ok} realization(s), N={run.N}")
         if fit is not None:
             ax[0].plot([], [], "--", color=col, label=rf"$A_g\omega^4$, $A_g$ = {ka.fmt_pm(fit.A_g, fit.A_g_err)} "
@@ -49,6 +45,16 @@ def main():
     p = used[0].params
     fig.suptitle(f"KHGPS  N={p['N']}  J={p['J']:g}  h={p['h']:g}  kappa0={p['kappa0']:g}   status: "
                  + ", ".join(f"{k} {v}" for k, v in sorted(status.items())))
+    return fig, used, status
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("files", nargs="+")
+    ap.add_argument("-o", "--output", default="spectrum.png")
+    ap.add_argument("--bins", type=int, default=25, help="logarithmic bins in omega")
+    a = ap.parse_args()
+    fig, used, status = figure(a.files, a.bins)
     save(fig, a.output)
     n_ok = sum(r.n_ok for r in used)
     print(f"plot_spectrum: wrote {a.output} ({n_ok} minima of {sum(status.values())} realization(s))")

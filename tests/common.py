@@ -28,6 +28,11 @@ def check(ok, what, detail=""):
     return ok
 
 
+def skip(what, why):
+    """A check that cannot run here, reported (tests/run.sh lists the skips before its totals)."""
+    print(f"SKIP: {what} ({why})", flush=True)
+
+
 def done():
     sys.exit(1 if _failed else 0)
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # khgps test runner: every tests/test_*.py (Debian's /usr/bin/python3) and the derivative checks
-# on 1, 2 and 3 ranks. Each check prints PASS:/FAIL:; the last line is "N passed, N failed".
+# on 1, 2 and 3 ranks. Each check prints PASS:/FAIL:; skips (SKIP:) are listed; the last line is "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
 MPI=(mpiexec --oversubscribe); [ "$(id -u)" = 0 ] && MPI+=(--allow-run-as-root)
 log=$(mktemp -d)/tests.log
 pass=0; fail=0
+skips=$(mktemp)
 record() { # name, command...
   local name=$1; shift
   local t0=$SECONDS out rc
@@ -15,6 +16,7 @@ record() { # name, command...
   local p f
   p=$(grep -c '^PASS: ' <<<"$out"); f=$(grep -c '^FAIL: ' <<<"$out")
   grep '^FAIL: ' <<<"$out"
+  grep '^SKIP: ' <<<"$out" >> "$skips"
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then  # crashed before reporting: one failure, show why
     f=1; echo "FAIL: $name exited with $rc"; tail -n 15 <<<"$out"
   fi
@@ -30,5 +32,6 @@ for t in tests/test_*.py; do
   record "$(basename "$t" .py)" $PY "$t"
 done
 echo "full log: $log"
+[ -s "$skips" ] && { echo "skipped ($(wc -l < "$skips")):"; sed 's/^SKIP: /  /' "$skips"; }
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -223,6 +223,30 @@ def check_real(real_files):
     png = out("real.png")
     p = subprocess.run([PY, os.path.join(ROOT, "analysis", "plot_spectrum.py"), *real_files, "-o", png], capture_output=True, text=True)
     check(p.returncode == 0 and os.path.getsize(png) > 10000, "real N=400: plot_spectrum.py FILE -o PNG still works", p.stdout + p.stderr)
+    # what the plot draws, against the files read with h5py
+    import matplotlib
+    matplotlib.use("Agg")
+    import plot_spectrum
+    fig, used, status = plot_spectrum.figure(real_files)
+    ax = fig.axes
+    pts = [l for l in ax[0].get_lines() if l.get_marker() == "o"][0]
+    w, D = pts.get_xdata(), pts.get_ydata()
+    r = np.min(w[1:] / w[:-1])  # even log grid (empty bins are not drawn): adjacent points differ by r
+    k = np.log(w / w[0]) / np.log(r)
+    width = w * (np.sqrt(r) - 1 / np.sqrt(r))  # a bin's width from its geometric centre
+    nbelow = int(np.sum(om <= fw.cutoff))
+    check(np.allclose(k, np.round(k), atol=1e-6) and abs(np.sum(D * width) * 3 * 400 - nbelow) <= 1e-6 * nbelow,
+          f"plot: the D(omega) points integrate to the {nbelow} modes below the completeness cutoff (R N sum D dw)",
+          f"{np.sum(D * width) * 3 * 400:.6g}")
+    guide = [l for l in ax[0].get_lines() if l.get_linestyle() == "--"][0]
+    gx, gy = guide.get_xdata(), guide.get_ydata()
+    check(np.allclose(gy / gx**4, fw.A_g, rtol=1e-12) and abs(gx[-1] - fw.wmax) < 1e-12 * fw.wmax,
+          f"plot: the dashed guide is A_g omega^4 with A_g = {fw.A_g:.5g} up to the window's end {fw.wmax:.4g}")
+    sc = ax[1].get_lines()[0]
+    kap = np.concatenate([h5py.File(f, "r")[f"realizations/{k}/kappa"][()] for f in real_files for k in h5py.File(f, "r")["realizations"]])
+    check(np.array_equal(np.sort(sc.get_xdata()), np.sort(kap)) and np.allclose(np.sort(sc.get_ydata()), np.sort(x2), rtol=0, atol=0),
+          "plot: the scatter is every (kappa_i, x*_i^2) of the files")
+    check(f"N=400" in fig._suptitle.get_text() and "minimum 3" in fig._suptitle.get_text(), "plot: the title names N and the status counts", fig._suptitle.get_text())
 
 
 try:

@@ -47,13 +47,13 @@ check(de < 1e-8, f"degree 7, guard 13, chunks of 5: the same eigenvalues ({de:.1
 
 # an iteration limit: fewer pairs, honestly reported
 fm = out("chf_maxit.h5")
-p = run(base + ["-khgps_eigensolver", "chfsi", "-khgps_chfsi_max_its", "8", "-khgps_output", fm])
+p = run(base + ["-khgps_eigensolver", "chfsi", "-khgps_chfsi_max_its", "10", "-khgps_output", fm])
 m = load(fm)
 m.setdefault("eigenvalues", np.array([]))
 m.setdefault("residual", np.array([0.0]))
-ok = m["nconv"] < nev and len(m["eigenvalues"]) == m["nconv"] and (m["nconv"] == 0 or m["residual"].max() <= 1e-10)
-check(ok and "only" in p.stdout, f"-khgps_chfsi_max_its 8: {m['nconv']} of {nev} pairs reported, a warning says so")
+ok = 0 < m["nconv"] < nev and len(m["eigenvalues"]) == m["nconv"] and m["residual"].max() <= 1e-10
+check(ok and "only" in p.stdout, f"-khgps_chfsi_max_its 10: {m['nconv']} of {nev} pairs (some, not all) reported, converged, a warning says so")
 if m["nconv"]:
     err = np.max(np.abs(m["eigenvalues"] - w[:m["nconv"]]) / w[:m["nconv"]])
-    check(err < 1e-8, f"-khgps_chfsi_max_its 8: the pairs reported are the lowest ({err:.1e})")
+    check(err < 1e-8, f"-khgps_chfsi_max_its 10: the pairs reported are the lowest ({err:.1e})")
 done()
