@@ -19,7 +19,32 @@ typedef enum {
 extern const char *const KhgpsStatusNames[];
 extern const char *const KhgpsCouplingTypes[];
 
-/* Run parameters, all read from -khgps_* options in KhgpsProcessOptions(). */
+/* Solver settings: the -khgps_ solver options, read once at set-up with the run parameters. */
+typedef struct {
+  MatType   htype;              /* storage: packed (1 rank), scalapack (more), dense, aij (sparse); -khgps_hessian_mat_type */
+  PetscBool newton_factor;      /* a factorization per Newton step instead of CG + Jacobi, -khgps_newton_factor */
+  PetscBool packed_lapack_solve; /* packed: LAPACK potrs for single right-hand sides, -khgps_packed_lapack_solve */
+  PetscBool packed_trsolve;     /* packed: blocks of right-hand sides by trsolve.c, -khgps_packed_trsolve */
+  /* packed storage: one factorization serves the minimum test, the Newton polish and the spectrum,
+     which a block Krylov-Schur iteration takes (-khgps_eigensolver block, blockeig.c) */
+  PetscBool block;              /* the block eigensolver instead of the EPS */
+  PetscInt  block_size;         /* right-hand sides per solve, -khgps_block_size */
+  PetscInt  block_ncv;          /* largest basis, -khgps_block_ncv */
+  PetscInt  block_max_restarts; /* -khgps_block_max_restarts */
+  /* Chebyshev-filtered subspace iteration (-khgps_eigensolver chfsi, chfsi.c) */
+  PetscBool chfsi;              /* ChFSI instead of the EPS */
+  PetscInt  chfsi_degree;       /* filter degree per outer iteration, -khgps_chfsi_degree */
+  PetscInt  chfsi_guard;        /* columns beyond nev, -khgps_chfsi_guard */
+  PetscInt  chfsi_block;        /* columns per sparse-times-dense product, -khgps_chfsi_block */
+  PetscInt  chfsi_max_its;      /* outer iterations before giving up, -khgps_chfsi_max_its */
+  PetscInt  chfsi_lanczos;      /* Lanczos steps for the spectrum's bounds, -khgps_chfsi_lanczos */
+  /* Krylov-Schur on a Chebyshev polynomial of the sparse M (filter.c) */
+  PetscInt  filter_degree;      /* -khgps_filter_degree, 0: the EPS on M itself */
+  PetscReal filter_cut;         /* -khgps_filter_cut: the damped interval starts here */
+  PetscBool filter_cut_set;     /* else: the interlacing bound of the nev-th eigenvalue */
+} KhgpsSolverOptions;
+
+/* Run parameters, all read from -khgps_* options in KhgpsProcessOptions(), once. */
 typedef struct {
   PetscInt  N;                       /* number of oscillators */
   PetscReal kappa0;                  /* upper end of the stiffness distribution */
@@ -41,6 +66,7 @@ typedef struct {
   PetscBool save_couplings;          /* write J itself to the output file */
   PetscBool overwrite;               /* start over: replace an existing output file */
   char      output[PETSC_MAX_PATH_LEN]; /* output HDF5 file ("" : none) */
+  KhgpsSolverOptions solver;         /* the solver settings */
 } KhgpsParams;
 
 /* repro.c: results independent of the rank count */
@@ -108,37 +134,59 @@ typedef struct {
   PetscReal *J;                     /* [N*N] row-major, or NULL */
 } KhgpsRecord;
 
-/* The solvers, made afresh from options for every realization (so that none depends on which
-   realization the process computed before it). */
+/* record.c: the fields of a record, listed once (a new output field is one line there) */
 typedef struct {
-  Tao     tao;    /* minimizer: default bncg, -tao_* */
-  KSP     newton; /* Newton polish and positive-definiteness check: -khgps_newton_ksp_*, -khgps_newton_pc_* */
-  EPS     eps;    /* lowest eigenpairs: Krylov-Schur, shift-invert at 0 (sparse: Jacobi-Davidson), -eps_*, -st_* */
-  MatType htype;  /* storage: packed (1 rank), scalapack (more), dense, aij (sparse); -khgps_hessian_mat_type */
-  /* packed storage: one factorization serves the minimum test, the Newton polish and the spectrum,
-     which a block Krylov-Schur iteration takes (-khgps_eigensolver block, blockeig.c) */
-  PetscBool block;     /* the block eigensolver instead of the EPS */
-  PetscInt  block_size; /* right-hand sides per solve, -khgps_block_size */
-  PetscInt  block_ncv;  /* largest basis, -khgps_block_ncv */
-  PetscInt  block_max_restarts; /* -khgps_block_max_restarts */
-  PetscReal block_tol;  /* relative residual of a converged pair (the EPS tolerance, -eps_tol) */
-  /* Chebyshev-filtered subspace iteration (-khgps_eigensolver chfsi, chfsi.c) */
-  PetscBool chfsi;         /* ChFSI instead of the EPS */
-  PetscInt  chfsi_degree;  /* filter degree per outer iteration, -khgps_chfsi_degree */
-  PetscInt  chfsi_guard;   /* columns beyond nev, -khgps_chfsi_guard */
-  PetscInt  chfsi_block;   /* columns per sparse-times-dense product, -khgps_chfsi_block */
-  PetscInt  chfsi_max_its; /* outer iterations before giving up, -khgps_chfsi_max_its */
-  PetscInt  chfsi_lanczos; /* Lanczos steps for the spectrum's bounds, -khgps_chfsi_lanczos */
-  /* Krylov-Schur on a Chebyshev polynomial of the sparse M (filter.c) */
-  PetscInt  filter_degree; /* -khgps_filter_degree, 0: the EPS on M itself */
-  PetscReal filter_cut;    /* -khgps_filter_cut: the damped interval starts here */
-  PetscBool filter_cut_set; /* else: the interlacing bound of the nev-th eigenvalue */
+  const char *name;   /* attribute name in the file */
+  size_t      offset; /* of the member in KhgpsRecord */
+  PetscBool   isint;  /* PetscInt, else PetscReal */
+} KhgpsRecordScalar;
+typedef struct {
+  const char *name;     /* dataset name in the file */
+  size_t      offset;   /* of the PetscReal * member in KhgpsRecord */
+  PetscBool   per_pair; /* length nconv, else N */
+} KhgpsRecordArray;
+extern const KhgpsRecordScalar KhgpsRecordScalars[];
+extern const int               KhgpsRecordNScalars;
+extern const KhgpsRecordArray  KhgpsRecordArrays[];
+extern const int               KhgpsRecordNArrays;
+PetscReal      KhgpsRecordGet(const KhgpsRecord *, const KhgpsRecordScalar *);
+PetscReal     *KhgpsRecordArrayGet(const KhgpsRecord *, const KhgpsRecordArray *, PetscInt *);
+PetscErrorCode KhgpsRecordPack(const KhgpsRecord *, PetscInt *, PetscReal **);
+PetscErrorCode KhgpsRecordUnpack(const PetscReal *, KhgpsRecord *);
+PetscErrorCode KhgpsRecordDestroy(KhgpsRecord *);
+
+/* The solvers of one realization: PETSc objects made afresh for every realization (so that none
+   depends on which realization the process computed before it) from p->solver and -tao_*,
+   -eps_*, -st_*, -khgps_newton_* options. */
+typedef struct {
+  Tao       tao;       /* minimizer: default bncg, -tao_* */
+  KSP       newton;    /* Newton polish and positive-definiteness check: -khgps_newton_ksp_*, -khgps_newton_pc_* */
+  EPS       eps;       /* lowest eigenpairs: Krylov-Schur, shift-invert at 0 (sparse: on M or its filter), -eps_*, -st_* */
+  PetscReal block_tol; /* relative residual of a converged pair for the own eigensolvers (the EPS tolerance, -eps_tol) */
 } KhgpsSolvers;
+
+/* log.c: every -log_view stage and event, registered once by KhgpsLogRegister */
+typedef struct {
+  PetscLogStage draw, minimize, spectrum, write;                       /* the phases of a realization */
+  PetscLogEvent factor, factor_fill, jx, jx_block;                     /* packed storage */
+  PetscLogEvent ordered_mult, filter_apply, bounds;                    /* sparse */
+  PetscLogEvent blk_solve, blk_ortho, blk_ritz, blk_rr;                /* block eigensolver */
+  PetscLogEvent chf_filter, chf_ortho, chf_rr, chf_resid;              /* ChFSI */
+} KhgpsLogIds;
+extern KhgpsLogIds KhgpsLog;
+PetscErrorCode KhgpsLogRegister(void);
+
+/* platform.c: the machine (a leaf: calls no other khgps file) */
+int         KhgpsBLASThreads(int);
+void        KhgpsPopulate(void *, size_t);
+void        KhgpsSetAVX512(PetscBool);
+PetscBool   KhgpsAVX512(void);
+const char *KhgpsSimdName(void);
 
 /* options.c */
 PetscErrorCode KhgpsProcessOptions(MPI_Comm, KhgpsParams *);
 PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm, const char *);
-PetscErrorCode KhgpsCheckMemory(MPI_Comm, const KhgpsParams *, MatType);
+PetscErrorCode KhgpsCheckMemory(MPI_Comm, const KhgpsParams *);
 PetscErrorCode KhgpsOptionsInt(PetscOptionItems *, const char *, const char *, PetscInt64, PetscInt64, const char *, PetscInt *, PetscBool *);
 PetscErrorCode KhgpsOptionsReal(PetscOptionItems *, const char *, const char *, PetscReal *, PetscBool *);
 
@@ -176,7 +224,6 @@ PetscErrorCode KhgpsSymvF32(PetscInt, const PetscScalar *, PetscInt, const Petsc
 #define KHGPS_PACKED_J(B, N, i, j) ((PetscReal)((const float *)((B) + (size_t)(j) * (N)))[i])
 PetscErrorCode KhgpsPackedSolve(KhgpsModel *, PetscInt, PetscScalar *, PetscInt);
 PetscBool      KhgpsTriSolveAvailable(PetscInt, PetscInt);
-int            KhgpsBLASThreads(int);
 void           KhgpsGemmThreads(const char *, const char *, PetscInt, PetscInt, PetscInt, PetscScalar, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar, PetscScalar *, PetscInt);
 PetscErrorCode KhgpsTriSolve(PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscInt);
 PetscErrorCode KhgpsPackedHessianMult(KhgpsModel *, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscInt);
@@ -190,14 +237,13 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm, const KhgpsParams *, KhgpsSolvers *)
 PetscErrorCode KhgpsSolversDestroy(KhgpsSolvers *);
 PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat *, KhgpsResult *);
 PetscErrorCode KhgpsSpectrum(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat, KhgpsResult *);
+
+/* result.c: a realization's pairs, from every eigensolver */
 PetscErrorCode KhgpsResultSetPairs(KhgpsResult *, PetscInt, PetscReal *);
 PetscErrorCode KhgpsParticipationRatio(Vec, PetscReal *);
+PetscErrorCode KhgpsResultDestroy(KhgpsResult *);
 
-/* dense.c: small dense kernels of the block eigensolvers, and page population */
-void           KhgpsPopulate(void *, size_t);
-void           KhgpsSetAVX512(PetscBool);
-PetscBool      KhgpsAVX512(void);
-const char    *KhgpsSimdName(void);
+/* dense.c: small dense kernels of the block eigensolvers */
 void           KhgpsGemm(const char *, const char *, PetscInt, PetscInt, PetscInt, PetscScalar, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar, PetscScalar *, PetscInt);
 PetscErrorCode KhgpsSymEig(PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscReal *);
 PetscErrorCode KhgpsCombineColumns(PetscInt, PetscScalar *, PetscInt, PetscInt, const PetscScalar *, PetscInt, PetscInt);
@@ -207,8 +253,8 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *, KhgpsModel *, const Khgp
 
 /* chfsi.c */
 PetscErrorCode KhgpsChfsiSpectrum(const KhgpsSolvers *, const KhgpsParams *, Mat, KhgpsResult *);
-PetscErrorCode KhgpsSpectrumBounds(Mat, const KhgpsParams *, PetscInt, PetscReal *, PetscReal *, PetscReal *);
 /* filter.c */
+PetscErrorCode KhgpsSpectrumBounds(Mat, const KhgpsParams *, PetscInt, PetscReal *, PetscReal *, PetscReal *);
 PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *, const KhgpsParams *, Mat, KhgpsResult *, PetscBool *);
 
 /* io.c */
@@ -222,8 +268,6 @@ PetscErrorCode KhgpsCaptureErrorHandler(MPI_Comm, int, const char *, const char 
 #define KHGPS_ERR_REPORTED 2002
 
 /* ensemble.c */
-PetscErrorCode KhgpsResultDestroy(KhgpsResult *);
-PetscErrorCode KhgpsRecordDestroy(KhgpsRecord *);
 PetscErrorCode KhgpsRunRealization(MPI_Comm, const KhgpsParams *, KhgpsRecord *);
 PetscErrorCode KhgpsRunEnsemble(MPI_Comm, const KhgpsParams *, PetscInt, const PetscInt *);
 

@@ -9,8 +9,6 @@
 
 enum { STREAM_EIG = 4 };
 
-static PetscLogEvent EV_SOLVE, EV_ORTHO, EV_RITZ, EV_RR;
-
 /* X <- X (I - Q Q^T) applied twice (classical Gram-Schmidt, twice is enough), with the
    coefficients Q^T X accumulated in C (k x b, leading dimension ldc); then X = Q' R by Householder
    QR, X <- Q' and R (b x b, upper) into R (leading dimension ldr). *rmin is the smallest |R_ii|
@@ -83,13 +81,11 @@ static PetscErrorCode SortByMagnitude(PetscInt k, const PetscReal *w, PetscInt *
 
 /* Ritz pairs of the projected k x k matrix G (lower triangle): eigenvectors S, values theta,
    order by |theta| descending, and the number of leading wanted pairs whose residual norm
-   ||F s|| (F = G[k:k+b, 0:k], the last block's coupling) is below tol |theta|. */
-static PetscErrorCode Ritz(const KhgpsSolvers *s, PetscInt nev, PetscInt k, const PetscScalar *G, PetscInt ldg, PetscScalar *S, PetscReal *theta, PetscInt *order, PetscInt *nconv)
+   ||F s|| (F = G[k:k+b, 0:k], the coupling of the last block of b columns) is below tol |theta|. */
+static PetscErrorCode Ritz(PetscInt b, PetscReal tol, PetscInt nev, PetscInt k, const PetscScalar *G, PetscInt ldg, PetscScalar *S, PetscReal *theta, PetscInt *order, PetscInt *nconv)
 {
-  const PetscInt b = s->block_size;
-
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(EV_RITZ, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(KhgpsLog.blk_ritz, 0, 0, 0, 0));
   PetscCall(KhgpsSymEig(k, G, ldg, S, theta));
   PetscCall(SortByMagnitude(k, theta, order));
   *nconv = 0;
@@ -100,10 +96,10 @@ static PetscErrorCode Ritz(const KhgpsSolvers *s, PetscInt nev, PetscInt k, cons
       for (PetscInt c = 0; c < k; c++) t += G[k + a + (size_t)c * ldg] * S[c + (size_t)order[i] * k];
       rn += t * t;
     }
-    if (PetscSqrtReal(rn) > s->block_tol * PetscAbsReal(theta[order[i]])) break;
+    if (PetscSqrtReal(rn) > tol * PetscAbsReal(theta[order[i]])) break;
     (*nconv)++;
   }
-  PetscCall(PetscLogEventEnd(EV_RITZ, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(KhgpsLog.blk_ritz, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -113,7 +109,7 @@ static PetscErrorCode Ritz(const KhgpsSolvers *s, PetscInt nev, PetscInt k, cons
    blocks), so that no solve is spent beyond the need. *solves counts right-hand sides solved. */
 static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, PetscScalar *V, PetscInt *q, PetscInt *solves, PetscBool thr)
 {
-  const PetscInt N = m->N, b = s->block_size, ncv = s->block_ncv, ldg = ncv + b, nev = p->nev;
+  const PetscInt N = m->N, b = p->solver.block_size, ncv = p->solver.block_ncv, ldg = ncv + b, nev = p->nev;
   PetscScalar   *G, *S, *Sp, *FS;
   PetscReal     *theta, rmin;
   PetscInt      *order, k = 0, nconv = 0, next = PetscMax(2 * nev, nev + 2 * b);
@@ -131,27 +127,27 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
     while (k + b <= ncv && !done) { /* expand: V_{k+b} = orth(T V_k); T V_[0,k+b) = V_[0,k+2b) G */
       PetscScalar *X = V + (size_t)(k + b) * N;
       PetscCall(PetscArraycpy(X, V + (size_t)k * N, (size_t)b * N));
-      PetscCall(PetscLogEventBegin(EV_SOLVE, 0, 0, 0, 0));
+      PetscCall(PetscLogEventBegin(KhgpsLog.blk_solve, 0, 0, 0, 0));
       PetscCall(KhgpsPackedSolve(m, b, X, N));
-      PetscCall(PetscLogEventEnd(EV_SOLVE, 0, 0, 0, 0));
+      PetscCall(PetscLogEventEnd(KhgpsLog.blk_solve, 0, 0, 0, 0));
       *solves += b;
-      PetscCall(PetscLogEventBegin(EV_ORTHO, 0, 0, 0, 0));
+      PetscCall(PetscLogEventBegin(KhgpsLog.blk_ortho, 0, 0, 0, 0));
       PetscCall(OrthoBlock(N, k + b, V, b, X, G + (size_t)k * ldg, ldg, G + (k + b) + (size_t)k * ldg, ldg, &rmin, thr));
-      PetscCall(PetscLogEventEnd(EV_ORTHO, 0, 0, 0, 0));
+      PetscCall(PetscLogEventEnd(KhgpsLog.blk_ortho, 0, 0, 0, 0));
       PetscCheck(rmin > 1e-13, PETSC_COMM_SELF, PETSC_ERR_CONV_FAILED, "block Krylov-Schur: the Krylov space became invariant (N = %" PetscInt_FMT " too small for -khgps_block_ncv %" PetscInt_FMT "?); use -khgps_eigensolver slepc", N, ncv);
       k += b;
       if (k >= next && k + b <= ncv) {
-        PetscCall(Ritz(s, nev, k, G, ldg, S, theta, order, &nconv));
+        PetscCall(Ritz(b, s->block_tol, nev, k, G, ldg, S, theta, order, &nconv));
         PetscCall(PetscInfo(NULL, "block Krylov-Schur: restart %" PetscInt_FMT ", basis %" PetscInt_FMT ", %" PetscInt_FMT " converged\n", restart, k, nconv));
         done = (PetscBool)(nconv >= nev);
         next = k + 4 * b;
       }
     }
     if (!done) { /* the basis is full */
-      PetscCall(Ritz(s, nev, k, G, ldg, S, theta, order, &nconv));
+      PetscCall(Ritz(b, s->block_tol, nev, k, G, ldg, S, theta, order, &nconv));
       PetscCall(PetscInfo(NULL, "block Krylov-Schur: restart %" PetscInt_FMT ", basis %" PetscInt_FMT " (full), %" PetscInt_FMT " converged\n", restart, k, nconv));
     }
-    if (nconv >= nev || restart >= s->block_max_restarts) break;
+    if (nconv >= nev || restart >= p->solver.block_max_restarts) break;
     /* thick restart: keep the pk wanted Ritz vectors and the active block */
     pk = PetscMin(k - b, PetscMax(nev, (k + nev) / 2));
     for (PetscInt j = 0; j < pk; j++) PetscCall(PetscArraycpy(Sp + (size_t)j * k, S + (size_t)order[j] * k, k));
@@ -178,7 +174,7 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
    eigenvalues ascending, participation ratios, relative residuals ||M v - l v|| / |l|. */
 PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, KhgpsResult *r)
 {
-  const PetscInt     N = m->N, b = s->block_size, ldg = s->block_ncv + b;
+  const PetscInt     N = m->N, b = p->solver.block_size, ldg = p->solver.block_ncv + b;
   PetscScalar       *V, *HY, *P, *S;
   PetscReal         *mu;
   PetscInt           q = 0, solves = 0;
@@ -187,13 +183,6 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   int                blas = 0;
 
   PetscFunctionBeginUser;
-  if (!EV_SOLVE) {
-    PetscClassId id = 0;
-    PetscCall(PetscLogEventRegister("BlkSolve", id, &EV_SOLVE));
-    PetscCall(PetscLogEventRegister("BlkOrtho", id, &EV_ORTHO));
-    PetscCall(PetscLogEventRegister("BlkRitz", id, &EV_RITZ));
-    PetscCall(PetscLogEventRegister("BlkRayleighRitz", id, &EV_RR));
-  }
   PetscCall(PetscMalloc1((size_t)N * ldg, &V));
   KhgpsPopulate(V, (size_t)N * ldg * sizeof(PetscScalar));
   /* with khgps' own solves (-khgps_packed_trsolve) the Krylov loop runs on the OpenMP threads
@@ -209,7 +198,7 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
     PetscFunctionReturn(0);
   }
   /* Rayleigh-Ritz with M on Y = V[:, 0:q], the Ritz vectors of M^{-1}: X = Y S, M X = (M Y) S */
-  PetscCall(PetscLogEventBegin(EV_RR, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(KhgpsLog.blk_rr, 0, 0, 0, 0));
   PetscCall(VecGetArrayRead(m->hdiag, &d));
   PetscCall(PetscMalloc1((size_t)N * q, &HY));
   KhgpsPopulate(HY, (size_t)N * q * sizeof(PetscScalar));
@@ -237,6 +226,6 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   PetscCall(PetscFree3(P, S, mu));
   PetscCall(PetscFree(HY));
   PetscCall(PetscFree(V));
-  PetscCall(PetscLogEventEnd(EV_RR, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(KhgpsLog.blk_rr, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

@@ -17,7 +17,6 @@
 
 enum { STREAM_CHFSI = 5 };
 
-static PetscLogEvent EV_FILTER, EV_ORTHO, EV_RR, EV_RESID, EV_BOUNDS;
 
 /* The products M X on chunks of w columns, in khgps' own kernel: the chunk is kept row-major
    (row i's w entries side by side), so that each nonzero of M gathers w contiguous numbers, the
@@ -192,7 +191,7 @@ static PetscErrorCode Orthonormalize(MPI_Comm comm, PetscInt nloc, const PetscSc
 
   PetscFunctionBeginUser;
   if (na == 0) PetscFunctionReturn(0);
-  PetscCall(PetscLogEventBegin(EV_ORTHO, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(KhgpsLog.chf_ortho, 0, 0, 0, 0));
   PetscCall(PetscBLASIntCast(na, &n));
   PetscCall(PetscBLASIntCast(PetscMax(nloc, 1), &ldx));
   PetscCall(PetscMalloc3((size_t)na * na, &G, (size_t)PetscMax(nl, 1) * na, &T, na, &d));
@@ -230,91 +229,7 @@ static PetscErrorCode Orthonormalize(MPI_Comm comm, PetscInt nloc, const PetscSc
     }
   }
   PetscCall(PetscFree3(G, T, d));
-  PetscCall(PetscLogEventEnd(EV_ORTHO, 0, 0, 0, 0));
-  PetscFunctionReturn(0);
-}
-
-/* Bounds of the spectrum: the Gershgorin upper bound from the rows of M, and a short Lanczos run
-   (full reorthogonalization) for its lowest and highest Ritz values. *b is the smaller of
-   Gershgorin and the top Ritz value plus its residual and a 1 % margin of the spread; *a0 the
-   lowest Ritz value, *a the filter's first cut (the second Lanczos Ritz value). */
-PetscErrorCode KhgpsSpectrumBounds(Mat M, const KhgpsParams *p, PetscInt steps, PetscReal *a0, PetscReal *a, PetscReal *b)
-{
-  MPI_Comm           comm = PetscObjectComm((PetscObject)M);
-  PetscInt           rs, re, nloc, m;
-  PetscReal          gersh = PETSC_MIN_REAL, *alpha, *beta, *theta, top, resid;
-  PetscScalar       *Vl, *T, *h;
-  Vec                v, w;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(EV_BOUNDS, 0, 0, 0, 0));
-  PetscCall(MatGetOwnershipRange(M, &rs, &re));
-  nloc = re - rs;
-  for (PetscInt i = rs; i < re; i++) {
-    PetscInt           nc;
-    const PetscInt    *cols;
-    const PetscScalar *vals;
-    PetscReal          sum = 0;
-    PetscCall(MatGetRow(M, i, &nc, &cols, &vals));
-    for (PetscInt q = 0; q < nc; q++) sum += cols[q] == i ? PetscRealPart(vals[q]) : PetscAbsScalar(vals[q]);
-    PetscCall(MatRestoreRow(M, i, &nc, &cols, &vals));
-    gersh = PetscMax(gersh, sum);
-  }
-  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &gersh, 1, MPIU_REAL, MPIU_MAX, comm));
-
-  m = PetscMin(steps, p->N);
-  PetscCall(PetscMalloc5((size_t)nloc * (m + 1), &Vl, (size_t)m * m, &T, m + 1, &h, m + 1, &alpha, m + 1, &beta));
-  PetscCall(PetscMalloc1(m, &theta));
-  PetscCall(MatCreateVecs(M, &v, &w));
-  for (PetscInt i = 0; i < nloc; i++) Vl[i] = KhgpsUniformAt(p->seed, p->realization, STREAM_CHFSI, rs + i, -1) - 0.5;
-  {
-    PetscReal nrm = 0;
-    for (PetscInt i = 0; i < nloc; i++) nrm += Vl[i] * Vl[i];
-    PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &nrm, 1, MPIU_REAL, MPIU_SUM, comm));
-    nrm = PetscSqrtReal(nrm);
-    for (PetscInt i = 0; i < nloc; i++) Vl[i] /= nrm;
-  }
-  for (PetscInt j = 0; j < m; j++) {
-    PetscScalar *vj = Vl + (size_t)j * nloc, *vn = Vl + (size_t)(j + 1) * nloc;
-    PetscReal    nrm = 0;
-    PetscCall(VecPlaceArray(v, vj));
-    PetscCall(VecPlaceArray(w, vn));
-    PetscCall(MatMult(M, v, w));
-    PetscCall(VecResetArray(w));
-    PetscCall(VecResetArray(v));
-    for (PetscInt pass = 0; pass < 2; pass++) { /* full reorthogonalization, twice */
-      KhgpsGemm("T", "N", j + 1, 1, nloc, 1.0, Vl, nloc, vn, nloc, 0.0, h, j + 1);
-      PetscCall(MPIU_Allreduce(MPI_IN_PLACE, h, (PetscMPIInt)(j + 1), MPIU_SCALAR, MPIU_SUM, comm));
-      KhgpsGemm("N", "N", nloc, 1, j + 1, -1.0, Vl, nloc, h, j + 1, 1.0, vn, nloc);
-      if (pass == 0) alpha[j] = PetscRealPart(h[j]);
-      else alpha[j] += PetscRealPart(h[j]);
-    }
-    for (PetscInt i = 0; i < nloc; i++) nrm += vn[i] * vn[i];
-    PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &nrm, 1, MPIU_REAL, MPIU_SUM, comm));
-    beta[j] = PetscSqrtReal(nrm);
-    if (beta[j] <= 1e-14 * PetscAbsReal(alpha[j]) || j == m - 1) {
-      m = j + 1;
-      break;
-    }
-    for (PetscInt i = 0; i < nloc; i++) vn[i] /= beta[j];
-  }
-  PetscCall(PetscArrayzero(T, (size_t)m * m));
-  for (PetscInt j = 0; j < m; j++) {
-    T[j + (size_t)j * m] = alpha[j];
-    if (j + 1 < m) T[j + 1 + (size_t)j * m] = beta[j];
-  }
-  PetscCall(KhgpsSymEig(m, T, m, T, theta));
-  top   = theta[m - 1];
-  resid = PetscAbsReal(beta[m - 1] * PetscRealPart(T[m - 1 + (size_t)(m - 1) * m]));
-  *b    = PetscMin(gersh, top + resid + 0.01 * (top - theta[0]));
-  *a0   = theta[0];
-  *a    = m > 2 ? theta[1] : 0.5 * (theta[0] + *b);
-  PetscCall(PetscInfo(NULL, "chfsi: bounds: Gershgorin %g, Lanczos (%" PetscInt_FMT " steps) [%g, %g] top residual %g: b = %g, first cut a = %g\n", (double)gersh, m, (double)theta[0], (double)top, (double)resid, (double)*b, (double)*a));
-  PetscCall(VecDestroy(&v));
-  PetscCall(VecDestroy(&w));
-  PetscCall(PetscFree5(Vl, T, h, alpha, beta));
-  PetscCall(PetscFree(theta));
-  PetscCall(PetscLogEventEnd(EV_BOUNDS, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(KhgpsLog.chf_ortho, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -328,7 +243,7 @@ static PetscErrorCode Filter(SpMM *op, PetscScalar *X, PetscInt na, PetscInt w, 
   const PetscInt  nloc = op->nloc;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(EV_FILTER, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(KhgpsLog.chf_filter, 0, 0, 0, 0));
   for (PetscInt j0 = 0; j0 < na; j0 += w) {
     const PetscInt cw  = PetscMin(w, na - j0);
     PetscScalar   *cur = R0, *old = R1, *t;
@@ -344,7 +259,7 @@ static PetscErrorCode Filter(SpMM *op, PetscScalar *X, PetscInt na, PetscInt w, 
     }
     ToColumns(nloc, cw, cur, X + (size_t)j0 * nloc);
   }
-  PetscCall(PetscLogEventEnd(EV_FILTER, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(KhgpsLog.chf_filter, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -356,7 +271,7 @@ static PetscErrorCode RayleighRitz(SpMM *op, PetscScalar *X, PetscInt na, PetscI
   PetscInt     nloc = op->nloc;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(EV_RR, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(KhgpsLog.chf_rr, 0, 0, 0, 0));
   PetscCall(PetscMalloc1((size_t)na * na, &G));
   for (PetscInt j0 = 0; j0 < na; j0 += w) {
     const PetscInt cw = PetscMin(w, na - j0);
@@ -370,7 +285,7 @@ static PetscErrorCode RayleighRitz(SpMM *op, PetscScalar *X, PetscInt na, PetscI
   PetscCall(KhgpsSymEig(na, G, na, G, theta));
   PetscCall(KhgpsCombineColumns(nloc, X, nloc, na, G, na, na));
   PetscCall(PetscFree(G));
-  PetscCall(PetscLogEventEnd(EV_RR, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(KhgpsLog.chf_rr, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -380,7 +295,7 @@ static PetscErrorCode Residuals(SpMM *op, const PetscScalar *X, PetscInt na, Pet
   PetscInt nloc = op->nloc;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(EV_RESID, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(KhgpsLog.chf_resid, 0, 0, 0, 0));
   for (PetscInt j0 = 0; j0 < na; j0 += w) {
     const PetscInt cw = PetscMin(w, na - j0);
     ToRows(nloc, cw, X + (size_t)j0 * nloc, R0);
@@ -391,7 +306,7 @@ static PetscErrorCode Residuals(SpMM *op, const PetscScalar *X, PetscInt na, Pet
   }
   PetscCall(MPIU_Allreduce(MPI_IN_PLACE, res, (PetscMPIInt)na, MPIU_REAL, MPIU_SUM, op->sfcomm));
   for (PetscInt j = 0; j < na; j++) res[j] = PetscSqrtReal(res[j]);
-  PetscCall(PetscLogEventEnd(EV_RESID, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(KhgpsLog.chf_resid, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -399,39 +314,28 @@ static PetscErrorCode Residuals(SpMM *op, const PetscScalar *X, PetscInt na, Pet
    is the number of pairs locked (converged) when nev are or when -khgps_chfsi_max_its is hit. */
 PetscErrorCode KhgpsChfsiSpectrum(const KhgpsSolvers *s, const KhgpsParams *p, Mat H, KhgpsResult *r)
 {
-  static PetscBool registered = PETSC_FALSE;
   MPI_Comm         comm       = PetscObjectComm((PetscObject)H);
   const PetscInt   N = p->N, nev = p->nev;
   const PetscReal  tol = s->block_tol;
-  PetscInt         rs, re, nloc, k, nl = 0, its, w, deg = s->chfsi_degree, nmult = 0;
+  PetscInt         rs, re, nloc, k, nl = 0, its, w, deg = p->solver.chfsi_degree, nmult = 0;
   PetscScalar     *V, *R0, *R1;
   PetscReal       *theta, *res, *lres, *lth, a0 = 0, a = 0, b = 0;
   SpMM             op = {0};
 
   PetscFunctionBeginUser;
-  if (!registered) {
-    PetscClassId id;
-    PetscCall(PetscClassIdRegister("khgps ChFSI", &id));
-    PetscCall(PetscLogEventRegister("ChfBounds", id, &EV_BOUNDS));
-    PetscCall(PetscLogEventRegister("ChfFilter", id, &EV_FILTER));
-    PetscCall(PetscLogEventRegister("ChfOrtho", id, &EV_ORTHO));
-    PetscCall(PetscLogEventRegister("ChfRayleighRitz", id, &EV_RR));
-    PetscCall(PetscLogEventRegister("ChfResidual", id, &EV_RESID));
-    registered = PETSC_TRUE;
-  }
   PetscCall(MatGetOwnershipRange(H, &rs, &re));
   nloc = re - rs;
-  k    = PetscMin(nev + s->chfsi_guard, N);
-  w    = PetscMin(PetscMin(s->chfsi_block, k), 64);
+  k    = PetscMin(nev + p->solver.chfsi_guard, N);
+  w    = PetscMin(PetscMin(p->solver.chfsi_block, k), 64);
   PetscCall(SpMMCreate(H, w, &op));
   PetscCall(PetscMalloc3((size_t)nloc * k, &V, (size_t)nloc * w, &R0, (size_t)nloc * w, &R1));
   PetscCall(PetscMalloc4(k, &theta, k, &res, k, &lres, k, &lth));
   for (PetscInt j = 0; j < k; j++)
     for (PetscInt i = 0; i < nloc; i++) V[i + (size_t)j * nloc] = KhgpsUniformAt(p->seed, p->realization, STREAM_CHFSI, rs + i, j) - 0.5;
-  PetscCall(KhgpsSpectrumBounds(H, p, s->chfsi_lanczos, &a0, &a, &b));
-  nmult += PetscMin(s->chfsi_lanczos, N);
+  PetscCall(KhgpsSpectrumBounds(H, p, p->solver.chfsi_lanczos, &a0, &a, &b));
+  nmult += PetscMin(p->solver.chfsi_lanczos, N);
   PetscCall(Orthonormalize(comm, nloc, NULL, 0, V, k));
-  for (its = 0; its < s->chfsi_max_its && nl < nev; its++) {
+  for (its = 0; its < p->solver.chfsi_max_its && nl < nev; its++) {
     const PetscInt na = k - nl;
     PetscScalar   *X  = V + (size_t)nl * nloc;
     PetscInt       newl = 0;

@@ -1,33 +1,11 @@
 /* dense.c: the small dense kernels the block eigensolvers share (blockeig.c, chfsi.c). */
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #if defined(_OPENMP)
   #include <omp.h>
 #endif
 #include "khgps.h"
 
-/* Map the pages of [p, p + bytes) before their first write, in one system call (Linux >= 5.14,
-   MADV_POPULATE_WRITE), for memory that is about to be written anyway: a first touch page by page
-   costs a fault each, 11 us per 4 KiB page on this machine's VM (0.83 s for the lower triangle at
-   N = 8000) against 0.6 us per page this way. Elsewhere (older kernels) it does nothing. Only whole
-   pages that the range overlaps are mapped, so nothing outside it becomes resident beyond them. */
-void KhgpsPopulate(void *p, size_t bytes)
-{
-#if defined(__linux__)
-  static long page = 0;
-  uintptr_t   a, b;
-  if (!bytes) return;
-  if (!page) page = sysconf(_SC_PAGESIZE);
-  a = (uintptr_t)p & ~(uintptr_t)(page - 1);
-  b = ((uintptr_t)p + bytes + (uintptr_t)page - 1) & ~(uintptr_t)(page - 1);
-  (void)madvise((void *)a, b - a, 23 /* MADV_POPULATE_WRITE */);
-#else
-  (void)p;
-  (void)bytes;
-#endif
-}
-
+/* LAPACK dsyevd (divide and conquer): PETSc 3.18's petscblaslapack.h declares syev and syevx only */
 extern void dsyevd_(const char *, const char *, const PetscBLASInt *, double *, const PetscBLASInt *, double *, double *, const PetscBLASInt *, PetscBLASInt *, const PetscBLASInt *, PetscBLASInt *);
 
 /* C = alpha op(A) op(B) + beta C (BLAS dgemm), with k <= 0 meaning C <- beta C. */

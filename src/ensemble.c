@@ -1,28 +1,7 @@
 /* ensemble.c: realizations shared out over MPI groups, gathered to rank 0, appended to the file. */
-#include <dlfcn.h>
 #include <string.h>
 #include <sys/resource.h>
 #include "khgps.h"
-
-PetscErrorCode KhgpsResultDestroy(KhgpsResult *r)
-{
-  PetscFunctionBeginUser;
-  PetscCall(VecDestroy(&r->x));
-  PetscCall(PetscFree3(r->eig, r->pr, r->resid));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode KhgpsRecordDestroy(KhgpsRecord *rec)
-{
-  PetscFunctionBeginUser;
-  PetscCall(PetscFree(rec->kappa));
-  PetscCall(PetscFree(rec->x));
-  PetscCall(PetscFree(rec->eig));
-  PetscCall(PetscFree(rec->pr));
-  PetscCall(PetscFree(rec->resid));
-  PetscCall(PetscFree(rec->J));
-  PetscFunctionReturn(0);
-}
 
 /* A distributed Vec as an array on rank 0 of its communicator (NULL elsewhere). */
 static PetscErrorCode GatherVec(Vec v, PetscReal **a)
@@ -102,37 +81,11 @@ static PetscErrorCode GatherCouplings(const KhgpsModel *m, PetscReal **a)
   PetscFunctionReturn(0);
 }
 
-/* Set OpenBLAS's thread count to n (n = 0: leave it) and return the previous one (0 and nothing
-   done with another BLAS). OpenBLAS splits a long dot product among its threads, so the rounding of the minimizer's
-   dot products, and with it the path TAO takes (and, in a glassy landscape, even which minimum it
-   reaches), would depend on OPENBLAS_NUM_THREADS; minimizing with one BLAS thread makes every
-   thread setting give the same x* bit for bit. The minimizer's J x products have their own fixed
-   split (symvf.c), and the factorization and the solves of the spectrum keep all threads. */
-int KhgpsBLASThreads(int n)
-{
-  static void (*set)(int);
-  static int (*get)(void);
-  static int  looked;
-  int         old;
-
-  if (!looked) {
-    set    = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
-    get    = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
-    looked = 1;
-  }
-  if (!set || !get || n < 0) return 0;
-  if (n == 0) return get(); /* just ask */
-  old = get();
-  set(n);
-  return old;
-}
-
 /* Draw, minimize (TAO + Newton polish), spectrum: one realization on comm, with solvers made
    afresh (so that a realization does not depend on which ran before it in the process: a resumed
    run equals an uninterrupted one). The record is filled on rank 0 of comm. */
 PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRecord *rec)
 {
-  static PetscLogStage stage[3];
   KhgpsSolvers         s = {0};
   KhgpsModel           m = {0};
   KhgpsResult          r = {0};
@@ -142,17 +95,12 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   int                  blas_threads;
 
   PetscFunctionBeginUser;
-  if (!stage[0]) {
-    PetscCall(PetscLogStageRegister("Draw", &stage[0]));
-    PetscCall(PetscLogStageRegister("Minimize", &stage[1]));
-    PetscCall(PetscLogStageRegister("Spectrum", &stage[2]));
-  }
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(KhgpsSolversCreate(comm, p, &s));
   PetscCall(PetscTime(&t0));
-  PetscCall(PetscLogStagePush(stage[0]));
-  PetscCall(KhgpsModelCreate(comm, p, s.htype, &m));
+  PetscCall(PetscLogStagePush(KhgpsLog.draw));
+  PetscCall(KhgpsModelCreate(comm, p, p->solver.htype, &m));
   PetscCall(PetscLogStagePop());
   PetscCall(PetscTime(&t1));
   r.t_draw = t1 - t0;
@@ -160,7 +108,7 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   if (p->save_couplings) PetscCall(GatherCouplings(&m, &rec->J)); /* before J is freed for the Hessian */
   m.release_J = PETSC_TRUE; /* the Hessian is the last use of J: it may take J's place */
 
-  PetscCall(PetscLogStagePush(stage[1]));
+  PetscCall(PetscLogStagePush(KhgpsLog.minimize));
   blas_threads = KhgpsBLASThreads(1); /* the minimizer's dot products in one fixed order (below) */
   PetscCall(KhgpsMinimize(s.tao, &m, p, &r));
   {
@@ -174,7 +122,7 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   PetscCall(PetscTime(&t0));
   r.t_minimize = t0 - t1;
 
-  PetscCall(PetscLogStagePush(stage[2]));
+  PetscCall(PetscLogStagePush(KhgpsLog.spectrum));
   PetscCall(KhgpsSpectrum(&s, &m, p, H, &r));
   PetscCall(MatDestroy(&H));
   PetscCall(PetscLogStagePop());
@@ -219,80 +167,6 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
 }
 
 /* A record as one flat buffer of reals (ints are exact in a double) and back. */
-enum { NHEAD = 18 };
-
-static PetscErrorCode Pack(const KhgpsRecord *c, PetscInt *len, PetscReal **buf)
-{
-  PetscInt  N = c->N, n = c->nconv, hasJ = c->J ? 1 : 0, k = NHEAD;
-  PetscReal head[NHEAD] = {c->realization, c->ranks, N, n, c->energy, c->gnorm, c->gnorm_tao, c->lowest, c->tao_its, c->tao_nfuncs, c->tao_reason, c->polish_done, c->factor_ok, c->status, c->t_draw, c->t_minimize, c->t_spectrum, hasJ};
-
-  PetscFunctionBeginUser;
-  *len = NHEAD + 2 * N + 3 * n + (hasJ ? N * N : 0);
-  PetscCall(PetscMalloc1(*len, buf));
-  PetscCall(PetscArraycpy(*buf, head, NHEAD));
-  PetscCall(PetscArraycpy(*buf + k, c->kappa, N));
-  k += N;
-  PetscCall(PetscArraycpy(*buf + k, c->x, N));
-  k += N;
-  if (n) {
-    PetscCall(PetscArraycpy(*buf + k, c->eig, n));
-    k += n;
-    PetscCall(PetscArraycpy(*buf + k, c->pr, n));
-    k += n;
-    PetscCall(PetscArraycpy(*buf + k, c->resid, n));
-    k += n;
-  }
-  if (hasJ) PetscCall(PetscArraycpy(*buf + k, c->J, N * N));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode Unpack(const PetscReal *b, KhgpsRecord *c)
-{
-  PetscInt N = (PetscInt)b[2], n = (PetscInt)b[3], k = NHEAD;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscMemzero(c, sizeof(*c)));
-  c->realization = (PetscInt)b[0];
-  c->ranks       = (PetscInt)b[1];
-  c->N           = N;
-  c->nconv       = n;
-  c->energy      = b[4];
-  c->gnorm       = b[5];
-  c->gnorm_tao   = b[6];
-  c->lowest      = b[7];
-  c->tao_its     = (PetscInt)b[8];
-  c->tao_nfuncs  = (PetscInt)b[9];
-  c->tao_reason  = (PetscInt)b[10];
-  c->polish_done = (PetscInt)b[11];
-  c->factor_ok   = (PetscInt)b[12];
-  c->status      = (PetscInt)b[13];
-  c->t_draw      = b[14];
-  c->t_minimize  = b[15];
-  c->t_spectrum  = b[16];
-  PetscCall(PetscMalloc1(N, &c->kappa));
-  PetscCall(PetscMalloc1(N, &c->x));
-  PetscCall(PetscArraycpy(c->kappa, b + k, N));
-  k += N;
-  PetscCall(PetscArraycpy(c->x, b + k, N));
-  k += N;
-  if (n) {
-    PetscCall(PetscMalloc1(n, &c->eig));
-    PetscCall(PetscMalloc1(n, &c->pr));
-    PetscCall(PetscMalloc1(n, &c->resid));
-    PetscCall(PetscArraycpy(c->eig, b + k, n));
-    k += n;
-    PetscCall(PetscArraycpy(c->pr, b + k, n));
-    k += n;
-    PetscCall(PetscArraycpy(c->resid, b + k, n));
-    k += n;
-  }
-  if (b[17] != 0) {
-    PetscCall(PetscMalloc1(N * N, &c->J));
-    PetscCall(PetscArraycpy(c->J, b + k, N * N));
-  }
-  PetscFunctionReturn(0);
-}
-
 static void FormatSeconds(double s, char *buf, size_t len)
 {
   long t = (long)(s + 0.5);
@@ -344,22 +218,24 @@ PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt nt
         PetscCallMPI(MPI_Get_count(&st, MPIU_REAL, &len));
         PetscCall(PetscMalloc1(len, &buf));
         PetscCallMPI(MPI_Recv(buf, len, MPIU_REAL, (PetscMPIInt)(q * gsize), 7, comm, MPI_STATUS_IGNORE));
-        PetscCall(Unpack(buf, &recs[q]));
+        PetscCall(KhgpsRecordUnpack(buf, &recs[q]));
         PetscCall(PetscFree(buf));
       }
     } else if (grank == 0 && k < ntodo) {
       PetscInt   len;
       PetscReal *buf;
-      PetscCall(Pack(&mine, &len, &buf));
+      PetscCall(KhgpsRecordPack(&mine, &len, &buf));
       PetscCallMPI(MPI_Send(buf, (PetscMPIInt)len, MPIU_REAL, 0, 7, comm));
       PetscCall(PetscFree(buf));
       PetscCall(KhgpsRecordDestroy(&mine));
     } else PetscCall(KhgpsRecordDestroy(&mine));
 
     if (rank == 0 && p->output[0]) { /* a failed append is reported in one line below, on every rank */
+      PetscCall(PetscLogStagePush(KhgpsLog.write));
       PetscCall(PetscPushErrorHandler(KhgpsCaptureErrorHandler, amsg));
       aerr = KhgpsAppend(p, &s0, nround, recs, &twrite);
       PetscCall(PetscPopErrorHandler());
+      PetscCall(PetscLogStagePop());
     }
     if (rank == 0) {
       PetscCall(PetscTime(&tnow));

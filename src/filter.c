@@ -19,7 +19,7 @@ typedef struct {
   Vec       t0, t1, t2;
 } FilterCtx;
 
-static PetscLogEvent EV_PFILTER;
+enum { STREAM_BOUNDS = 5 }; /* the Lanczos start of the spectrum bounds */
 
 /* y = T_m((c - M)/e) x by the three-term recurrence: y_1 = (c x - M x)/e,
    y_{k+1} = 2 (c y_k - M y_k)/e - y_{k-1}. */
@@ -30,7 +30,7 @@ static PetscErrorCode FilterMult(Mat P, Vec x, Vec y)
 
   PetscFunctionBeginUser;
   PetscCall(MatShellGetContext(P, &f));
-  PetscCall(PetscLogEventBegin(EV_PFILTER, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(KhgpsLog.filter_apply, 0, 0, 0, 0));
   prev = f->t0;
   cur  = f->t1;
   tmp  = f->t2;
@@ -46,7 +46,7 @@ static PetscErrorCode FilterMult(Mat P, Vec x, Vec y)
     cur  = t;
   }
   PetscCall(VecCopy(cur, y));
-  PetscCall(PetscLogEventEnd(EV_PFILTER, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(KhgpsLog.filter_apply, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -245,6 +245,90 @@ static PetscErrorCode InterlacingCut(Mat H, PetscInt nev, PetscReal *cut, PetscI
   PetscFunctionReturn(0);
 }
 
+/* Bounds of the spectrum: the Gershgorin upper bound from the rows of M, and a short Lanczos run
+   (full reorthogonalization) for its lowest and highest Ritz values. *b is the smaller of
+   Gershgorin and the top Ritz value plus its residual and a 1 % margin of the spread; *a0 the
+   lowest Ritz value, *a the filter's first cut (the second Lanczos Ritz value). */
+PetscErrorCode KhgpsSpectrumBounds(Mat M, const KhgpsParams *p, PetscInt steps, PetscReal *a0, PetscReal *a, PetscReal *b)
+{
+  MPI_Comm           comm = PetscObjectComm((PetscObject)M);
+  PetscInt           rs, re, nloc, m;
+  PetscReal          gersh = PETSC_MIN_REAL, *alpha, *beta, *theta, top, resid;
+  PetscScalar       *Vl, *T, *h;
+  Vec                v, w;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(KhgpsLog.bounds, 0, 0, 0, 0));
+  PetscCall(MatGetOwnershipRange(M, &rs, &re));
+  nloc = re - rs;
+  for (PetscInt i = rs; i < re; i++) {
+    PetscInt           nc;
+    const PetscInt    *cols;
+    const PetscScalar *vals;
+    PetscReal          sum = 0;
+    PetscCall(MatGetRow(M, i, &nc, &cols, &vals));
+    for (PetscInt q = 0; q < nc; q++) sum += cols[q] == i ? PetscRealPart(vals[q]) : PetscAbsScalar(vals[q]);
+    PetscCall(MatRestoreRow(M, i, &nc, &cols, &vals));
+    gersh = PetscMax(gersh, sum);
+  }
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &gersh, 1, MPIU_REAL, MPIU_MAX, comm));
+
+  m = PetscMin(steps, p->N);
+  PetscCall(PetscMalloc5((size_t)nloc * (m + 1), &Vl, (size_t)m * m, &T, m + 1, &h, m + 1, &alpha, m + 1, &beta));
+  PetscCall(PetscMalloc1(m, &theta));
+  PetscCall(MatCreateVecs(M, &v, &w));
+  for (PetscInt i = 0; i < nloc; i++) Vl[i] = KhgpsUniformAt(p->seed, p->realization, STREAM_BOUNDS, rs + i, -1) - 0.5;
+  {
+    PetscReal nrm = 0;
+    for (PetscInt i = 0; i < nloc; i++) nrm += Vl[i] * Vl[i];
+    PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &nrm, 1, MPIU_REAL, MPIU_SUM, comm));
+    nrm = PetscSqrtReal(nrm);
+    for (PetscInt i = 0; i < nloc; i++) Vl[i] /= nrm;
+  }
+  for (PetscInt j = 0; j < m; j++) {
+    PetscScalar *vj = Vl + (size_t)j * nloc, *vn = Vl + (size_t)(j + 1) * nloc;
+    PetscReal    nrm = 0;
+    PetscCall(VecPlaceArray(v, vj));
+    PetscCall(VecPlaceArray(w, vn));
+    PetscCall(MatMult(M, v, w));
+    PetscCall(VecResetArray(w));
+    PetscCall(VecResetArray(v));
+    for (PetscInt pass = 0; pass < 2; pass++) { /* full reorthogonalization, twice */
+      KhgpsGemm("T", "N", j + 1, 1, nloc, 1.0, Vl, nloc, vn, nloc, 0.0, h, j + 1);
+      PetscCall(MPIU_Allreduce(MPI_IN_PLACE, h, (PetscMPIInt)(j + 1), MPIU_SCALAR, MPIU_SUM, comm));
+      KhgpsGemm("N", "N", nloc, 1, j + 1, -1.0, Vl, nloc, h, j + 1, 1.0, vn, nloc);
+      if (pass == 0) alpha[j] = PetscRealPart(h[j]);
+      else alpha[j] += PetscRealPart(h[j]);
+    }
+    for (PetscInt i = 0; i < nloc; i++) nrm += vn[i] * vn[i];
+    PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &nrm, 1, MPIU_REAL, MPIU_SUM, comm));
+    beta[j] = PetscSqrtReal(nrm);
+    if (beta[j] <= 1e-14 * PetscAbsReal(alpha[j]) || j == m - 1) {
+      m = j + 1;
+      break;
+    }
+    for (PetscInt i = 0; i < nloc; i++) vn[i] /= beta[j];
+  }
+  PetscCall(PetscArrayzero(T, (size_t)m * m));
+  for (PetscInt j = 0; j < m; j++) {
+    T[j + (size_t)j * m] = alpha[j];
+    if (j + 1 < m) T[j + 1 + (size_t)j * m] = beta[j];
+  }
+  PetscCall(KhgpsSymEig(m, T, m, T, theta));
+  top   = theta[m - 1];
+  resid = PetscAbsReal(beta[m - 1] * PetscRealPart(T[m - 1 + (size_t)(m - 1) * m]));
+  *b    = PetscMin(gersh, top + resid + 0.01 * (top - theta[0]));
+  *a0   = theta[0];
+  *a    = m > 2 ? theta[1] : 0.5 * (theta[0] + *b);
+  PetscCall(PetscInfo(NULL, "chfsi: bounds: Gershgorin %g, Lanczos (%" PetscInt_FMT " steps) [%g, %g] top residual %g: b = %g, first cut a = %g\n", (double)gersh, m, (double)theta[0], (double)top, (double)resid, (double)*b, (double)*a));
+  PetscCall(VecDestroy(&v));
+  PetscCall(VecDestroy(&w));
+  PetscCall(PetscFree5(Vl, T, h, alpha, beta));
+  PetscCall(PetscFree(theta));
+  PetscCall(PetscLogEventEnd(KhgpsLog.bounds, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
 /* The lowest p->nev eigenpairs of the sparse H by the EPS (s->eps, Krylov-Schur by default) on
    P = T_m((c - H)/e): eigenvalues ascending, participation ratios and residuals ||H v - lambda v|| / |lambda|
    of H itself into r. A pair counts only if it lies below the cut (theta > 1): above it the filter
@@ -252,7 +336,6 @@ static PetscErrorCode InterlacingCut(Mat H, PetscInt nev, PetscReal *cut, PetscI
    top of the spectrum, e.g. nev close to N): the caller then runs the EPS on H itself. */
 PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *s, const KhgpsParams *p, Mat H, KhgpsResult *r, PetscBool *done)
 {
-  static PetscBool registered = PETSC_FALSE;
   MPI_Comm         comm       = PetscObjectComm((PetscObject)H);
   FilterCtx        f;
   Mat              P;
@@ -261,27 +344,23 @@ PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *s, const KhgpsParams *p, Mat H,
   Vec              v, w;
 
   PetscFunctionBeginUser;
-  if (!registered) {
-    PetscCall(PetscLogEventRegister("KhgpsFilterApply", MAT_CLASSID, &EV_PFILTER));
-    registered = PETSC_TRUE;
-  }
   *done = PETSC_FALSE;
-  PetscCall(KhgpsSpectrumBounds(H, p, s->chfsi_lanczos, &a0, &a, &b));
-  if (s->filter_cut_set) a = s->filter_cut;
+  PetscCall(KhgpsSpectrumBounds(H, p, p->solver.chfsi_lanczos, &a0, &a, &b));
+  if (p->solver.filter_cut_set) a = p->solver.filter_cut;
   else { /* the bound, raised by (b - a)/m^2: an eigenvalue that close below the cut gets theta >= cosh(2) */
     PetscReal bound;
     PetscInt  nsub = 0;
     PetscCall(InterlacingCut(H, p->nev, &bound, &nsub));
-    a = bound + (b - bound) / ((PetscReal)s->filter_degree * s->filter_degree);
+    a = bound + (b - bound) / ((PetscReal)p->solver.filter_degree * p->solver.filter_degree);
     PetscCall(PetscInfo(NULL, "filter: interlacing bound %g of eigenvalue %" PetscInt_FMT " (%s), cut %g\n", (double)bound, p->nev, nsub ? "a submatrix with the neighbours" : "Gershgorin", (double)a));
   }
   if (!(a < b - 1e-3 * (b - a0))) {
     PetscCall(PetscInfo(NULL, "filter: cut %g at the top of the spectrum %g: no filter\n", (double)a, (double)b));
     PetscFunctionReturn(0);
   }
-  PetscCall(PetscInfo(NULL, "filter: degree %" PetscInt_FMT ", damped interval [%g, %g] (%s cut), lowest Lanczos Ritz value %g\n", s->filter_degree, (double)a, (double)b, s->filter_cut_set ? "given" : "interlacing", (double)a0));
+  PetscCall(PetscInfo(NULL, "filter: degree %" PetscInt_FMT ", damped interval [%g, %g] (%s cut), lowest Lanczos Ritz value %g\n", p->solver.filter_degree, (double)a, (double)b, p->solver.filter_cut_set ? "given" : "interlacing", (double)a0));
   f.M   = H;
-  f.deg = s->filter_degree;
+  f.deg = p->solver.filter_degree;
   f.c   = 0.5 * (a + b);
   f.e   = 0.5 * (b - a);
   PetscCall(MatCreateVecs(H, &f.t0, &f.t1));

@@ -282,8 +282,7 @@ static int IntAttribute(hid_t g, const char *name, long long *v)
    ratios and residuals of length nconv (in [0, nev]), J N x N if there. 0 and *idx, or 1 and why. */
 static int CheckRealization(hid_t rg, const char *name, const KhgpsParams *p, PetscInt *idx, char *why, size_t len)
 {
-  static const char *const attrs[] = {"realization", "ranks", "status", "status_name", "energy", "gradient_norm", "gradient_norm_tao", "tao_iterations", "tao_function_evaluations", "tao_reason", "tao_reason_name", "polish_steps", "cholesky_ok", "nconv", "lowest_eigenvalue", "time_draw", "time_minimize", "time_spectrum"};
-  static const char *const pairs[] = {"eigenvalues", "participation_ratio", "residual"};
+  static const char *const names[] = {"status_name", "tao_reason_name"}; /* beside the table's */
   long long                status, real, nconv;
   hid_t                    g;
   int                      bad = 1, r;
@@ -297,11 +296,13 @@ static int CheckRealization(hid_t rg, const char *name, const KhgpsParams *p, Pe
     snprintf(why, len, "not a group");
     return 1;
   }
-  for (size_t k = 0; k < sizeof(attrs) / sizeof(attrs[0]); k++)
-    if (H5Aexists(g, attrs[k]) <= 0) {
-      snprintf(why, len, "no attribute %s", attrs[k]);
+  for (int k = 0; k < KhgpsRecordNScalars + 2; k++) {
+    const char *a = k < KhgpsRecordNScalars ? KhgpsRecordScalars[k].name : names[k - KhgpsRecordNScalars];
+    if (H5Aexists(g, a) <= 0) {
+      snprintf(why, len, "no attribute %s", a);
       goto out;
     }
+  }
   if (IntAttribute(g, "status", &status) || status < 0 || status > 2) {
     snprintf(why, len, "status is not 0, 1 or 2");
     goto out;
@@ -314,17 +315,13 @@ static int CheckRealization(hid_t rg, const char *name, const KhgpsParams *p, Pe
     snprintf(why, len, "nconv is not in [0, nev] = [0, %" PetscInt_FMT "]", p->nev);
     goto out;
   }
-  for (int k = 0; k < 2; k++)
-    if ((r = DatasetShape(g, k ? "x" : "kappa", 1, (hsize_t)p->N, 0))) {
-      if (r == 1) snprintf(why, len, "no dataset %s", k ? "x" : "kappa");
-      else snprintf(why, len, "dataset %s is not N = %" PetscInt_FMT " reals", k ? "x" : "kappa", p->N);
-      goto out;
-    }
-  for (int k = 0; k < 3; k++) {
-    r = DatasetShape(g, pairs[k], 1, (hsize_t)nconv, 0);
-    if (r == 2 || (r == 1 && nconv > 0)) {
-      if (r == 1) snprintf(why, len, "no dataset %s", pairs[k]);
-      else snprintf(why, len, "dataset %s is not nconv = %lld reals", pairs[k], nconv);
+  for (int k = 0; k < KhgpsRecordNArrays; k++) { /* an empty per-pair dataset may be absent */
+    const KhgpsRecordArray *f = &KhgpsRecordArrays[k];
+    const long long         n = f->per_pair ? nconv : (long long)p->N;
+    r                         = DatasetShape(g, f->name, 1, (hsize_t)n, 0);
+    if (r == 2 || (r == 1 && n > 0)) {
+      if (r == 1) snprintf(why, len, "no dataset %s", f->name);
+      else snprintf(why, len, "dataset %s is not %s = %lld reals", f->name, f->per_pair ? "nconv" : "N", n);
       goto out;
     }
   }
@@ -510,18 +507,18 @@ static PetscErrorCode WriteProvenance(PetscViewer v, const KhgpsParams *p, const
   PetscCall(TaoGetType(s->tao, &taotype));
   PetscCall(WriteString(v, "/", "tao_type", taotype));
   PetscCall(EPSGetType(s->eps, &epstype));
-  PetscCall(WriteString(v, "/", "eps_type", s->block ? "khgps-block-krylov-schur" : s->chfsi ? "khgps-chfsi" : epstype));
-  PetscCall(WriteString(v, "/", "eigensolver", s->block ? "block" : s->chfsi ? "chfsi" : "slepc"));
-  if (s->chfsi) {
-    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "chfsi_degree", PETSC_INT, &s->chfsi_degree));
-    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "chfsi_guard", PETSC_INT, &s->chfsi_guard));
-    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "chfsi_block", PETSC_INT, &s->chfsi_block));
+  PetscCall(WriteString(v, "/", "eps_type", p->solver.block ? "khgps-block-krylov-schur" : p->solver.chfsi ? "khgps-chfsi" : epstype));
+  PetscCall(WriteString(v, "/", "eigensolver", p->solver.block ? "block" : p->solver.chfsi ? "chfsi" : "slepc"));
+  if (p->solver.chfsi) {
+    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "chfsi_degree", PETSC_INT, &p->solver.chfsi_degree));
+    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "chfsi_guard", PETSC_INT, &p->solver.chfsi_guard));
+    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "chfsi_block", PETSC_INT, &p->solver.chfsi_block));
   }
-  if (s->block) {
-    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "block_size", PETSC_INT, &s->block_size));
-    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "block_ncv", PETSC_INT, &s->block_ncv));
+  if (p->solver.block) {
+    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "block_size", PETSC_INT, &p->solver.block_size));
+    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "block_ncv", PETSC_INT, &p->solver.block_ncv));
   }
-  PetscCall(WriteString(v, "/", "hessian_mat_type", s->htype));
+  PetscCall(WriteString(v, "/", "hessian_mat_type", p->solver.htype));
   PetscCall(WriteString(v, "/", "simd", KhgpsSimdName())); /* khgps' own kernels (packed J x, block solves) */
   ParamList(p, a);
   for (int k = 0; k < NPARAM; k++) PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", a[k].name, a[k].isint ? PETSC_LONG : PETSC_REAL, a[k].isint ? (void *)&a[k].i : (void *)&a[k].r));
@@ -571,30 +568,19 @@ static PetscErrorCode WriteRecord(PetscViewer v, const KhgpsRecord *c)
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(group, sizeof(group), "/realizations/%06" PetscInt_FMT, c->realization));
   PetscCall(PetscViewerHDF5PushGroup(v, group));
-  PetscCall(WriteArray(v, "kappa", c->N, c->kappa));
-  PetscCall(WriteArray(v, "x", c->N, c->x));
-  PetscCall(WriteArray(v, "eigenvalues", c->nconv, c->eig));
-  PetscCall(WriteArray(v, "participation_ratio", c->nconv, c->pr));
-  PetscCall(WriteArray(v, "residual", c->nconv, c->resid));
+  for (int k = 0; k < KhgpsRecordNArrays; k++) {
+    PetscInt   n;
+    PetscReal *a = KhgpsRecordArrayGet(c, &KhgpsRecordArrays[k], &n);
+    PetscCall(WriteArray(v, KhgpsRecordArrays[k].name, n, a));
+  }
   if (c->J) PetscCall(WriteCouplings(v, group, c->N, c->J));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "realization", PETSC_INT, &c->realization));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "ranks", PETSC_INT, &c->ranks));
   PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "status_name", PETSC_STRING, KhgpsStatusNames[c->status]));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "energy", PETSC_REAL, &c->energy));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "gradient_norm", PETSC_REAL, &c->gnorm));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "gradient_norm_tao", PETSC_REAL, &c->gnorm_tao));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "tao_iterations", PETSC_INT, &c->tao_its));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "tao_function_evaluations", PETSC_INT, &c->tao_nfuncs));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "tao_reason", PETSC_INT, &c->tao_reason));
   PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "tao_reason_name", PETSC_STRING, TaoConvergedReasons[c->tao_reason]));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "polish_steps", PETSC_INT, &c->polish_done));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "cholesky_ok", PETSC_INT, &c->factor_ok));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "nconv", PETSC_INT, &c->nconv));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "lowest_eigenvalue", PETSC_REAL, &c->lowest));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "time_draw", PETSC_REAL, &c->t_draw));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "time_minimize", PETSC_REAL, &c->t_minimize));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "time_spectrum", PETSC_REAL, &c->t_spectrum));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "status", PETSC_INT, &c->status)); /* last: marks the group complete */
+  for (int k = 0; k < KhgpsRecordNScalars; k++) { /* the table ends with status: it marks the group complete */
+    const KhgpsRecordScalar *f = &KhgpsRecordScalars[k];
+    const void              *a = (const char *)c + f->offset;
+    PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, f->name, f->isint ? PETSC_INT : PETSC_REAL, a));
+  }
   PetscCall(PetscViewerHDF5PopGroup(v));
   PetscFunctionReturn(0);
 }

@@ -81,17 +81,15 @@ static int InitializeFailed(PetscErrorCode ierr)
 static PetscErrorCode Setup(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, PetscInt **todo, PetscBool *helped)
 {
   KhgpsSolvers s = {0};
-  MatType      htype;
 
   PetscFunctionBeginUser;
-  PetscCall(KhgpsProcessOptions(comm, p));
-  PetscCall(KhgpsSolversCreate(comm, p, &s)); /* reads every solver option once, so that ... */
-  htype = s.htype;
+  PetscCall(KhgpsProcessOptions(comm, p));    /* every -khgps_ option, once */
+  PetscCall(KhgpsSolversCreate(comm, p, &s)); /* the solvers' own options (-tao_*, -eps_*, -khgps_newton_*), checked once */
   PetscCall(KhgpsSolversDestroy(&s));
-  PetscCall(KhgpsCheckUnusedOptions(comm, "khgps_newton_mat_")); /* ... a misspelled -khgps_ option is caught here */
+  PetscCall(KhgpsCheckUnusedOptions(comm, "khgps_newton_mat_")); /* a misspelled -khgps_ option is caught here */
   PetscCall(PetscOptionsHasHelp(NULL, helped));
   if (*helped) PetscFunctionReturn(0);
-  PetscCall(KhgpsCheckMemory(comm, p, htype));
+  PetscCall(KhgpsCheckMemory(comm, p));
   PetscCall(KhgpsPrepareOutput(comm, p, ntodo, todo));
   PetscFunctionReturn(0);
 }
@@ -109,6 +107,7 @@ int main(int argc, char **argv)
   if (ierr) return InitializeFailed(ierr);
   PetscCall(PetscOptionsHasName(NULL, NULL, "-error_output_none", &quiet));
   if (!quiet) PetscErrorPrintf = PetscErrorPrintfDefault;
+  PetscCall(KhgpsLogRegister());
   PetscCall(PetscPushErrorHandler(OneLineErrorHandler, NULL));
   ierr = Setup(PETSC_COMM_WORLD, &p, &ntodo, &todo, &helped);
   PetscCall(PetscPopErrorHandler());

@@ -12,12 +12,6 @@ PetscErrorCode KhgpsMinimizerCreate(MPI_Comm comm, const KhgpsParams *p, Tao *ta
   PetscCall(TaoSetTolerances(*tao, p->gtol, 0.0, 0.0));
   PetscCall(TaoSetMaximumIterations(*tao, 200000));
   PetscCall(TaoSetMaximumFunctionEvaluations(*tao, 400000));
-  { /* blmvm's default diagonal scaling of the L-BFGS matrix needs ~30x more iterations on this
-       landscape (4224 against 121 at N = 1000): a scalar scaling by default, -tao_blmvm_* wins */
-    PetscBool set;
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-tao_blmvm_mat_lmvm_scale_type", &set));
-    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-tao_blmvm_mat_lmvm_scale_type", "scalar"));
-  }
   PetscCall(TaoSetFromOptions(*tao));
   PetscFunctionReturn(0);
 }

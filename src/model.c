@@ -135,10 +135,8 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType hty
     PetscCall(MatGetOwnershipRange(m->J, &rs, &re));
   } else if (packed) { /* one N x N buffer: J in the strict upper triangle, later the Hessian and its factor in the lower */
     PetscCall(PetscMalloc1((size_t)p->N * p->N, &m->B));
-    PetscCall(PetscOptionsGetBool(NULL, NULL, "-khgps_packed_lapack_solve", &m->lapack_solve, NULL));
-    m->trsolve = PETSC_TRUE; /* blocks by trsolve.c where the processor has AVX2 (make bench: 2.4 s against 3.5 s for potrs at N = 8000) */
-    PetscCall(PetscOptionsGetBool(NULL, NULL, "-khgps_packed_trsolve", &m->trsolve, NULL));
-    if (m->lapack_solve) m->trsolve = PETSC_FALSE;
+    m->lapack_solve = p->solver.packed_lapack_solve;
+    m->trsolve      = (PetscBool)(p->solver.packed_trsolve && !m->lapack_solve);
   #if defined(_OPENMP)
     if (KhgpsBLASThreads(0) > omp_get_max_threads()) m->trsolve = PETSC_FALSE; /* more BLAS threads than OpenMP ones: potrs uses them */
   #endif

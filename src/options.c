@@ -57,6 +57,100 @@ PetscErrorCode KhgpsOptionsReal(PetscOptionItems *PetscOptionsObject, const char
   PetscFunctionReturn(0);
 }
 
+/* The solver settings (p->solver), read with the run parameters: the storage of the Hessian, the
+   Newton polish, the eigensolver and its parameters, for a group of gsize ranks. The defaults:
+   packed storage on one rank (scalapack on more, aij for sparse couplings); -khgps_eigensolver auto
+   takes the block eigensolver on packed storage and the EPS elsewhere, and the EPS wherever an
+   -eps_type/-st_* option asks for a SLEPc method; sparse couplings filter by a degree-20
+   Chebyshev polynomial unless an -eps_type/-st_* option asks for the EPS on M itself. */
+static PetscErrorCode ProcessSolverOptions(PetscOptionItems *PetscOptionsObject, MPI_Comm comm, PetscMPIInt gsize, KhgpsParams *p)
+{
+  KhgpsSolverOptions *o                   = &p->solver;
+  const char *const   names[]             = {"auto", "slepc", "block", "chfsi", "KhgpsEigensolver", "", NULL};
+  const char *const   epsopts[]           = {"-eps_type", "-st_type", "-st_ksp_type", "-st_pc_type"};
+  PetscBool           epsset              = PETSC_FALSE, set, t, isscalapack, ispacked, isplain;
+  PetscInt            which               = 0;
+  char                htype[64], cut[64] = "interlacing";
+
+  PetscFunctionBeginUser;
+  for (size_t i = 0; i < sizeof(epsopts) / sizeof(epsopts[0]); i++) {
+    PetscCall(PetscOptionsHasName(NULL, NULL, epsopts[i], &t));
+    epsset = (PetscBool)(epsset || t);
+  }
+  PetscCall(PetscStrncpy(htype, p->sparse ? MATAIJ : gsize == 1 ? KHGPS_PACKED : MATSCALAPACK, sizeof(htype)));
+  PetscCall(PetscOptionsString("-hessian_mat_type", "Storage of J and the Hessian: packed (1 rank: one N x N buffer, factored in place), dense (J and a Hessian copy), scalapack (more ranks)", "khgps", htype, htype, sizeof(htype), &set));
+  PetscCall(PetscStrcmp(htype, MATSCALAPACK, &isscalapack));
+  PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &ispacked));
+  PetscCall(PetscStrcmp(htype, p->sparse ? MATAIJ : MATDENSE, &isplain));
+  PetscCheck(!p->sparse || isplain, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type %s: sparse couplings make an aij Hessian", htype);
+  PetscCheck(isscalapack || ispacked || isplain, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type %s: use packed, dense or scalapack", htype);
+  PetscCheck(!ispacked || gsize == 1, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type packed is for one rank per realization (use scalapack on %d ranks)", gsize);
+  o->htype = isscalapack ? MATSCALAPACK : ispacked ? KHGPS_PACKED : p->sparse ? MATAIJ : MATDENSE;
+
+  o->packed_lapack_solve = PETSC_FALSE;
+  o->packed_trsolve      = PETSC_TRUE;
+  o->newton_factor       = PETSC_FALSE;
+  PetscCall(PetscOptionsBool("-packed_lapack_solve", "Packed: solve with LAPACK potrs instead of the blocked dgemv solve", "khgps", o->packed_lapack_solve, &o->packed_lapack_solve, NULL));
+  PetscCall(PetscOptionsBool("-packed_trsolve", "Packed: blocks of right-hand sides by khgps' AVX2 triangular solves (0: LAPACK potrs)", "khgps", o->packed_trsolve, &o->packed_trsolve, NULL));
+  PetscCall(PetscOptionsBool("-newton_factor", "Newton polish with a Cholesky factorization per step instead of CG + Jacobi", "khgps", o->newton_factor, &o->newton_factor, NULL));
+  PetscCheck(!o->newton_factor || !p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_newton_factor: sparse Hessians are not factored (fill-in)");
+
+  o->block_size         = PetscMin(16, p->nev);
+  o->block_max_restarts = 100;
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-block_size", "Block eigensolver: right-hand sides per solve", 1, p->N, "1 to N", &o->block_size, NULL));
+  /* in 64 bits, as the sums below */
+  o->block_ncv = (PetscInt)PetscMin(PetscMax(4 * (PetscInt64)p->nev, p->nev + 2 * (PetscInt64)o->block_size), (PetscInt64)PETSC_MAX_INT);
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-block_ncv", "Block eigensolver: largest basis (>= nev + 2 block_size)", 1, PETSC_MAX_INT, NULL, &o->block_ncv, NULL));
+  PetscCheck(o->block_ncv >= p->nev + 2 * (PetscInt64)o->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_block_ncv %" PetscInt_FMT " must be >= nev + 2 block_size = %" PetscInt64_FMT, o->block_ncv, p->nev + 2 * (PetscInt64)o->block_size);
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-block_max_restarts", "Block eigensolver: restarts before giving up", 0, PETSC_MAX_INT, NULL, &o->block_max_restarts, NULL));
+  PetscCall(PetscOptionsEnum("-eigensolver", "Eigensolver: auto (block on packed storage unless an -eps_type/-st_* option is given, else slepc), block (packed: block Krylov-Schur on the one factorization), chfsi (sparse: Chebyshev-filtered subspace iteration) or slepc (the EPS, -eps_*/-st_*)", "khgps", names, (PetscEnum)which, (PetscEnum *)&which, &set));
+  if (which == 0) which = (ispacked && !epsset && p->N >= o->block_ncv + 2 * (PetscInt64)o->block_size) ? 2 : 1;
+  o->block = (PetscBool)(which == 2);
+  o->chfsi = (PetscBool)(which == 3);
+  PetscCheck(!o->block || ispacked, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs the packed storage (one rank per realization)");
+  PetscCheck(!o->block || p->N >= o->block_ncv + 2 * (PetscInt64)o->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs N >= block_ncv + 2 block_size = %" PetscInt64_FMT, o->block_ncv + 2 * (PetscInt64)o->block_size);
+  PetscCheck(!o->chfsi || p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver chfsi needs sparse couplings (-khgps_coupling sparse: an aij Hessian)");
+
+  o->chfsi_degree  = 20;
+  o->chfsi_guard   = PetscMax(p->nev / 2, 4);
+  o->chfsi_block   = 4;
+  o->chfsi_max_its = 1000;
+  o->chfsi_lanczos = 40;
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_degree", "ChFSI: Chebyshev filter degree per outer iteration (>= 1)", 1, PETSC_MAX_INT, NULL, &o->chfsi_degree, NULL));
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_guard", "ChFSI: columns beyond nev in the filtered block (>= 0)", 0, PETSC_MAX_INT - p->nev, NULL, &o->chfsi_guard, NULL));
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_block", "ChFSI: columns per sparse-times-dense product (1 to 64)", 1, 64, NULL, &o->chfsi_block, NULL));
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_max_its", "ChFSI: outer iterations before giving up (fewer pairs are then reported)", 1, PETSC_MAX_INT, NULL, &o->chfsi_max_its, NULL));
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_lanczos", "ChFSI: Lanczos steps that bound the spectrum (>= 2)", 2, PETSC_MAX_INT, NULL, &o->chfsi_lanczos, NULL));
+
+  o->filter_degree = p->sparse && !epsset ? 20 : 0; /* as the eigensolver: an -eps_type/-st_* choice runs the EPS on M */
+  o->filter_cut    = 0;
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-filter_degree", "Sparse: the EPS on the Chebyshev polynomial of M of this degree that damps [cut, top of the spectrum] (0: on M itself; default 20 for sparse couplings unless an -eps_type/-st_* option is given)", 0, PETSC_MAX_INT, "0: no filter", &o->filter_degree, &set));
+  PetscCheck(!set || !o->filter_degree || p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_filter_degree is for sparse couplings (dense Hessians are factored: shift-invert)");
+  PetscCall(PetscOptionsString("-filter_cut", "Sparse filter: lower end of the damped interval, above the nev-th eigenvalue, or interlacing (a bound by interlacing)", "khgps", cut, cut, sizeof(cut), NULL));
+  PetscCall(PetscStrcmp(cut, "interlacing", &t));
+  o->filter_cut_set = (PetscBool)!t;
+  if (o->filter_cut_set) {
+    char *end;
+    o->filter_cut = strtod(cut, &end);
+    PetscCheck(end != cut && !*end && !PetscIsInfOrNanReal(o->filter_cut), comm, PETSC_ERR_USER_INPUT, "-khgps_filter_cut %s: need a finite number (or interlacing, the default)", cut);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* khgps' defaults for options of PETSc's own objects that have no API to set them (BLMVM keeps its
+   L-BFGS matrix private), inserted once at set-up where the user gave none: blmvm's default
+   diagonal scaling needs ~30x more iterations on this landscape than a scalar one (4224 against
+   121 at N = 1000). */
+static PetscErrorCode DefaultPetscOptions(void)
+{
+  PetscBool set;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-tao_blmvm_mat_lmvm_scale_type", &set));
+  if (!set) PetscCall(PetscOptionsSetValue(NULL, "-tao_blmvm_mat_lmvm_scale_type", "scalar"));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
 {
   PetscBool   firstset, realset;
@@ -141,7 +235,9 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCheck(!p->save_couplings || p->N <= 20000, comm, PETSC_ERR_USER_INPUT, "-khgps_save_couplings is for N <= 20000 (J takes 8 N^2 bytes per realization)");
   PetscCheck(p->x0_amplitude >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_x0_amplitude %g must be >= 0", (double)p->x0_amplitude);
   PetscCheck(p->gtol > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_gtol %g must be > 0", (double)p->gtol);
+  PetscCall(ProcessSolverOptions(PetscOptionsObject, comm, size / (PetscMPIInt)p->groups, p));
   PetscOptionsEnd();
+  PetscCall(DefaultPetscOptions());
   PetscFunctionReturn(0);
 }
 
@@ -215,8 +311,9 @@ static void NodeMemory(double *total, double *avail)
    Storage per rank (README "Storage and memory"): packed one 8N^2 buffer; scalapack about
    2 x 8N^2/np (J, later the Hessian, and its factor); dense 3 x 8N^2/np. A need above what is
    available now, but within the node's memory, is a warning. */
-PetscErrorCode KhgpsCheckMemory(MPI_Comm comm, const KhgpsParams *p, MatType htype)
+PetscErrorCode KhgpsCheckMemory(MPI_Comm comm, const KhgpsParams *p)
 {
+  MatType     htype = p->solver.htype;
   PetscMPIInt size, rank, nrank, nlocal, gsize, bad = 0, first;
   MPI_Comm    node;
   PetscBool   packed, scalapack;

@@ -7,8 +7,6 @@
   #error "khgps needs PETSc configured with real double scalars"
 #endif
 
-extern void dgemv_(const char *, const PetscBLASInt *, const PetscBLASInt *, const double *, const double *, const PetscBLASInt *, const double *, const PetscBLASInt *, const double *, double *, const PetscBLASInt *);
-
 /* J x from the float32 couplings (symvf.c). */
 static PetscErrorCode MatMult_PackedJ(Mat A, Vec X, Vec Y)
 {
@@ -133,7 +131,6 @@ static PetscErrorCode GetModel(PC pc, KhgpsModel **m)
    LAPACK's (> 0: potrf found the matrix not positive definite, or sytrf an exactly singular pivot). */
 PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *info)
 {
-  static PetscLogEvent ev, evfill;
   PetscInt           N = m->N;
   PetscScalar       *B = m->B;
   const PetscScalar *d;
@@ -141,10 +138,8 @@ PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *inf
   const PetscInt     T = 64;
 
   PetscFunctionBeginUser;
-  if (!ev) PetscCall(PetscLogEventRegister("KhgpsFactor", MAT_CLASSID, &ev));
-  if (!evfill) PetscCall(PetscLogEventRegister("KhgpsFactorFill", MAT_CLASSID, &evfill));
-  PetscCall(PetscLogEventBegin(ev, 0, 0, 0, 0));
-  PetscCall(PetscLogEventBegin(evfill, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(KhgpsLog.factor, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(KhgpsLog.factor_fill, 0, 0, 0, 0));
   *info = 0;
   PetscCall(PetscBLASIntCast(N, &n));
   /* the lower triangle's first touch: 0.81 s at N = 8000 by page faults on one thread, 0.26 s
@@ -163,7 +158,7 @@ PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *inf
   PetscCall(VecGetArrayRead(m->hdiag, &d));
   for (PetscInt i = 0; i < N; i++) B[i + (size_t)i * N] = d[i];
   PetscCall(VecRestoreArrayRead(m->hdiag, &d));
-  PetscCall(PetscLogEventEnd(evfill, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(KhgpsLog.factor_fill, 0, 0, 0, 0));
   PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
   if (spd) {
     LAPACKpotrf_("L", &n, B, &n, info);
@@ -181,7 +176,7 @@ PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *inf
   PetscCall(PetscFPTrapPop());
   m->factored_spd = spd;
   PetscCall(PetscLogFlops((PetscLogDouble)N * N * N / 3.0));
-  PetscCall(PetscLogEventEnd(ev, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(KhgpsLog.factor, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -215,12 +210,12 @@ static void CholeskySolveBlocked(PetscInt N, const PetscScalar *B, PetscScalar *
       y[j] /= c[j];
       for (PetscInt i = j + 1; i < k1; i++) y[i] -= c[i] * y[j];
     }
-    if (m) dgemv_("N", &m, &n, &mone, B + k1 + (size_t)k0 * N, &lb, y + k0, &inc, &one, y + k1, &inc);
+    if (m) BLASgemv_("N", &m, &n, &mone, B + k1 + (size_t)k0 * N, &lb, y + k0, &inc, &one, y + k1, &inc);
   }
   for (PetscInt k1 = N; k1 > 0; k1 -= nb) { /* L^T x = z */
     PetscInt     k0 = PetscMax(k1 - nb, 0);
     PetscBLASInt m = (PetscBLASInt)(N - k1), n = (PetscBLASInt)(k1 - k0);
-    if (m) dgemv_("T", &m, &n, &mone, B + k1 + (size_t)k0 * N, &lb, y + k1, &inc, &one, y + k0, &inc);
+    if (m) BLASgemv_("T", &m, &n, &mone, B + k1 + (size_t)k0 * N, &lb, y + k1, &inc, &one, y + k0, &inc);
     for (PetscInt j = k1 - 1; j >= k0; j--) {
       const PetscScalar *c = B + (size_t)j * N;
       PetscScalar        t = y[j];

@@ -444,8 +444,6 @@ PetscErrorCode KhgpsOrderedDestroy(KhgpsOrdered *o)
 /* y = A x, each row's products added in increasing global column (the off-diagonal block's
    columns left of the diagonal block, the diagonal block's, then those right of it). -log_view:
    KhgpsOrderedMult. */
-static PetscLogEvent EV_ORDERED;
-
 PetscErrorCode KhgpsOrderedMult(KhgpsOrdered o, Vec X, Vec Y)
 {
   const PetscScalar *x, *aa, *ab = NULL, *g = o->ghost;
@@ -453,8 +451,7 @@ PetscErrorCode KhgpsOrderedMult(KhgpsOrdered o, Vec X, Vec Y)
   PetscScalar       *y;
 
   PetscFunctionBeginUser;
-  if (!EV_ORDERED) PetscCall(PetscLogEventRegister("KhgpsOrderedMult", MAT_CLASSID, &EV_ORDERED));
-  PetscCall(PetscLogEventBegin(EV_ORDERED, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(KhgpsLog.ordered_mult, 0, 0, 0, 0));
   PetscCall(VecGetArrayRead(X, &x));
   if (o->Ao) {
     PetscCall(PetscSFBcastBegin(o->sf, MPIU_SCALAR, x, o->ghost, MPI_REPLACE));
@@ -477,7 +474,7 @@ PetscErrorCode KhgpsOrderedMult(KhgpsOrdered o, Vec X, Vec Y)
   if (ab) PetscCall(MatSeqAIJRestoreArrayRead(o->Ao, &ab));
   PetscCall(VecRestoreArrayRead(X, &x));
   PetscCall(PetscLogFlops(2.0 * (o->ia[o->nloc] + (o->Ao ? o->ib[o->nloc] : 0))));
-  PetscCall(PetscLogEventEnd(EV_ORDERED, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(KhgpsLog.ordered_mult, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 

@@ -1,6 +1,5 @@
 /* spectrum.c: the Hessian at the minimum, its Newton polish and positive-definiteness check,
    and its lowest eigenpairs by SLEPc (Krylov-Schur, shift-invert at 0). */
-#include <stdlib.h>
 #include "khgps.h"
 
 /* The default factorization of a Hessian storage: Cholesky by LAPACK (dense), ScaLAPACK, or the
@@ -21,84 +20,15 @@ static PetscErrorCode DefaultFactor(PC pc, MatType htype)
   PetscFunctionReturn(0);
 }
 
-/* Create TAO, the Newton KSP and the EPS with khgps' defaults, then *SetFromOptions last. */
+/* Create TAO, the Newton KSP and the EPS with khgps' defaults (p->solver), then *SetFromOptions last. */
 PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolvers *s)
 {
-  PetscMPIInt size;
-  ST          st;
-  KSP         ksp;
-  PC          pc;
-  char        htype[64];
-  PetscBool   set, isscalapack, ispacked, factor;
+  const KhgpsSolverOptions *o = &p->solver;
+  ST                        st;
+  KSP                       ksp;
+  PC                        pc;
 
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscStrncpy(htype, p->sparse ? MATAIJ : size == 1 ? KHGPS_PACKED : MATSCALAPACK, sizeof(htype)));
-  PetscOptionsBegin(comm, "khgps_", "KHGPS Hessian storage", "khgps");
-  PetscCall(PetscOptionsString("-hessian_mat_type", "Storage of J and the Hessian: packed (1 rank: one N x N buffer, factored in place), dense (J and a Hessian copy), scalapack (more ranks)", "khgps", htype, htype, sizeof(htype), &set));
-  PetscCall(PetscOptionsBool("-packed_lapack_solve", "Packed: solve with LAPACK potrs instead of the blocked dgemv solve", "khgps", PETSC_FALSE, NULL, NULL));
-  PetscCall(PetscOptionsBool("-packed_trsolve", "Packed: blocks of right-hand sides by khgps' AVX2 triangular solves (0: LAPACK potrs)", "khgps", PETSC_TRUE, NULL, NULL));
-  factor = PETSC_FALSE;
-  PetscCall(PetscOptionsBool("-newton_factor", "Newton polish with a Cholesky factorization per step instead of CG + Jacobi", "khgps", factor, &factor, NULL));
-  { /* packed: the block eigensolver unless an EPS/ST method is asked for or N is too small */
-    const char *const names[] = {"slepc", "block", "chfsi", "KhgpsEigensolver", "", NULL};
-    PetscInt          which;
-    PetscBool         epsset = PETSC_FALSE, t;
-    const char *const epsopts[] = {"-eps_type", "-st_type", "-st_ksp_type", "-st_pc_type"};
-    for (size_t i = 0; i < sizeof(epsopts) / sizeof(epsopts[0]); i++) {
-      PetscCall(PetscOptionsHasName(NULL, NULL, epsopts[i], &t));
-      epsset = (PetscBool)(epsset || t);
-    }
-    s->block_size         = PetscMin(16, p->nev);
-    s->block_max_restarts = 100;
-    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-block_size", "Block eigensolver: right-hand sides per solve", 1, p->N, "1 to N", &s->block_size, NULL));
-    /* N = 8000: 688 solves (b 16, ncv 400) against 1152 (b 32, ncv 264); in 64 bits, as the sums below */
-    s->block_ncv = (PetscInt)PetscMin(PetscMax(4 * (PetscInt64)p->nev, p->nev + 2 * (PetscInt64)s->block_size), (PetscInt64)PETSC_MAX_INT);
-    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-block_ncv", "Block eigensolver: largest basis (>= nev + 2 block_size)", 1, PETSC_MAX_INT, NULL, &s->block_ncv, NULL));
-    PetscCheck(s->block_ncv >= p->nev + 2 * (PetscInt64)s->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_block_ncv %" PetscInt_FMT " must be >= nev + 2 block_size = %" PetscInt64_FMT, s->block_ncv, p->nev + 2 * (PetscInt64)s->block_size);
-    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-block_max_restarts", "Block eigensolver: restarts before giving up", 0, PETSC_MAX_INT, NULL, &s->block_max_restarts, NULL));
-    which = (!strcmp(htype, KHGPS_PACKED) && !epsset && p->N >= s->block_ncv + 2 * (PetscInt64)s->block_size) ? 1 : 0;
-    PetscCall(PetscOptionsEnum("-eigensolver", "Eigensolver: block (packed: block Krylov-Schur on the one factorization), chfsi (sparse: Chebyshev-filtered subspace iteration) or slepc (the EPS, -eps_*/-st_*)", "khgps", names, (PetscEnum)which, (PetscEnum *)&which, NULL));
-    s->block = (PetscBool)(which == 1);
-    s->chfsi = (PetscBool)(which == 2);
-    s->chfsi_degree  = 20;
-    s->chfsi_guard   = PetscMax(p->nev / 2, 4);
-    s->chfsi_block   = 4;
-    s->chfsi_max_its = 1000;
-    s->chfsi_lanczos = 40;
-    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_degree", "ChFSI: Chebyshev filter degree per outer iteration (>= 1)", 1, PETSC_MAX_INT, NULL, &s->chfsi_degree, NULL));
-    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_guard", "ChFSI: columns beyond nev in the filtered block (>= 0)", 0, PETSC_MAX_INT - p->nev, NULL, &s->chfsi_guard, NULL));
-    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_block", "ChFSI: columns per sparse-times-dense product (1 to 64)", 1, 64, NULL, &s->chfsi_block, NULL));
-    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_max_its", "ChFSI: outer iterations before giving up (fewer pairs are then reported)", 1, PETSC_MAX_INT, NULL, &s->chfsi_max_its, NULL));
-    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_lanczos", "ChFSI: Lanczos steps that bound the spectrum (>= 2)", 2, PETSC_MAX_INT, NULL, &s->chfsi_lanczos, NULL));
-    s->filter_degree = p->sparse && !epsset ? 20 : 0; /* as the block eigensolver: an -eps_type/-st_* choice runs the EPS on M */
-    s->filter_cut    = 0;
-    PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-filter_degree", "Sparse: the EPS on the Chebyshev polynomial of M of this degree that damps [cut, top of the spectrum] (0: on M itself)", 0, PETSC_MAX_INT, "0: no filter", &s->filter_degree, &set));
-    PetscCheck(!set || !s->filter_degree || p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_filter_degree is for sparse couplings (dense Hessians are factored: shift-invert)");
-    { /* a number, or "interlacing" (the default: a bound by interlacing, per realization) */
-      char  cut[64] = "interlacing", *end;
-      PetscBool interlacing;
-      PetscCall(PetscOptionsString("-filter_cut", "Sparse filter: lower end of the damped interval, above the nev-th eigenvalue, or interlacing (a bound by interlacing)", "khgps", cut, cut, sizeof(cut), NULL));
-      PetscCall(PetscStrcmp(cut, "interlacing", &interlacing));
-      s->filter_cut_set = (PetscBool)!interlacing;
-      if (s->filter_cut_set) {
-        s->filter_cut = strtod(cut, &end);
-        PetscCheck(end != cut && !*end && !PetscIsInfOrNanReal(s->filter_cut), comm, PETSC_ERR_USER_INPUT, "-khgps_filter_cut %s: need a finite number (or interlacing, the default)", cut);
-      }
-    }
-  }
-  PetscOptionsEnd();
-  PetscCall(PetscStrcmp(htype, MATSCALAPACK, &isscalapack));
-  PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &ispacked));
-  PetscCall(PetscStrcmp(htype, p->sparse ? MATAIJ : MATDENSE, &set));
-  PetscCheck(!p->sparse || set, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type %s: sparse couplings make an aij Hessian", htype);
-  PetscCheck(isscalapack || ispacked || set, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type %s: use packed, dense or scalapack", htype);
-  PetscCheck(!ispacked || size == 1, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type packed is for one rank per realization (use scalapack on %d ranks)", size);
-  PetscCheck(!s->block || ispacked, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs the packed storage (one rank per realization)");
-  PetscCheck(!s->block || p->N >= s->block_ncv + 2 * (PetscInt64)s->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs N >= block_ncv + 2 block_size = %" PetscInt64_FMT, s->block_ncv + 2 * (PetscInt64)s->block_size);
-  PetscCheck(!s->chfsi || p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver chfsi needs sparse couplings (-khgps_coupling sparse: an aij Hessian)");
-  s->htype = isscalapack ? MATSCALAPACK : ispacked ? KHGPS_PACKED : p->sparse ? MATAIJ : MATDENSE;
-
   PetscCall(KhgpsMinimizerCreate(comm, p, &s->tao));
 
   PetscCall(KSPCreate(comm, &s->newton));
@@ -107,10 +37,9 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   /* Newton by CG with a diagonal preconditioner (matrix-free: J x products), because a Cholesky
      per step costs N^3/3 and the one factorization that the shift-invert spectrum needs anyway is
      the positive-definiteness test. -khgps_newton_factor: a factored Newton step as before (dense). */
-  PetscCheck(!factor || !p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_newton_factor: sparse Hessians are not factored (fill-in)");
-  if (factor) {
+  if (o->newton_factor) {
     PetscCall(KSPSetType(s->newton, KSPPREONLY));
-    PetscCall(DefaultFactor(pc, s->htype));
+    PetscCall(DefaultFactor(pc, o->htype));
   } else {
     PetscCall(KSPSetType(s->newton, KSPCG));
     PetscCall(KSPSetTolerances(s->newton, p->sparse ? 1e-12 : 1e-6, 0.0, PETSC_DEFAULT, 10000));
@@ -133,24 +62,24 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
                       Jacobi at N = 1e5, c = 20 (README "Sparse couplings"); a sparse factorization of
                       a random graph fills in, so shift-invert would need an iterative inner solve */
     const PetscInt ncv = PetscMin(2 * p->nev, p->N);
-    PetscCall(EPSSetWhichEigenpairs(s->eps, s->filter_degree ? EPS_LARGEST_REAL : EPS_SMALLEST_REAL));
-    PetscCall(EPSSetTolerances(s->eps, s->filter_degree ? 1e-12 : 1e-10, PETSC_DEFAULT));
+    PetscCall(EPSSetWhichEigenpairs(s->eps, o->filter_degree ? EPS_LARGEST_REAL : EPS_SMALLEST_REAL));
+    PetscCall(EPSSetTolerances(s->eps, o->filter_degree ? 1e-12 : 1e-10, PETSC_DEFAULT));
     PetscCall(EPSSetDimensions(s->eps, p->nev, ncv, PetscMin(p->nev, ncv)));
     PetscCall(STSetType(st, STSHIFT));
   } else {
     PetscCall(STSetType(st, STSINVERT));
     PetscCall(KSPSetType(ksp, KSPPREONLY));
-    PetscCall(DefaultFactor(pc, s->htype));
+    PetscCall(DefaultFactor(pc, o->htype));
   }
   PetscCall(EPSSetFromOptions(s->eps));
   PetscCall(EPSGetTolerances(s->eps, &s->block_tol, NULL));
-  if (p->sparse && s->filter_degree && !s->chfsi) { /* the lowest of M are the largest of the filter */
-    EPSWhich which;
+  if (p->sparse && o->filter_degree && !o->chfsi) { /* the lowest of M are the largest of the filter: checked, not set */
+    EPSWhich  which;
+    PetscBool set;
     PetscCall(EPSGetWhichEigenpairs(s->eps, &which));
-    PetscCheck(which == EPS_LARGEST_REAL || which == EPS_SMALLEST_REAL, comm, PETSC_ERR_USER_INPUT, "-khgps_filter_degree %" PetscInt_FMT ": the EPS takes the largest eigenvalues of the filter polynomial (the lowest of M); drop the -eps_ choice of which eigenvalues, or use -khgps_filter_degree 0", s->filter_degree);
-    PetscCall(EPSSetWhichEigenpairs(s->eps, EPS_LARGEST_REAL));
+    PetscCheck(which == EPS_LARGEST_REAL, comm, PETSC_ERR_USER_INPUT, "-khgps_filter_degree %" PetscInt_FMT ": the EPS takes the largest eigenvalues of the filter polynomial (the lowest of M); drop the -eps_ choice of which eigenvalues, or use -khgps_filter_degree 0", o->filter_degree);
     PetscCall(PetscObjectTypeCompare((PetscObject)st, STSHIFT, &set));
-    PetscCheck(set, comm, PETSC_ERR_USER_INPUT, "-khgps_filter_degree %" PetscInt_FMT ": the filter polynomial is the operator, so the ST must be shift; a preconditioned or inverted ST needs M itself: add -khgps_filter_degree 0", s->filter_degree);
+    PetscCheck(set, comm, PETSC_ERR_USER_INPUT, "-khgps_filter_degree %" PetscInt_FMT ": the filter polynomial is the operator, so the ST must be shift; a preconditioned or inverted ST needs M itself: add -khgps_filter_degree 0", o->filter_degree);
   }
   PetscFunctionReturn(0);
 }
@@ -244,7 +173,7 @@ PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *s, KhgpsModel *m, const KhgpsPa
   PetscFunctionBeginUser;
   r->factor_ok   = PETSC_TRUE;
   r->polish_done = 0;
-  PetscCall(KhgpsFormHessian(m, r->x, s->htype, H));
+  PetscCall(KhgpsFormHessian(m, r->x, p->solver.htype, H));
   if (m->Jord) PetscCall(KhgpsOrderedShell(*H, &Hop));
   PetscCall(VecDuplicate(r->x, &g));
   PetscCall(VecDuplicate(r->x, &dx));
@@ -272,7 +201,7 @@ PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *s, KhgpsModel *m, const KhgpsPa
     r->energy = f;
     r->gnorm  = gnorm;
     r->polish_done++;
-    PetscCall(KhgpsFormHessian(m, r->x, s->htype, H));
+    PetscCall(KhgpsFormHessian(m, r->x, p->solver.htype, H));
     if (r->gnorm <= PETSC_SMALL * p->gtol) break;
   }
   PetscCall(KSPReset(s->newton)); /* frees the factor before the eigensolver makes its own */
@@ -280,47 +209,6 @@ PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *s, KhgpsModel *m, const KhgpsPa
   PetscCall(VecDestroy(&g));
   PetscCall(VecDestroy(&dx));
   PetscCall(VecDestroy(&xold));
-  PetscFunctionReturn(0);
-}
-
-static int CompareReal(const void *a, const void *b)
-{
-  PetscReal x = ((const PetscReal *)a)[0], y = ((const PetscReal *)b)[0];
-  return (x > y) - (x < y);
-}
-
-/* r's pairs from n triples (eigenvalue, participation ratio, residual) in t, sorted by eigenvalue
-   (t is reordered): allocates r->eig, r->pr, r->resid and sets r->nconv. */
-PetscErrorCode KhgpsResultSetPairs(KhgpsResult *r, PetscInt n, PetscReal *t)
-{
-  PetscFunctionBeginUser;
-  qsort(t, (size_t)n, 3 * sizeof(PetscReal), CompareReal);
-  r->nconv = n;
-  PetscCall(PetscMalloc3(n, &r->eig, n, &r->pr, n, &r->resid));
-  for (PetscInt i = 0; i < n; i++) {
-    r->eig[i]   = t[3 * i];
-    r->pr[i]    = t[3 * i + 1];
-    r->resid[i] = t[3 * i + 2];
-  }
-  PetscFunctionReturn(0);
-}
-
-/* The participation ratio (sum_i v_i^2)^2 / (N sum_i v_i^4) of a distributed vector. */
-PetscErrorCode KhgpsParticipationRatio(Vec v, PetscReal *pr)
-{
-  PetscReal          n2, n4loc = 0, n4;
-  const PetscScalar *a;
-  PetscInt           nloc, N;
-
-  PetscFunctionBeginUser;
-  PetscCall(VecNorm(v, NORM_2, &n2));
-  PetscCall(VecGetLocalSize(v, &nloc));
-  PetscCall(VecGetSize(v, &N));
-  PetscCall(VecGetArrayRead(v, &a));
-  for (PetscInt k = 0; k < nloc; k++) n4loc += PetscPowRealInt(PetscRealPart(a[k]), 4);
-  PetscCall(VecRestoreArrayRead(v, &a));
-  PetscCall(MPIU_Allreduce(&n4loc, &n4, 1, MPIU_REAL, MPIU_SUM, PetscObjectComm((PetscObject)v)));
-  *pr = n2 * n2 * n2 * n2 / (N * n4);
   PetscFunctionReturn(0);
 }
 
@@ -337,7 +225,7 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
   KSP            ksp;
 
   PetscFunctionBeginUser;
-  if (s->block) { /* one in-place factorization: the minimum test, then the block eigensolver's solves */
+  if (p->solver.block) { /* one in-place factorization: the minimum test, then the block eigensolver's solves */
     PetscBLASInt info;
     r->nconv = 0;
     PetscCall(KhgpsPackedFactor(m, r->factor_ok, &info));
@@ -348,11 +236,11 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
     if (!info) PetscCall(KhgpsBlockSpectrum(s, m, p, r));
     PetscFunctionReturn(0);
   }
-  if (s->chfsi) { /* Chebyshev-filtered subspace iteration on the sparse M */
+  if (p->solver.chfsi) { /* Chebyshev-filtered subspace iteration on the sparse M */
     PetscCall(KhgpsChfsiSpectrum(s, p, H, r));
     PetscFunctionReturn(0);
   }
-  if (p->sparse && s->filter_degree > 0) { /* Krylov-Schur on a Chebyshev polynomial of M (filter.c) */
+  if (p->sparse && p->solver.filter_degree > 0) { /* Krylov-Schur on a Chebyshev polynomial of M (filter.c) */
     PetscBool done;
     PetscCall(KhgpsFilterSpectrum(s, p, H, r, &done));
     if (done) PetscFunctionReturn(0);

@@ -201,36 +201,6 @@ __attribute__((target("avx2,fma"))) static void Column4AVX2(PetscInt j, const fl
 }
 #endif
 
-static PetscBool avx512_allowed = PETSC_TRUE;
-
-/* -khgps_avx512 0: khgps' own kernels (J x here, the block triangular solves) keep to AVX2. */
-void KhgpsSetAVX512(PetscBool allow)
-{
-  avx512_allowed = allow;
-}
-
-/* Whether khgps' own kernels use AVX-512 (the processor has it and -khgps_avx512 is not 0). */
-PetscBool KhgpsAVX512(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  return (PetscBool)(avx512_allowed && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
-#else
-  return PETSC_FALSE;
-#endif
-}
-
-/* Which of khgps' own kernels run here, for the output file: "avx512", "avx2" or "baseline". */
-const char *KhgpsSimdName(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  if (KhgpsAVX512()) return "avx512";
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
-#endif
-  return "baseline";
-}
-
 static void Kernels(Column1Fn *f1, Column4Fn *f4, Columns4Fn *g4)
 {
   *f1 = Column1;
@@ -245,7 +215,6 @@ static void Kernels(Column1Fn *f1, Column4Fn *f4, Columns4Fn *g4)
 #endif
 }
 
-static PetscLogEvent EV_JX, EV_JXBLOCK;
 
 /* Part t of nt takes columns [ColumnSplit(t), ColumnSplit(t + 1)): equal areas of the triangle. */
 enum { KHGPS_JX_PARTS = 16 };
@@ -302,15 +271,11 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const 
   Columns4Fn g4;
 
   PetscFunctionBeginUser;
-  if (!EV_JX) {
-    PetscCall(PetscLogEventRegister("KhgpsJx", MAT_CLASSID, &EV_JX));
-    PetscCall(PetscLogEventRegister("KhgpsJxBlock", MAT_CLASSID, &EV_JXBLOCK));
-  }
-  PetscCall(PetscLogEventBegin(k == 1 ? EV_JX : EV_JXBLOCK, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(k == 1 ? KhgpsLog.jx : KhgpsLog.jx_block, 0, 0, 0, 0));
   if (k >= 8) {
     PetscCall(SymmPanels(N, B, k, X, ldx, Y, ldy));
     PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N * k));
-    PetscCall(PetscLogEventEnd(EV_JXBLOCK, 0, 0, 0, 0));
+    PetscCall(PetscLogEventEnd(KhgpsLog.jx_block, 0, 0, 0, 0));
     PetscFunctionReturn(0);
   }
   Kernels(&f1, &f4, &g4);
@@ -380,6 +345,6 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const 
   }
   PetscCall(PetscFree(acc));
   PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N * k));
-  PetscCall(PetscLogEventEnd(k == 1 ? EV_JX : EV_JXBLOCK, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(k == 1 ? KhgpsLog.jx : KhgpsLog.jx_block, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

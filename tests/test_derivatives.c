@@ -26,6 +26,7 @@ int main(int argc, char **argv)
   PetscBool    packed = PETSC_FALSE;
 
   PetscCall(SlepcInitialize(&argc, &argv, NULL, "derivative checks"));
+  PetscCall(KhgpsLogRegister());
   comm = PETSC_COMM_WORLD;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(KhgpsProcessOptions(comm, &p));

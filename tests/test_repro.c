@@ -21,6 +21,7 @@ int main(int argc, char **argv)
   MPI_Comm    comm;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, "reproducible reductions"));
+  PetscCall(KhgpsLogRegister());
   comm = PETSC_COMM_WORLD;
   PetscCall(PetscOptionsGetInt(NULL, NULL, "-n", &N, NULL));
   PetscCall(VecCreate(comm, &x));
