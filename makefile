@@ -30,7 +30,7 @@ all: bin/khgps tests/bin/test_derivatives tests/bin/test_repro
 deps:
 	bash scripts/install-deps.sh
 
-obj/%.o: src/%.c include/khgps.h | obj
+obj/%.o: src/%.c $(wildcard include/*.h) | obj
 	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o $@
 obj/version.stamp: FORCE | obj
 	@echo '$(KHGPS_VERSION)' | cmp -s - $@ || echo '$(KHGPS_VERSION)' > $@
@@ -41,11 +41,11 @@ obj tests/bin bin runs/out:
 bin/khgps: $(OBJ) | bin
 	$(CLINKER) -fopenmp -o $@ $^ $(SLEPC_EPS_LIB)
 
-tests/bin/test_derivatives: tests/test_derivatives.c $(LIBOBJ) include/khgps.h | tests/bin
+tests/bin/test_derivatives: tests/test_derivatives.c $(LIBOBJ) $(wildcard include/*.h) | tests/bin
 	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o obj/test_derivatives.o
 	$(CLINKER) -fopenmp -o $@ obj/test_derivatives.o $(LIBOBJ) $(SLEPC_EPS_LIB)
 
-tests/bin/test_repro: tests/test_repro.c $(LIBOBJ) include/khgps.h | tests/bin
+tests/bin/test_repro: tests/test_repro.c $(LIBOBJ) $(wildcard include/*.h) | tests/bin
 	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o obj/test_repro.o
 	$(CLINKER) -fopenmp -o $@ obj/test_repro.o $(LIBOBJ) $(SLEPC_EPS_LIB)
 

@@ -5,7 +5,13 @@
    level 3 BLAS), where SLEPc's Krylov-Schur makes ~3 single-vector solves per eigenpair, each one
    a pass over the whole factor. A Rayleigh-Ritz step with M itself (M Y from the float32 couplings)
    gives the eigenvalues, and the residuals ||M v - l v|| / |l| reported are those of M. */
-#include "khgps.h"
+#include "khgps_options.h"
+#include "khgps_rng.h"
+#include "khgps_log.h"
+#include "khgps_model.h"
+#include "khgps_result.h"
+#include "khgps_solvers.h"
+#include "khgps_kernels.h"
 
 enum { STREAM_EIG = 4 };
 
@@ -170,7 +176,7 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
   PetscFunctionReturn(0);
 }
 
-/* Lowest p->nev eigenpairs of the packed Hessian M (diagonal m->hdiag) from its in-place factor:
+/* Lowest p->nev eigenpairs of the packed Hessian M (diagonal m->packed.hdiag) from its in-place factor:
    eigenvalues ascending, participation ratios, relative residuals ||M v - l v|| / |l|. */
 PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, KhgpsResult *r)
 {
@@ -187,7 +193,7 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   KhgpsPopulate(V, (size_t)N * ldg * sizeof(PetscScalar));
   /* with khgps' own solves (-khgps_packed_trsolve) the Krylov loop runs on the OpenMP threads
      alone, BLAS on one thread (trsolve.c): OpenBLAS's spinning workers would compete with them */
-  thr = (PetscBool)(m->trsolve && KhgpsTriSolveAvailable(N, b));
+  thr = (PetscBool)(m->sw.trsolve && KhgpsTriSolveAvailable(N, b));
   if (thr) blas = KhgpsBLASThreads(1);
   PetscCall(BlockKrylovSchur(s, m, p, V, &q, &solves, thr));
   if (thr && blas) KhgpsBLASThreads(blas);
@@ -199,11 +205,11 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   }
   /* Rayleigh-Ritz with M on Y = V[:, 0:q], the Ritz vectors of M^{-1}: X = Y S, M X = (M Y) S */
   PetscCall(PetscLogEventBegin(KhgpsLog.blk_rr, 0, 0, 0, 0));
-  PetscCall(VecGetArrayRead(m->hdiag, &d));
+  PetscCall(VecGetArrayRead(m->packed.hdiag, &d));
   PetscCall(PetscMalloc1((size_t)N * q, &HY));
   KhgpsPopulate(HY, (size_t)N * q * sizeof(PetscScalar));
   PetscCall(KhgpsPackedHessianMult(m, d, q, V, N, HY, N));
-  PetscCall(VecRestoreArrayRead(m->hdiag, &d));
+  PetscCall(VecRestoreArrayRead(m->packed.hdiag, &d));
   PetscCall(PetscMalloc3((size_t)q * q, &P, (size_t)q * q, &S, q, &mu));
   KhgpsGemm("T", "N", q, q, N, 1.0, V, N, HY, N, 0.0, P, q);
   PetscCall(KhgpsSymEig(q, P, q, S, mu));

@@ -13,7 +13,12 @@
    identically on every rank (LAPACK). */
 #pragma GCC optimize("O3")
 #include <petscsf.h>
-#include "khgps.h"
+#include "khgps_options.h"
+#include "khgps_rng.h"
+#include "khgps_log.h"
+#include "khgps_result.h"
+#include "khgps_solvers.h"
+#include "khgps_kernels.h"
 
 enum { STREAM_CHFSI = 5 };
 

@@ -1,7 +1,14 @@
 /* ensemble.c: realizations shared out over MPI groups, gathered to rank 0, appended to the file. */
 #include <string.h>
 #include <sys/resource.h>
-#include "khgps.h"
+#include "khgps_options.h"
+#include "khgps_log.h"
+#include "khgps_model.h"
+#include "khgps_result.h"
+#include "khgps_solvers.h"
+#include "khgps_io.h"
+#include "khgps_ensemble.h"
+#include "khgps_kernels.h"
 
 /* A distributed Vec as an array on rank 0 of its communicator (NULL elsewhere). */
 static PetscErrorCode GatherVec(Vec v, PetscReal **a)
@@ -40,11 +47,11 @@ static PetscErrorCode GatherCouplings(const KhgpsModel *m, PetscReal **a)
 
   PetscFunctionBeginUser;
   *a = NULL;
-  if (m->B) { /* packed, one rank: J from the upper triangle */
+  if (m->packed.B) { /* packed, one rank: J from the upper triangle */
     PetscInt n = m->N;
     PetscCall(PetscMalloc1((size_t)n * n, a));
     for (PetscInt i = 0; i < n; i++)
-      for (PetscInt j = 0; j < n; j++) (*a)[(size_t)i * n + j] = i < j ? KHGPS_PACKED_J(m->B, n, i, j) : (i > j ? KHGPS_PACKED_J(m->B, n, j, i) : 0.0);
+      for (PetscInt j = 0; j < n; j++) (*a)[(size_t)i * n + j] = i < j ? KHGPS_PACKED_J(m->packed.B, n, i, j) : (i > j ? KHGPS_PACKED_J(m->packed.B, n, j, i) : 0.0);
     PetscFunctionReturn(0);
   }
   PetscCall(PetscObjectGetComm((PetscObject)J, &comm));
@@ -106,7 +113,7 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   r.t_draw = t1 - t0;
   PetscCall(PetscMemzero(rec, sizeof(*rec)));
   if (p->save_couplings) PetscCall(GatherCouplings(&m, &rec->J)); /* before J is freed for the Hessian */
-  m.release_J = PETSC_TRUE; /* the Hessian is the last use of J: it may take J's place */
+  m.sw.release_J = PETSC_TRUE; /* the Hessian is the last use of J: it may take J's place */
 
   PetscCall(PetscLogStagePush(KhgpsLog.minimize));
   blas_threads = KhgpsBLASThreads(1); /* the minimizer's dot products in one fixed order (below) */

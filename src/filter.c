@@ -10,7 +10,12 @@
    residual ||M v - lambda v|| / |lambda| of the unit Ritz vector v, so the file holds M's pairs, not
    P's. The cut a must lie above the nev-th eigenvalue; a pair found above it (theta <= 1) is not
    known to be among the lowest and is dropped, so a cut given too low yields fewer than nev pairs. */
-#include "khgps.h"
+#include "khgps_options.h"
+#include "khgps_rng.h"
+#include "khgps_log.h"
+#include "khgps_result.h"
+#include "khgps_solvers.h"
+#include "khgps_kernels.h"
 
 typedef struct {
   Mat       M;

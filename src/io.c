@@ -18,7 +18,11 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include "khgps.h"
+#include "khgps_options.h"
+#include "khgps_result.h"
+#include "khgps_solvers.h"
+#include "khgps_io.h"
+#include "khgps_kernels.h"
 
 /* An HDF5 call that returns a negative value (herr_t or hid_t) failed. */
 #define KhgpsCallHDF5(v, call) \

@@ -1,7 +1,7 @@
 /* log.c: every -log_view stage and event of khgps, registered once (KhgpsLogRegister, from main
    and the test programs before any work), so that -log_view splits the time by phase: Draw,
    Minimize, Spectrum and Write, and inside them the kernels' events. */
-#include "khgps.h"
+#include "khgps_log.h"
 
 KhgpsLogIds KhgpsLog;
 

@@ -3,7 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "khgps.h"
+#include "khgps_options.h"
+#include "khgps_log.h"
+#include "khgps_solvers.h"
+#include "khgps_io.h"
+#include "khgps_ensemble.h"
 
 static const char help[] = "khgps: minima and low-frequency spectra of the KHGPS model (see README.md).\n"
                            "  mpiexec -n P khgps -options_file options/quick.opts [-khgps_* -tao_* -eps_* -st_* ...]\n";

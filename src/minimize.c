@@ -1,5 +1,9 @@
 /* minimize.c: TAO minimization of H from x = 0 (or a random start). */
-#include "khgps.h"
+#include "khgps_options.h"
+#include "khgps_rng.h"
+#include "khgps_model.h"
+#include "khgps_result.h"
+#include "khgps_solvers.h"
 
 enum { STREAM_X0 = 2 };
 

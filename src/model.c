@@ -2,7 +2,11 @@
 #if defined(_OPENMP)
   #include <omp.h>
 #endif
-#include "khgps.h"
+#include "khgps_options.h"
+#include "khgps_rng.h"
+#include "khgps_repro.h"
+#include "khgps_model.h"
+#include "khgps_kernels.h"
 
 enum { STREAM_KAPPA = 1 };
 
@@ -134,13 +138,13 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType hty
     PetscCall(KhgpsSparseCouplings(comm, p, nloc, &m->J));
     PetscCall(MatGetOwnershipRange(m->J, &rs, &re));
   } else if (packed) { /* one N x N buffer: J in the strict upper triangle, later the Hessian and its factor in the lower */
-    PetscCall(PetscMalloc1((size_t)p->N * p->N, &m->B));
-    m->lapack_solve = p->solver.packed_lapack_solve;
-    m->trsolve      = (PetscBool)(p->solver.packed_trsolve && !m->lapack_solve);
+    PetscCall(PetscMalloc1((size_t)p->N * p->N, &m->packed.B));
+    m->sw.lapack_solve = p->solver.packed_lapack_solve;
+    m->sw.trsolve      = (PetscBool)(p->solver.packed_trsolve && !m->sw.lapack_solve);
   #if defined(_OPENMP)
-    if (KhgpsBLASThreads(0) > omp_get_max_threads()) m->trsolve = PETSC_FALSE; /* more BLAS threads than OpenMP ones: potrs uses them */
+    if (KhgpsBLASThreads(0) > omp_get_max_threads()) m->sw.trsolve = PETSC_FALSE; /* more BLAS threads than OpenMP ones: potrs uses them */
   #endif
-    FillPackedCouplings(p, m->B);
+    FillPackedCouplings(p, m->packed.B);
     PetscCall(KhgpsPackedCreateJ(comm, m));
     rs = 0;
     re = p->N;
@@ -185,9 +189,9 @@ PetscErrorCode KhgpsModelDestroy(KhgpsModel *m)
   PetscCall(MatDestroy(&m->J));
   PetscCall(VecDestroy(&m->kappa));
   PetscCall(VecDestroy(&m->Jx));
-  PetscCall(VecDestroy(&m->hdiag));
-  PetscCall(PetscFree(m->B));
-  PetscCall(PetscFree(m->ipiv));
+  PetscCall(VecDestroy(&m->packed.hdiag));
+  PetscCall(PetscFree(m->packed.B));
+  PetscCall(PetscFree(m->packed.ipiv));
   PetscFunctionReturn(0);
 }
 
@@ -242,7 +246,7 @@ static PetscErrorCode MatMult_JFromHessian(Mat A, Vec X, Vec Y)
   PetscCall(MatShellGetContext(A, &m));
   PetscCall(MatMult(m->Hj, X, Y));
   PetscCall(VecDuplicate(X, &w));
-  PetscCall(VecPointwiseMult(w, m->hdiag, X));
+  PetscCall(VecPointwiseMult(w, m->packed.hdiag, X));
   PetscCall(VecAXPY(Y, -1.0, w));
   PetscCall(VecDestroy(&w));
   PetscFunctionReturn(0);
@@ -256,30 +260,30 @@ PetscErrorCode KhgpsFormHessian(KhgpsModel *m, Vec X, MatType type, Mat *H)
   PetscBool isscalapack;
 
   PetscFunctionBeginUser;
-  if (m->B) {
+  if (m->packed.B) {
     if (!*H) PetscCall(KhgpsPackedCreateHessian(m, H));
-    PetscCall(KhgpsFormHessianDiagonal(m, X, m->hdiag));
+    PetscCall(KhgpsFormHessianDiagonal(m, X, m->packed.hdiag));
     PetscCall(MatAssemblyBegin(*H, MAT_FINAL_ASSEMBLY)); /* a new operator state: the PC refactors */
     PetscCall(MatAssemblyEnd(*H, MAT_FINAL_ASSEMBLY));
     PetscFunctionReturn(0);
   }
   if (!*H) {
     PetscCall(PetscStrcmp(type, MATSCALAPACK, &isscalapack));
-    if (!m->hdiag) PetscCall(VecDuplicate(m->kappa, &m->hdiag));
+    if (!m->packed.hdiag) PetscCall(VecDuplicate(m->kappa, &m->packed.hdiag));
     if (isscalapack) {
       Mat       Jh;
       PetscInt  ml, nl;
       PetscBool jscalapack;
       PetscCall(MatGetLocalSize(m->J, &ml, &nl));
       PetscCall(PetscObjectTypeCompare((PetscObject)m->J, MATSCALAPACK, &jscalapack));
-      if (jscalapack && m->release_J) { /* J drawn in ScaLAPACK's layout becomes the Hessian in place */
+      if (jscalapack && m->sw.release_J) { /* J drawn in ScaLAPACK's layout becomes the Hessian in place */
         *H = m->J;
         PetscCall(PetscObjectReference((PetscObject)*H));
       } else {
         PetscCall(MatConvert(m->J, MATSCALAPACK, MAT_INITIAL_MATRIX, H));
         PetscCall(MatSetOption(*H, MAT_NO_OFF_PROC_ENTRIES, PETSC_FALSE)); /* the diagonal lives block-cyclically */
       }
-      if (m->release_J) { /* J is not kept twice: from now on J x = H x - d x */
+      if (m->sw.release_J) { /* J is not kept twice: from now on J x = H x - d x */
         PetscCall(MatCreateShell(PetscObjectComm((PetscObject)m->J), ml, nl, m->N, m->N, m, &Jh));
         PetscCall(MatShellSetOperation(Jh, MATOP_MULT, (void (*)(void))MatMult_JFromHessian));
         PetscCall(MatDestroy(&m->J));
@@ -289,7 +293,7 @@ PetscErrorCode KhgpsFormHessian(KhgpsModel *m, Vec X, MatType type, Mat *H)
     } else PetscCall(MatDuplicate(m->J, MAT_COPY_VALUES, H));
     PetscCall(PetscObjectSetName((PetscObject)*H, "Hessian"));
   }
-  PetscCall(KhgpsFormHessianDiagonal(m, X, m->hdiag));
-  PetscCall(MatDiagonalSet(*H, m->hdiag, INSERT_VALUES));
+  PetscCall(KhgpsFormHessianDiagonal(m, X, m->packed.hdiag));
+  PetscCall(MatDiagonalSet(*H, m->packed.hdiag, INSERT_VALUES));
   PetscFunctionReturn(0);
 }

@@ -4,7 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <stdlib.h>
-#include "khgps.h"
+#include "khgps_options.h"
+#include "khgps_kernels.h"
 
 const char *const KhgpsCouplingTypes[] = {"dense", "sparse"};
 const char *const KhgpsStatusNames[] = {"minimum", "not_converged", "saddle", "KhgpsStatus", "KHGPS_", NULL};
@@ -139,8 +140,8 @@ static PetscErrorCode ProcessSolverOptions(PetscOptionItems *PetscOptionsObject,
 
 /* khgps' defaults for options of PETSc's own objects that have no API to set them (BLMVM keeps its
    L-BFGS matrix private), inserted once at set-up where the user gave none: blmvm's default
-   diagonal scaling needs ~30x more iterations on this landscape than a scalar one (4224 against
-   121 at N = 1000). */
+   diagonal scaling needs far more iterations on this landscape than a scalar one
+   (docs/benchmarks.md, "Numbers behind choices in the code"). */
 static PetscErrorCode DefaultPetscOptions(void)
 {
   PetscBool set;

@@ -1,7 +1,9 @@
 /* packed.c: one realization in one N x N buffer (one rank): J as float32 in the strict upper
    triangle's space (symvf.c), the Hessian and its Cholesky (or LDL^T) factor in the lower
    triangle and on the diagonal, factored in place (J x never reads the diagonal slots). */
-#include "khgps.h"
+#include "khgps_log.h"
+#include "khgps_model.h"
+#include "khgps_kernels.h"
 
 #if defined(PETSC_USE_COMPLEX) || !defined(PETSC_USE_REAL_DOUBLE)
   #error "khgps needs PETSc configured with real double scalars"
@@ -18,7 +20,7 @@ static PetscErrorCode MatMult_PackedJ(Mat A, Vec X, Vec Y)
   PetscCall(MatShellGetContext(A, &m));
   PetscCall(VecGetArrayRead(X, &x));
   PetscCall(VecGetArrayWrite(Y, &y));
-  PetscCall(KhgpsSymvF32(m->N, m->B, 1, x, m->N, y, m->N));
+  PetscCall(KhgpsSymvF32(m->N, m->packed.B, 1, x, m->N, y, m->N));
   PetscCall(VecRestoreArrayWrite(Y, &y));
   PetscCall(VecRestoreArrayRead(X, &x));
   PetscFunctionReturn(0);
@@ -32,7 +34,7 @@ static PetscErrorCode MatMult_PackedH(Mat A, Vec X, Vec Y)
   PetscFunctionBeginUser;
   PetscCall(MatShellGetContext(A, &m));
   PetscCall(MatMult(m->J, X, Y));
-  PetscCall(VecPointwiseMult(m->Jx, m->hdiag, X));
+  PetscCall(VecPointwiseMult(m->Jx, m->packed.hdiag, X));
   PetscCall(VecAXPY(Y, 1.0, m->Jx));
   PetscFunctionReturn(0);
 }
@@ -52,9 +54,9 @@ static PetscErrorCode MatProductNumeric_PackedH(Mat A, Mat X, Mat C, void *ctx)
   PetscCall(MatDenseGetLDA(C, &ldc));
   PetscCall(MatDenseGetArrayRead(X, &x));
   PetscCall(MatDenseGetArrayWrite(C, &c));
-  PetscCall(VecGetArrayRead(m->hdiag, &d));
+  PetscCall(VecGetArrayRead(m->packed.hdiag, &d));
   PetscCall(KhgpsPackedHessianMult(m, d, k, x, ldx, c, ldc));
-  PetscCall(VecRestoreArrayRead(m->hdiag, &d));
+  PetscCall(VecRestoreArrayRead(m->packed.hdiag, &d));
   PetscCall(MatDenseRestoreArrayWrite(C, &c));
   PetscCall(MatDenseRestoreArrayRead(X, &x));
   PetscFunctionReturn(0);
@@ -64,7 +66,7 @@ static PetscErrorCode MatProductNumeric_PackedH(Mat A, Mat X, Mat C, void *ctx)
 PetscErrorCode KhgpsPackedHessianMult(KhgpsModel *m, const PetscScalar *d, PetscInt k, const PetscScalar *x, PetscInt ldx, PetscScalar *y, PetscInt ldy)
 {
   PetscFunctionBeginUser;
-  PetscCall(KhgpsSymvF32(m->N, m->B, k, x, ldx, y, ldy));
+  PetscCall(KhgpsSymvF32(m->N, m->packed.B, k, x, ldx, y, ldy));
   for (PetscInt j = 0; j < k; j++)
     for (PetscInt i = 0; i < m->N; i++) y[i + (size_t)j * ldy] += d[i] * x[i + (size_t)j * ldx];
   PetscFunctionReturn(0);
@@ -85,7 +87,7 @@ static PetscErrorCode MatGetDiagonal_PackedH(Mat A, Vec d)
 
   PetscFunctionBeginUser;
   PetscCall(MatShellGetContext(A, &m));
-  PetscCall(VecCopy(m->hdiag, d));
+  PetscCall(VecCopy(m->packed.hdiag, d));
   PetscFunctionReturn(0);
 }
 
@@ -101,7 +103,7 @@ PetscErrorCode KhgpsPackedCreateJ(MPI_Comm comm, KhgpsModel *m)
 PetscErrorCode KhgpsPackedCreateHessian(KhgpsModel *m, Mat *H)
 {
   PetscFunctionBeginUser;
-  if (!m->hdiag) PetscCall(VecDuplicate(m->kappa, &m->hdiag));
+  if (!m->packed.hdiag) PetscCall(VecDuplicate(m->kappa, &m->packed.hdiag));
   PetscCall(MatCreateShell(PetscObjectComm((PetscObject)m->J), m->N, m->N, m->N, m->N, m, H));
   PetscCall(MatShellSetOperation(*H, MATOP_MULT, (void (*)(void))MatMult_PackedH));
   PetscCall(MatShellSetOperation(*H, MATOP_MULT_TRANSPOSE, (void (*)(void))MatMult_PackedH));
@@ -122,7 +124,7 @@ static PetscErrorCode GetModel(PC pc, KhgpsModel **m)
   PetscCall(PetscObjectTypeCompare((PetscObject)A, MATSHELL, &isshell));
   *m = NULL;
   if (isshell) PetscCall(MatShellGetContext(A, m));
-  PetscCheck(*m && (*m)->B, PetscObjectComm((PetscObject)pc), PETSC_ERR_ARG_WRONG, "the khgps packed factorization needs -khgps_hessian_mat_type packed");
+  PetscCheck(*m && (*m)->packed.B, PetscObjectComm((PetscObject)pc), PETSC_ERR_ARG_WRONG, "the khgps packed factorization needs -khgps_hessian_mat_type packed");
   PetscFunctionReturn(0);
 }
 
@@ -132,7 +134,7 @@ static PetscErrorCode GetModel(PC pc, KhgpsModel **m)
 PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *info)
 {
   PetscInt           N = m->N;
-  PetscScalar       *B = m->B;
+  PetscScalar       *B = m->packed.B;
   const PetscScalar *d;
   PetscBLASInt       n;
   const PetscInt     T = 64;
@@ -142,8 +144,8 @@ PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *inf
   PetscCall(PetscLogEventBegin(KhgpsLog.factor_fill, 0, 0, 0, 0));
   *info = 0;
   PetscCall(PetscBLASIntCast(N, &n));
-  /* the lower triangle's first touch: 0.81 s at N = 8000 by page faults on one thread, 0.26 s
-     populated and filled on two (this machine's VM) */
+  /* the lower triangle's first touch: populated (KhgpsPopulate) and filled on all threads, not
+     page fault by page fault on one (docs/benchmarks.md) */
 #if defined(_OPENMP)
   #pragma omp parallel for schedule(dynamic, 64)
 #endif
@@ -155,9 +157,9 @@ PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *inf
     for (PetscInt ib = jb; ib < N; ib += T)
       for (PetscInt j = jb; j < PetscMin(jb + T, N); j++)
         for (PetscInt i = PetscMax(ib, j + 1); i < PetscMin(ib + T, N); i++) B[i + (size_t)j * N] = KHGPS_PACKED_J(B, N, j, i);
-  PetscCall(VecGetArrayRead(m->hdiag, &d));
+  PetscCall(VecGetArrayRead(m->packed.hdiag, &d));
   for (PetscInt i = 0; i < N; i++) B[i + (size_t)i * N] = d[i];
-  PetscCall(VecRestoreArrayRead(m->hdiag, &d));
+  PetscCall(VecRestoreArrayRead(m->packed.hdiag, &d));
   PetscCall(PetscLogEventEnd(KhgpsLog.factor_fill, 0, 0, 0, 0));
   PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
   if (spd) {
@@ -166,15 +168,15 @@ PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *inf
     PetscScalar  wq;
     PetscBLASInt lw = -1;
     PetscScalar *work;
-    if (!m->ipiv) PetscCall(PetscMalloc1(N, &m->ipiv));
-    LAPACKsytrf_("L", &n, B, &n, m->ipiv, &wq, &lw, info);
+    if (!m->packed.ipiv) PetscCall(PetscMalloc1(N, &m->packed.ipiv));
+    LAPACKsytrf_("L", &n, B, &n, m->packed.ipiv, &wq, &lw, info);
     lw = (PetscBLASInt)wq;
     PetscCall(PetscMalloc1(lw, &work));
-    LAPACKsytrf_("L", &n, B, &n, m->ipiv, work, &lw, info);
+    LAPACKsytrf_("L", &n, B, &n, m->packed.ipiv, work, &lw, info);
     PetscCall(PetscFree(work));
   }
   PetscCall(PetscFPTrapPop());
-  m->factored_spd = spd;
+  m->packed.factored_spd = spd;
   PetscCall(PetscLogFlops((PetscLogDouble)N * N * N / 3.0));
   PetscCall(PetscLogEventEnd(KhgpsLog.factor, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -187,8 +189,8 @@ static PetscErrorCode PCSetUp_Packed(PC pc)
 
   PetscFunctionBeginUser;
   PetscCall(GetModel(pc, &m));
-  PetscCall(KhgpsPackedFactor(m, m->spd, &info));
-  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_MAT_CH_ZRPVT, "packed Hessian: %s factorization failed at row %d (not positive definite)", m->spd ? "Cholesky" : "LDL^T", (int)info);
+  PetscCall(KhgpsPackedFactor(m, m->packed.spd, &info));
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_MAT_CH_ZRPVT, "packed Hessian: %s factorization failed at row %d (not positive definite)", m->packed.spd ? "Cholesky" : "LDL^T", (int)info);
   PetscFunctionReturn(0);
 }
 
@@ -234,19 +236,19 @@ PetscErrorCode KhgpsPackedSolve(KhgpsModel *m, PetscInt k, PetscScalar *y, Petsc
   PetscBLASInt n, nk, ly, info = 0;
 
   PetscFunctionBeginUser;
-  if (k == 1 && m->factored_spd && !m->lapack_solve) { /* blocks: potrs was faster (N = 8000, 16 rhs: 99 against 109 ms) */
-    CholeskySolveBlocked(N, m->B, y);
+  if (k == 1 && m->packed.factored_spd && !m->sw.lapack_solve) { /* one vector: the blocked solve; blocks: potrs or trsolve.c (docs/benchmarks.md) */
+    CholeskySolveBlocked(N, m->packed.B, y);
     PetscFunctionReturn(0);
   }
-  if (k > 1 && m->factored_spd && m->trsolve && KhgpsTriSolveAvailable(N, k)) { /* blocks: trsolve.c (-khgps_packed_trsolve 0: potrs) */
-    PetscCall(KhgpsTriSolve(N, m->B, k, y, ld));
+  if (k > 1 && m->packed.factored_spd && m->sw.trsolve && KhgpsTriSolveAvailable(N, k)) { /* blocks: trsolve.c (-khgps_packed_trsolve 0: potrs) */
+    PetscCall(KhgpsTriSolve(N, m->packed.B, k, y, ld));
     PetscFunctionReturn(0);
   }
   PetscCall(PetscBLASIntCast(N, &n));
   PetscCall(PetscBLASIntCast(k, &nk));
   PetscCall(PetscBLASIntCast(ld, &ly));
-  if (m->factored_spd) LAPACKpotrs_("L", &n, &nk, m->B, &n, y, &ly, &info);
-  else LAPACKsytrs_("L", &n, &nk, m->B, &n, m->ipiv, y, &ly, &info);
+  if (m->packed.factored_spd) LAPACKpotrs_("L", &n, &nk, m->packed.B, &n, y, &ly, &info);
+  else LAPACKsytrs_("L", &n, &nk, m->packed.B, &n, m->packed.ipiv, y, &ly, &info);
   PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "packed Hessian: LAPACK solve failed (%d)", (int)info);
   PetscFunctionReturn(0);
 }

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "khgps.h"
+#include "khgps_kernels.h"
 
 /* Set OpenBLAS's thread count to n (n = 0: leave it) and return the previous one (0 and nothing
    done with another BLAS). OpenBLAS splits a long dot product among its threads, so the rounding of the minimizer's
@@ -34,8 +34,8 @@ int KhgpsBLASThreads(int n)
 
 /* Map the pages of [p, p + bytes) before their first write, in one system call (Linux >= 5.14,
    MADV_POPULATE_WRITE), for memory that is about to be written anyway: a first touch page by page
-   costs a fault each, 11 us per 4 KiB page on this machine's VM (0.83 s for the lower triangle at
-   N = 8000) against 0.6 us per page this way. Elsewhere (older kernels) it does nothing. Only whole
+   costs a page fault each, an order of magnitude more per page than this (docs/benchmarks.md).
+   Elsewhere (older kernels) it does nothing. Only whole
    pages that the range overlaps are mapped, so nothing outside it becomes resident beyond them. */
 void KhgpsPopulate(void *p, size_t bytes)
 {

@@ -3,7 +3,7 @@
    gather to rank 0, unpacking, the writer (io.c) and the resume check (io.c) iterate these
    tables, so that a new output field is one line here (and a member of KhgpsRecord). */
 #include <stddef.h>
-#include "khgps.h"
+#include "khgps_result.h"
 
 #define SCALAR(member, name, isint) {name, offsetof(KhgpsRecord, member), isint}
 /* Scalars: attributes of /realizations/NNNNNN. `status` comes last: written last, it marks the

@@ -25,7 +25,8 @@
 #include <math.h>
 #include <petscsf.h>
 #include <petsc/private/vecimpl.h> /* the Vec operation table, to install the reproducible ops */
-#include "khgps.h"
+#include "khgps_repro.h"
+#include "khgps_log.h"
 
 #if defined(PETSC_USE_COMPLEX)
   #error "khgps is a real-valued code"

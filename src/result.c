@@ -2,7 +2,7 @@
    their participation ratios, and its destruction. Every eigensolver (spectrum.c, blockeig.c,
    chfsi.c, filter.c) fills the result through here. */
 #include <stdlib.h>
-#include "khgps.h"
+#include "khgps_result.h"
 
 PetscErrorCode KhgpsResultDestroy(KhgpsResult *r)
 {

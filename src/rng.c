@@ -2,7 +2,7 @@
    and counted by (i, j, stream), so that a draw never depends on the rank or the call order. */
 #include <Random123/philox.h>
 #include <math.h>
-#include "khgps.h"
+#include "khgps_rng.h"
 
 /* counter word 2 selects the stream: couplings, stiffnesses, starting point */
 enum { STREAM_J = 0 };

@@ -3,7 +3,9 @@
    coupled columns k > j of row j come from geometric skips drawn from counters (j, step), so
    every rank builds its rows without communication and the result is rank-independent. */
 #include <math.h>
-#include "khgps.h"
+#include "khgps_options.h"
+#include "khgps_rng.h"
+#include "khgps_model.h"
 
 enum { STREAM_SPARSE = 3 };
 

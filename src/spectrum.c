@@ -1,6 +1,10 @@
 /* spectrum.c: the Hessian at the minimum, its Newton polish and positive-definiteness check,
    and its lowest eigenpairs by SLEPc (Krylov-Schur, shift-invert at 0). */
-#include "khgps.h"
+#include "khgps_options.h"
+#include "khgps_repro.h"
+#include "khgps_model.h"
+#include "khgps_result.h"
+#include "khgps_solvers.h"
 
 /* The default factorization of a Hessian storage: Cholesky by LAPACK (dense), ScaLAPACK, or the
    in-place one of the packed buffer. */
@@ -58,8 +62,8 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   PetscCall(STGetKSP(st, &ksp));
   PetscCall(KSPGetPC(ksp, &pc));
   if (p->sparse) { /* plain Krylov-Schur on M itself (no transformation), smallest real, a basis of
-                      2 nev with 1 nev per restart: 2.3-2.5x faster than Jacobi-Davidson with GMRES +
-                      Jacobi at N = 1e5, c = 20 (README "Sparse couplings"); a sparse factorization of
+                      2 nev with 1 nev per restart: faster than Jacobi-Davidson with GMRES + Jacobi
+                      (docs/benchmarks.md, sparse couplings); a sparse factorization of
                       a random graph fills in, so shift-invert would need an iterative inner solve */
     const PetscInt ncv = PetscMin(2 * p->nev, p->N);
     PetscCall(EPSSetWhichEigenpairs(s->eps, o->filter_degree ? EPS_LARGEST_REAL : EPS_SMALLEST_REAL));
@@ -111,8 +115,8 @@ static PetscErrorCode SetPackedSPD(Mat H, PetscBool spd)
   PetscCall(PetscObjectTypeCompare((PetscObject)H, MATSHELL, &isshell));
   if (!isshell) PetscFunctionReturn(0);
   PetscCall(MatShellGetContext(H, &m));
-  if (m->spd != spd) {
-    m->spd = spd;
+  if (m->packed.spd != spd) {
+    m->packed.spd = spd;
     PetscCall(MatAssemblyBegin(H, MAT_FINAL_ASSEMBLY));
     PetscCall(MatAssemblyEnd(H, MAT_FINAL_ASSEMBLY));
   }

@@ -10,7 +10,8 @@
 #if defined(_OPENMP)
   #include <omp.h>
 #endif
-#include "khgps.h"
+#include "khgps_log.h"
+#include "khgps_kernels.h"
 #if defined(__x86_64__) && defined(__GNUC__)
   #include <immintrin.h>
 #endif
@@ -51,7 +52,7 @@
 /* Four columns j..j+3 at once for one vector (y is then read and written once for four columns):
    y[0:j) += sum_b c_b[0:j) x_{j+b}, s[b] = c_b[0:j) . x[0:j). This body is the baseline x86-64
    version; the AVX2 and AVX-512 ones are written out below in intrinsics, with software prefetch
-   (the compiler's AVX2 version of this body spilled the broadcasts and ran at 5.4-5.8 ms). */
+   (the compiler's AVX2 version of this body spilled the broadcasts; docs/benchmarks.md). */
 #define COLUMNS4_BODY \
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0; \
   const double xa = x[j], xb = x[j + 1], xc = x[j + 2], xd = x[j + 3]; \
@@ -107,8 +108,7 @@ __attribute__((target("avx2,fma"))) static void Columns4AVX2(PetscInt j, const f
   for (int h = 0; h < 2; h++)
     for (int b = 0; b < 4; b++) acc[h][b] = _mm256_setzero_pd();
   for (; i + 16 <= j; i += 16) {
-    /* four streams of floats: fetched 2 KiB ahead, which the hardware prefetchers alone do not do
-       (N = 8000, 2 threads: 2.9-3.7 ms a product against 5.4-5.8 ms) */
+    /* four streams of floats: fetched 2 KiB ahead, which the hardware prefetchers alone do not do */
     _mm_prefetch((const char *)(c0 + i + 512), _MM_HINT_T0);
     _mm_prefetch((const char *)(c1 + i + 512), _MM_HINT_T0);
     _mm_prefetch((const char *)(c2 + i + 512), _MM_HINT_T0);
@@ -227,7 +227,7 @@ static inline PetscInt ColumnSplit(PetscInt N, int t, int nt)
    become the doubles P = U[0:j0+w, j0:j0+w) (U the strict upper triangle, zero below it) once, then
    Y[0:j0+w) += P X[j0:j0+w) and Y[j0:j0+w) += P^T X[0:j0+w) are two DGEMMs (J = U + U^T). The
    column kernel above reads the triangle once per four vectors; this reads it once, and computes at
-   DGEMM speed (N = 8000, 100 vectors: 0.21 s against 0.52 s). */
+   DGEMM speed. */
 static PetscErrorCode SymmPanels(PetscInt N, const PetscScalar *B, PetscInt k, const PetscScalar *X, PetscInt ldx, PetscScalar *Y, PetscInt ldy)
 {
   const PetscInt w = 128;

@@ -26,7 +26,7 @@
 #if defined(_OPENMP)
   #include <omp.h>
 #endif
-#include "khgps.h"
+#include "khgps_kernels.h"
 
 #define P    16 /* panel width */
 #define RMAX 64 /* right-hand sides at most */
@@ -38,7 +38,7 @@ __attribute__((target("avx2,fma"))) static void FwdUpdate(PetscInt i0, PetscInt 
   PetscInt i = i0;
   for (; i + 8 <= i1; i += 8) {
     /* the panel's 16 columns are 16 streams, which the hardware prefetchers do not run far enough
-       ahead of: ask for the lines 4 rows-of-8 ahead into L2 (1 thread streaming: 30 -> 42 GFLOP/s) */
+       ahead of: ask for the lines 4 rows-of-8 ahead into L2 */
     for (int c = 0; c < P; c++) _mm_prefetch((const char *)(Lp + (size_t)c * N + i + 32), _MM_HINT_T1);
     for (PetscInt q = 0; q < R; q += 4) {
       double *x0 = X + (q + 0) * ld + i, *x1 = X + (q + 1) * ld + i, *x2 = X + (q + 2) * ld + i, *x3 = X + (q + 3) * ld + i;
@@ -97,8 +97,8 @@ static inline void BwdDotRows(PetscInt i0, PetscInt i1, const double *Lp, PetscI
 /* C[c R + r] += sum_{i in [i0, i1)} Lp[c N + i] X[r ld + i]: dot products with 4 rows per vector
    lane, in register tiles of 3 columns of L x 4 right-hand sides (12 accumulators, 7 loads per 12
    FMAs; the last column of 16 alone), over blocks of RB rows whose 16 columns of L and R of X stay
-   in L1 while every tile passes over them; the partial sums stay in A between blocks. In L2 this
-   runs at 45-49 GFLOP/s on one thread, where the former 2 x 4 tiles ran at 30. */
+   in L1 while every tile passes over them; the partial sums stay in A between blocks (faster than
+   2 x 4 tiles: docs/benchmarks.md). */
 static inline __attribute__((always_inline, target("avx2,fma"))) void BwdTile3(PetscInt b0, PetscInt b1, const double *Lp, PetscInt N, int c0, const double *X, PetscInt ld, PetscInt q, __m256d *A, PetscInt R)
 {
   const double *l0 = Lp + (size_t)c0 * N, *l1 = l0 + N, *l2 = l1 + N;
@@ -136,7 +136,7 @@ static inline __attribute__((always_inline, target("avx2,fma"))) void BwdTile1(P
 
 __attribute__((target("avx2,fma"))) static void BwdDot(PetscInt i0, PetscInt i1, const double *Lp, PetscInt N, PetscInt R, const double *X, PetscInt ld, double *C)
 {
-  enum { RB = 64 }; /* 64 rows: 30-36 GFLOP/s streaming on one thread, 23 with 32, 24-31 with 128 */
+  enum { RB = 64 }; /* 64 rows: faster than 32 or 128 (docs/benchmarks.md) */
   __m256d        A[P * RMAX];
   const PetscInt iv = i0 + ((i1 - i0) / 4) * 4;
 

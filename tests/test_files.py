@@ -246,7 +246,8 @@ for delay in (0.2, 0.8):
     qo, qe = q.communicate()
     check((q.returncode == 1 and "interrupted" in qe and not os.path.exists(mb)) or (q.returncode == 0 and held(mb) == [0, 1])
           or (q.returncode == -15 and not qe and not os.path.exists(mb)),  # stopped before Python started
-          f"merge stopped after {delay} s: exit 1 and nothing written (or finished whole)", qe[-300:])
+          f"merge stopped after {delay} s: exit 1 and nothing written (or finished whole)",
+          f"rc {q.returncode}, output exists {os.path.exists(mb)}, stderr {qe[-300:]!r}")
     check(not temps(mb), f"merge stopped after {delay} s: no temporary file left")
     if os.path.exists(mb):
         os.unlink(mb)

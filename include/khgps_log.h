@@ -1,0 +1,18 @@
+/* khgps_log.h: the -log_view stages and events (log.c). */
+#ifndef KHGPS_LOG_H
+#define KHGPS_LOG_H
+
+#include <petscmat.h>
+
+/* log.c: every -log_view stage and event, registered once by KhgpsLogRegister */
+typedef struct {
+  PetscLogStage draw, minimize, spectrum, write;                       /* the phases of a realization */
+  PetscLogEvent factor, factor_fill, jx, jx_block;                     /* packed storage */
+  PetscLogEvent ordered_mult, filter_apply, bounds;                    /* sparse */
+  PetscLogEvent blk_solve, blk_ortho, blk_ritz, blk_rr;                /* block eigensolver */
+  PetscLogEvent chf_filter, chf_ortho, chf_rr, chf_resid;              /* ChFSI */
+} KhgpsLogIds;
+extern KhgpsLogIds KhgpsLog;
+PetscErrorCode KhgpsLogRegister(void);
+
+#endif

@@ -1,0 +1,62 @@
+/* khgps_model.h: one realization of the model: couplings, stiffnesses, energy, gradient and Hessian (model.c, sparse.c, packed.c). */
+#ifndef KHGPS_MODEL_H
+#define KHGPS_MODEL_H
+
+#include <petsctao.h>
+#include "khgps_options.h"
+#include "khgps_repro.h"
+
+/* The packed storage of one realization on one rank: J (float32) in the strict upper triangle's
+   space, the Hessian and its factor in the lower triangle, one N x N buffer (packed.c). */
+typedef struct {
+  PetscScalar  *B;            /* column-major N x N, or NULL for a dense/ScaLAPACK/sparse J */
+  Vec           hdiag;        /* Hessian diagonal kappa + A x^2/2 of the packed Hessian */
+  PetscBLASInt *ipiv;         /* pivots of an indefinite (sytrf) packed factorization */
+  PetscBool     spd;          /* factor the packed Hessian with potrf (else sytrf) */
+  PetscBool     factored_spd; /* the lower triangle holds a potrf (true) or sytrf factor */
+} KhgpsPackedStorage;
+
+/* How the model's products and solves are done (from p->solver and the machine). */
+typedef struct {
+  PetscBool lapack_solve; /* packed: single right-hand sides by LAPACK potrs instead of the blocked dgemv solve */
+  PetscBool trsolve;      /* packed: blocks of right-hand sides by trsolve.c, not potrs */
+  PetscBool release_J;    /* free the dense J once a ScaLAPACK Hessian holds it (J x = M x - d x) */
+} KhgpsModelSwitches;
+
+/* One realization of the model: the TAO callbacks' context. */
+typedef struct {
+  /* physics */
+  PetscReal A, h; /* quartic coefficient and field */
+  PetscInt  N;    /* size */
+  /* data */
+  Mat          J;     /* couplings, symmetric, zero diagonal (dense, ScaLAPACK or sparse; NULL when packed) */
+  Vec          kappa; /* harmonic stiffnesses */
+  KhgpsOrdered Jord;  /* sparse: J x with each row summed in global column order (repro.c) */
+  Mat          Hj;    /* ScaLAPACK Hessian that J x is computed from once J is freed (borrowed) */
+  /* storage and switches */
+  KhgpsPackedStorage packed; /* one rank, packed storage */
+  KhgpsModelSwitches sw;
+  /* work space */
+  Vec        Jx;    /* J x, from the one MatMult per evaluation */
+  PetscReal *eterm; /* the energy's local terms, summed reproducibly */
+} KhgpsModel;
+
+/* model.c */
+PetscErrorCode KhgpsModelCreate(MPI_Comm, const KhgpsParams *, MatType, KhgpsModel *);
+PetscErrorCode KhgpsModelDestroy(KhgpsModel *);
+PetscErrorCode KhgpsFormFunctionGradient(Tao, Vec, PetscReal *, Vec, void *);
+PetscErrorCode KhgpsFormHessianDiagonal(KhgpsModel *, Vec, Vec);
+PetscErrorCode KhgpsFormHessian(KhgpsModel *, Vec, MatType, Mat *);
+
+/* sparse.c */
+PetscErrorCode KhgpsSparseCouplings(MPI_Comm, const KhgpsParams *, PetscInt, Mat *);
+
+/* packed.c */
+PetscErrorCode KhgpsPackedCreateJ(MPI_Comm, KhgpsModel *);
+PetscErrorCode KhgpsPackedCreateHessian(KhgpsModel *, Mat *);
+PetscErrorCode KhgpsPackedSetPC(PC);
+PetscErrorCode KhgpsPackedFactor(KhgpsModel *, PetscBool, PetscBLASInt *);
+PetscErrorCode KhgpsPackedSolve(KhgpsModel *, PetscInt, PetscScalar *, PetscInt);
+PetscErrorCode KhgpsPackedHessianMult(KhgpsModel *, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscInt);
+
+#endif

@@ -1,0 +1,80 @@
+/* khgps_options.h: the run parameters and solver settings (options.c): what every stage reads. */
+#ifndef KHGPS_OPTIONS_H
+#define KHGPS_OPTIONS_H
+
+#include <petscmat.h>
+
+#ifndef KHGPS_VERSION
+  #define KHGPS_VERSION "unknown"
+#endif
+
+/* Outcome of one realization; the integer is what the HDF5 file stores as `status`. */
+typedef enum {
+  KHGPS_MINIMUM       = 0, /* gradient below tolerance and Hessian positive definite */
+  KHGPS_NOT_CONVERGED = 1, /* minimizer stopped with the gradient above tolerance */
+  KHGPS_SADDLE        = 2  /* stationary, but the Hessian is not positive definite */
+} KhgpsStatus;
+extern const char *const KhgpsStatusNames[];
+extern const char *const KhgpsCouplingTypes[];
+
+/* Solver settings: the -khgps_ solver options, read once at set-up with the run parameters. */
+typedef struct {
+  MatType   htype;              /* storage: packed (1 rank), scalapack (more), dense, aij (sparse); -khgps_hessian_mat_type */
+  PetscBool newton_factor;      /* a factorization per Newton step instead of CG + Jacobi, -khgps_newton_factor */
+  PetscBool packed_lapack_solve; /* packed: LAPACK potrs for single right-hand sides, -khgps_packed_lapack_solve */
+  PetscBool packed_trsolve;     /* packed: blocks of right-hand sides by trsolve.c, -khgps_packed_trsolve */
+  /* packed storage: one factorization serves the minimum test, the Newton polish and the spectrum,
+     which a block Krylov-Schur iteration takes (-khgps_eigensolver block, blockeig.c) */
+  PetscBool block;              /* the block eigensolver instead of the EPS */
+  PetscInt  block_size;         /* right-hand sides per solve, -khgps_block_size */
+  PetscInt  block_ncv;          /* largest basis, -khgps_block_ncv */
+  PetscInt  block_max_restarts; /* -khgps_block_max_restarts */
+  /* Chebyshev-filtered subspace iteration (-khgps_eigensolver chfsi, chfsi.c) */
+  PetscBool chfsi;              /* ChFSI instead of the EPS */
+  PetscInt  chfsi_degree;       /* filter degree per outer iteration, -khgps_chfsi_degree */
+  PetscInt  chfsi_guard;        /* columns beyond nev, -khgps_chfsi_guard */
+  PetscInt  chfsi_block;        /* columns per sparse-times-dense product, -khgps_chfsi_block */
+  PetscInt  chfsi_max_its;      /* outer iterations before giving up, -khgps_chfsi_max_its */
+  PetscInt  chfsi_lanczos;      /* Lanczos steps for the spectrum's bounds, -khgps_chfsi_lanczos */
+  /* Krylov-Schur on a Chebyshev polynomial of the sparse M (filter.c) */
+  PetscInt  filter_degree;      /* -khgps_filter_degree, 0: the EPS on M itself */
+  PetscReal filter_cut;         /* -khgps_filter_cut: the damped interval starts here */
+  PetscBool filter_cut_set;     /* else: the interlacing bound of the nev-th eigenvalue */
+} KhgpsSolverOptions;
+
+/* Run parameters, all read from -khgps_* options in KhgpsProcessOptions(), once. */
+typedef struct {
+  PetscInt  N;                       /* number of oscillators */
+  PetscReal kappa0;                  /* upper end of the stiffness distribution */
+  PetscReal kappa_min;               /* lower end of the stiffness distribution (0: the paper) */
+  PetscReal J;                       /* coupling strength: Var(J_ij) = J^2/N (dense), J^2/c (sparse) */
+  PetscBool sparse;                  /* diluted couplings: each pair with probability c/N */
+  PetscReal connectivity;            /* c, the mean number of couplings per oscillator (sparse) */
+  PetscReal h;                       /* constant field */
+  PetscReal A;                       /* quartic anharmonicity */
+  PetscInt64 seed;                   /* random seed in [0, 2^63) (with the realization index, the Philox key) */
+  PetscInt  realization;             /* realization being computed (set per realization) */
+  PetscInt  first;                   /* first realization index of the run */
+  PetscInt  realizations;            /* number of realizations of the run */
+  PetscInt  groups;                  /* MPI sub-communicators sharing out the realizations */
+  PetscReal x0_amplitude;            /* start from x_i uniform in [-a, a] (0: from x = 0) */
+  PetscInt  nev;                     /* number of lowest eigenpairs wanted */
+  PetscReal gtol;                    /* a minimum needs ||grad H||_2 <= gtol after the polish */
+  PetscInt  polish_its;              /* Newton steps after TAO (each one factorization) */
+  PetscBool save_couplings;          /* write J itself to the output file */
+  PetscBool overwrite;               /* start over: replace an existing output file */
+  char      output[PETSC_MAX_PATH_LEN]; /* output HDF5 file ("" : none) */
+  KhgpsSolverOptions solver;         /* the solver settings */
+} KhgpsParams;
+
+/* the packed storage's type name (packed.c), a -khgps_hessian_mat_type value */
+#define KHGPS_PACKED "packed"
+
+/* options.c */
+PetscErrorCode KhgpsProcessOptions(MPI_Comm, KhgpsParams *);
+PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm, const char *);
+PetscErrorCode KhgpsCheckMemory(MPI_Comm, const KhgpsParams *);
+PetscErrorCode KhgpsOptionsInt(PetscOptionItems *, const char *, const char *, PetscInt64, PetscInt64, const char *, PetscInt *, PetscBool *);
+PetscErrorCode KhgpsOptionsReal(PetscOptionItems *, const char *, const char *, PetscReal *, PetscBool *);
+
+#endif
