@@ -29,7 +29,7 @@ from khgps_io import STATUS_MINIMUM, realizations  # noqa: E402
 
 #: Parameters that define a run (files with different values are different runs).
 PHYSICS_KEYS = ("N", "J", "h", "kappa0", "kappa_min", "A")
-#: Status names when a file lacks the status_name attribute (README, "Minimum, tolerances, status").
+#: Status names when a file lacks the status_name attribute (README, "Minimum and status").
 STATUS_NAMES = {0: "minimum", 1: "not_converged", 2: "saddle"}
 #: Default upper end of the fit window, as a fraction of the completeness cutoff.
 WMAX_FRACTION = 0.5

@@ -309,7 +309,7 @@ static void NodeMemory(double *total, double *avail)
 
 /* Before any work: dense couplings whose storage cannot fit are refused with what they need per
    rank, what the node has and the ways out; so are sizes beyond the build's PetscInt indices.
-   Storage per rank (README "Storage and memory"): packed one 8N^2 buffer; scalapack about
+   Storage per rank (docs/design.md, "Storage and memory"): packed one 8N^2 buffer; scalapack about
    2 x 8N^2/np (J, later the Hessian, and its factor); dense 3 x 8N^2/np. A need above what is
    available now, but within the node's memory, is a warning. */
 PetscErrorCode KhgpsCheckMemory(MPI_Comm comm, const KhgpsParams *p)

@@ -166,8 +166,10 @@ static PetscErrorCode TryFactor(KSP ksp, PetscBool *ok)
 }
 
 /* Build the Hessian *H at x and take up to polish_its Newton steps x <- x - M^{-1} grad H, each
-   with a fresh Cholesky factorization (which also tests that M is positive definite). A step
-   that does not lower ||grad H|| is undone. On return *H is the Hessian at the final x. */
+   solved by the Newton KSP: by default CG with a Jacobi preconditioner on the products with M (the
+   positive-definiteness test is then the spectrum's factorization); with -khgps_newton_factor a
+   Cholesky factorization per step, which also tests that M is positive definite. A step that
+   does not lower ||grad H|| is undone. On return *H is the Hessian at the final x. */
 PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, Mat *H, KhgpsResult *r)
 {
   Vec       g, dx, xold;

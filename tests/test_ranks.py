@@ -2,7 +2,7 @@
 
 kappa and J are drawn from counters (seed, realization, i, j), never from the rank: they must be
 equal bit for bit. x*, the energy and the eigenvalues differ only through the order of floating
-point sums, which the stopping tolerance bounds (README, "Rank independence"):
+point sums, which the stopping tolerance bounds (docs/design.md, "Rank independence"):
   |x_a - x_b|_inf <= (|g_a| + |g_b|) / lambda_min + 1e-13 |x|_inf
   |lambda_a - lambda_b| <= A |x|_inf |x_a - x_b|_inf + 2 eps_tol |lambda|   (eps_tol = 1e-12)
   |E_a - E_b| <= N eps_mach sum_i |terms_i| + (|g_a| + |g_b|) |dx|   (worst-case summation)"""

@@ -8,7 +8,7 @@
 * Sparse couplings, end to end: x*, the energy, the gradient norms and TAO's iteration and
   evaluation counts are the same bit for bit on 1, 2 and 3 ranks (TAO's dot products are
   reproducible sums and J x adds each row in global column order); the eigenvalues, from the
-  eigensolver's own sums, agree to 1e-10 (the README's "Rank independence")."""
+  eigensolver's own sums, agree to 1e-10 (docs/design.md, "Rank independence")."""
 import math
 import os
 import subprocess

@@ -52,7 +52,7 @@ w = np.linalg.eigvalsh(hessian(r[1]))
 e = r[1]["eigenvalues"]
 err = np.max(np.abs(e - w[:20]) / w[:20])
 check(err < 1e-8 and r[1]["status_name"] == "minimum", f"sparse: 20 lowest eigenvalues (filtered Krylov-Schur) = LAPACK eigh to {err:.1e}")
-fj = out("sp_jd.h5")  # Jacobi-Davidson composed from options (the README's spelling) gives the same pairs
+fj = out("sp_jd.h5")  # Jacobi-Davidson composed from options (composed on the command line) gives the same pairs
 run(["-khgps_coupling", "sparse", "-khgps_connectivity", str(c), "-khgps_N", str(N), "-khgps_J", str(J), "-khgps_nev", "20", "-khgps_output", fj,
      "-eps_type", "jd", "-st_type", "precond", "-st_ksp_type", "gmres", "-st_ksp_max_it", "10", "-st_pc_type", "jacobi", "-eps_mpd", "40"])
 jd = load(fj)
