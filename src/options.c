@@ -139,16 +139,19 @@ static PetscErrorCode ProcessSolverOptions(PetscOptionItems *PetscOptionsObject,
 }
 
 /* khgps' defaults for options of PETSc's own objects that have no API to set them (BLMVM keeps its
-   L-BFGS matrix private), inserted once at set-up where the user gave none: blmvm's default
+   L-BFGS matrix private), inserted once at set-up with -tao_type blmvm where the user gave none: blmvm's default
    diagonal scaling needs far more iterations on this landscape than a scalar one
    (docs/benchmarks.md, "Numbers behind choices in the code"). */
 static PetscErrorCode DefaultPetscOptions(void)
 {
-  PetscBool set;
+  char      type[64] = "";
+  PetscBool set, blmvm;
 
   PetscFunctionBeginUser;
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-tao_type", type, sizeof(type), NULL));
+  PetscCall(PetscStrcmp(type, "blmvm", &blmvm));
   PetscCall(PetscOptionsHasName(NULL, NULL, "-tao_blmvm_mat_lmvm_scale_type", &set));
-  if (!set) PetscCall(PetscOptionsSetValue(NULL, "-tao_blmvm_mat_lmvm_scale_type", "scalar"));
+  if (blmvm && !set) PetscCall(PetscOptionsSetValue(NULL, "-tao_blmvm_mat_lmvm_scale_type", "scalar"));
   PetscFunctionReturn(0);
 }
 
