@@ -212,6 +212,10 @@ PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *, const KhgpsParams *, Mat, Khg
 PetscErrorCode KhgpsPrepareOutput(MPI_Comm, KhgpsParams *, PetscInt *, PetscInt **);
 PetscErrorCode KhgpsAppend(const KhgpsParams *, const KhgpsSolvers *, PetscInt, KhgpsRecord *, PetscReal *);
 
+/* blascore.c: the BLAS library and OpenBLAS core (root attribute blas_core, -log_view) */
+const char    *KhgpsBLASCore(void);
+PetscErrorCode KhgpsBLASCoreWarning(char *, size_t);
+
 /* ensemble.c */
 PetscErrorCode KhgpsResultDestroy(KhgpsResult *);
 PetscErrorCode KhgpsRecordDestroy(KhgpsRecord *);

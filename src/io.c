@@ -242,6 +242,7 @@ static PetscErrorCode WriteProvenance(PetscViewer v, const KhgpsParams *p, const
   }
   PetscCall(WriteString(v, "/", "hessian_mat_type", s->htype));
   PetscCall(WriteString(v, "/", "simd", KhgpsSimdName())); /* khgps' own kernels (packed J x, block solves) */
+  PetscCall(WriteString(v, "/", "blas_core", KhgpsBLASCore())); /* the factorization's kernels (OpenBLAS core and build) */
   ParamList(p, a);
   for (int k = 0; k < NPARAM; k++) PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", a[k].name, a[k].isint ? PETSC_LONG : PETSC_REAL, a[k].isint ? (void *)&a[k].i : (void *)&a[k].r));
   PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "gtol", PETSC_REAL, &p->gtol));
