@@ -35,6 +35,7 @@ obj/%.o: src/%.c include/khgps.h | obj
 obj/version.stamp: FORCE | obj
 	@echo '$(KHGPS_VERSION)' | cmp -s - $@ || echo '$(KHGPS_VERSION)' > $@
 obj/io.o: obj/version.stamp
+obj/trsolve.o: src/trsolve_kernels.h
 obj tests/bin bin runs/out:
 	mkdir -p $@
 

@@ -17,6 +17,13 @@ typedef enum {
   KHGPS_SADDLE        = 2  /* stationary, but the Hessian is not positive definite */
 } KhgpsStatus;
 extern const char *const KhgpsStatusNames[];
+/* Which factor the spectrum used (per realization, attribute factor_precision). */
+typedef enum {
+  KHGPS_FACTOR_DOUBLE   = 0, /* double (the default, and every storage but packed) */
+  KHGPS_FACTOR_SINGLE   = 1, /* float32 factor of the packed Hessian, pairs refined with the double M */
+  KHGPS_FACTOR_FALLBACK = 2  /* single asked for, its factorization or its outer iteration failed: double */
+} KhgpsFactorPrecision;
+extern const char *const KhgpsFactorPrecisionNames[];
 extern const char *const KhgpsCouplingTypes[];
 
 /* Run parameters, all read from -khgps_* options in KhgpsProcessOptions(). */
@@ -39,6 +46,8 @@ typedef struct {
   PetscReal gtol;                    /* a minimum needs ||grad H||_2 <= gtol after the polish */
   PetscInt  polish_its;              /* Newton steps after TAO (each one factorization) */
   PetscBool save_couplings;          /* write J itself to the output file */
+  PetscBool factor_single;           /* -khgps_factor_precision single: float32 factor of the packed Hessian */
+  PetscBool factor_single_fail;      /* -khgps_factor_single_fail: treat the float32 factorization as failed (tests) */
   PetscBool overwrite;               /* start over: replace an existing output file */
   char      output[PETSC_MAX_PATH_LEN]; /* output HDF5 file ("" : none) */
 } KhgpsParams;
@@ -66,6 +75,10 @@ typedef struct {
   PetscBLASInt *ipiv;  /* pivots of an indefinite (sytrf) packed factorization */
   PetscBool     spd;   /* factor the packed Hessian with potrf (else sytrf) */
   PetscBool     factored_spd; /* the lower triangle holds a potrf (true) or sytrf factor */
+  PetscInt      ldf;          /* floats between J's columns: 2N (double buffer, 8N^2 bytes) or N (single, 4N^2) */
+  PetscBool     single;       /* B is the single-precision buffer: J strict upper, float32 Hessian factor lower (N x N floats) */
+  PetscBool     single_fail;  /* treat the float32 factorization as failed (-khgps_factor_single_fail) */
+  PetscBool     fell_back;    /* single was given up for the double buffer (KhgpsPackedToDouble) */
   PetscBool     lapack_solve; /* solve with LAPACK potrs instead of the blocked dgemv solve */
   PetscBool     trsolve;      /* blocks of right-hand sides by trsolve.c, not potrs (-khgps_packed_trsolve, default on AVX2) */
   PetscBool     release_J; /* free the dense J once a ScaLAPACK Hessian holds it (J x = M x - d x) */
@@ -86,7 +99,8 @@ typedef struct {
   PetscInt           tao_nfuncs;      /* objective+gradient evaluations */
   TaoConvergedReason tao_reason;      /* TAO's converged reason */
   PetscInt           polish_done;     /* Newton steps taken */
-  PetscBool          factor_ok;       /* the Cholesky factorization of the Hessian succeeded */
+  PetscBool          factor_ok;       /* the Cholesky factorization of the Hessian succeeded (single: lowest eigenvalue minus its error bound > 0) */
+  PetscInt           factor_precision; /* KhgpsFactorPrecision the spectrum ran with */
   KhgpsStatus        status;          /* minimum / not converged / saddle */
   PetscInt           nconv;           /* eigenpairs computed (<= nev) */
   PetscReal         *eig;             /* lowest eigenvalues omega^2, ascending [nconv] */
@@ -101,7 +115,7 @@ typedef struct {
   PetscInt   ranks;       /* MPI ranks that computed it */
   PetscInt   N, nconv;    /* sizes */
   PetscReal  energy, gnorm, gnorm_tao, lowest;
-  PetscInt   tao_its, tao_nfuncs, tao_reason, polish_done, factor_ok, status;
+  PetscInt   tao_its, tao_nfuncs, tao_reason, polish_done, factor_ok, status, factor_precision;
   PetscReal  t_draw, t_minimize, t_spectrum; /* wall seconds per stage */
   PetscReal *kappa, *x;             /* [N] */
   PetscReal *eig, *pr, *resid;      /* [nconv] */
@@ -168,10 +182,13 @@ PetscErrorCode KhgpsPackedCreateHessian(KhgpsModel *, Mat *);
 PetscErrorCode KhgpsPackedSetPC(PC);
 PetscErrorCode KhgpsPackedFactor(KhgpsModel *, PetscBool, PetscBLASInt *);
 /* symvf.c */
-PetscErrorCode KhgpsSymvF32(PetscInt, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscInt);
-/* J_ij (i < j) of the packed buffer B: a float in column j's upper part */
-#define KHGPS_PACKED_J(B, N, i, j) ((PetscReal)((const float *)((B) + (size_t)(j) * (N)))[i])
+PetscErrorCode KhgpsSymvF32(PetscInt, const PetscScalar *, PetscInt, PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscInt);
+/* J_ij (i < j) of the packed buffer B: a float in column j's upper part, columns ldf floats apart
+   (2N in the double-precision buffer, N in the single-precision one: KhgpsModel.ldf) */
+#define KHGPS_PACKED_J(B, ldf, i, j) ((PetscReal)((const float *)(B))[(size_t)(j) * (ldf) + (i)])
 PetscErrorCode KhgpsPackedSolve(KhgpsModel *, PetscInt, PetscScalar *, PetscInt);
+PetscErrorCode KhgpsPackedToDouble(KhgpsModel *);
+PetscErrorCode KhgpsTriSolveF32(PetscInt, const float *, PetscInt, PetscScalar *, PetscInt);
 PetscBool      KhgpsTriSolveAvailable(PetscInt, PetscInt);
 int            KhgpsBLASThreads(int);
 void           KhgpsGemmThreads(const char *, const char *, PetscInt, PetscInt, PetscInt, PetscScalar, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar, PetscScalar *, PetscInt);

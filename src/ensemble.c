@@ -65,7 +65,7 @@ static PetscErrorCode GatherCouplings(const KhgpsModel *m, PetscReal **a)
     PetscInt n = m->N;
     PetscCall(PetscMalloc1((size_t)n * n, a));
     for (PetscInt i = 0; i < n; i++)
-      for (PetscInt j = 0; j < n; j++) (*a)[(size_t)i * n + j] = i < j ? KHGPS_PACKED_J(m->B, n, i, j) : (i > j ? KHGPS_PACKED_J(m->B, n, j, i) : 0.0);
+      for (PetscInt j = 0; j < n; j++) (*a)[(size_t)i * n + j] = i < j ? KHGPS_PACKED_J(m->B, m->ldf, i, j) : (i > j ? KHGPS_PACKED_J(m->B, m->ldf, j, i) : 0.0);
     PetscFunctionReturn(0);
   }
   PetscCall(PetscObjectGetComm((PetscObject)J, &comm));
@@ -198,6 +198,7 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   rec->tao_reason  = (PetscInt)r.tao_reason;
   rec->polish_done = r.polish_done;
   rec->factor_ok   = r.factor_ok;
+  rec->factor_precision = r.factor_precision;
   rec->status      = (PetscInt)r.status;
   rec->t_draw      = r.t_draw;
   rec->t_minimize  = r.t_minimize;
@@ -219,12 +220,12 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
 }
 
 /* A record as one flat buffer of reals (ints are exact in a double) and back. */
-enum { NHEAD = 18 };
+enum { NHEAD = 19 };
 
 static PetscErrorCode Pack(const KhgpsRecord *c, PetscInt *len, PetscReal **buf)
 {
   PetscInt  N = c->N, n = c->nconv, hasJ = c->J ? 1 : 0, k = NHEAD;
-  PetscReal head[NHEAD] = {c->realization, c->ranks, N, n, c->energy, c->gnorm, c->gnorm_tao, c->lowest, c->tao_its, c->tao_nfuncs, c->tao_reason, c->polish_done, c->factor_ok, c->status, c->t_draw, c->t_minimize, c->t_spectrum, hasJ};
+  PetscReal head[NHEAD] = {c->realization, c->ranks, N, n, c->energy, c->gnorm, c->gnorm_tao, c->lowest, c->tao_its, c->tao_nfuncs, c->tao_reason, c->polish_done, c->factor_ok, c->status, c->t_draw, c->t_minimize, c->t_spectrum, hasJ, c->factor_precision};
 
   PetscFunctionBeginUser;
   *len = NHEAD + 2 * N + 3 * n + (hasJ ? N * N : 0);
@@ -269,6 +270,7 @@ static PetscErrorCode Unpack(const PetscReal *b, KhgpsRecord *c)
   c->t_draw      = b[14];
   c->t_minimize  = b[15];
   c->t_spectrum  = b[16];
+  c->factor_precision = (PetscInt)b[18];
   PetscCall(PetscMalloc1(N, &c->kappa));
   PetscCall(PetscMalloc1(N, &c->x));
   PetscCall(PetscArraycpy(c->kappa, b + k, N));

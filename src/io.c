@@ -242,7 +242,8 @@ static PetscErrorCode WriteProvenance(PetscViewer v, const KhgpsParams *p, const
   }
   PetscCall(WriteString(v, "/", "hessian_mat_type", s->htype));
   PetscCall(WriteString(v, "/", "simd", KhgpsSimdName())); /* khgps' own kernels (packed J x, block solves) */
-  PetscCall(WriteString(v, "/", "blas_core", KhgpsBLASCore())); /* the factorization's kernels (OpenBLAS core and build) */
+  PetscCall(WriteString(v, "/", "blas_core", KhgpsBLASCore()));
+  PetscCall(WriteString(v, "/", "factor_precision", p->factor_single && !strcmp(s->htype, KHGPS_PACKED) ? "single" : "double")); /* asked for; per realization: what ran */ /* the factorization's kernels (OpenBLAS core and build) */
   ParamList(p, a);
   for (int k = 0; k < NPARAM; k++) PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", a[k].name, a[k].isint ? PETSC_LONG : PETSC_REAL, a[k].isint ? (void *)&a[k].i : (void *)&a[k].r));
   PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "gtol", PETSC_REAL, &p->gtol));
@@ -309,6 +310,7 @@ static PetscErrorCode WriteRecord(PetscViewer v, const KhgpsRecord *c)
   PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "tao_reason_name", PETSC_STRING, TaoConvergedReasons[c->tao_reason]));
   PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "polish_steps", PETSC_INT, &c->polish_done));
   PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "cholesky_ok", PETSC_INT, &c->factor_ok));
+  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "factor_precision", PETSC_STRING, KhgpsFactorPrecisionNames[c->factor_precision]));
   PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "nconv", PETSC_INT, &c->nconv));
   PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "lowest_eigenvalue", PETSC_REAL, &c->lowest));
   PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "time_draw", PETSC_REAL, &c->t_draw));

@@ -50,7 +50,7 @@ static void FillCouplings(const KhgpsParams *p, PetscInt rs, PetscInt re, PetscS
 
 /* The packed storage's couplings: J_ij, i < j, as floats in column j's first 4j bytes (the same
    values and pairing of Philox calls as FillCouplings), columns shared out among OpenMP threads. */
-static void FillPackedCouplings(const KhgpsParams *p, PetscScalar *B)
+static void FillPackedCouplings(const KhgpsParams *p, PetscScalar *B, PetscInt ldf)
 {
   const PetscInt  N = p->N;
   const PetscReal s = p->J / PetscSqrtReal((PetscReal)N);
@@ -60,7 +60,7 @@ static void FillPackedCouplings(const KhgpsParams *p, PetscScalar *B)
 #endif
   for (PetscInt c = 0; c < (N + 1) / 2; c++) {
     const PetscInt j = 2 * c, j1 = j + 1;
-    float         *col = (float *)(B + (size_t)j * N), *col1 = j1 < N ? (float *)(B + (size_t)j1 * N) : NULL;
+    float         *col = (float *)B + (size_t)j * ldf, *col1 = j1 < N ? (float *)B + (size_t)j1 * ldf : NULL;
     PetscReal      z[2];
     KhgpsPopulate(col, (size_t)j * sizeof(float));
     if (col1) KhgpsPopulate(col1, (size_t)j1 * sizeof(float));
@@ -134,7 +134,11 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType hty
     PetscCall(KhgpsSparseCouplings(comm, p, nloc, &m->J));
     PetscCall(MatGetOwnershipRange(m->J, &rs, &re));
   } else if (packed) { /* one N x N buffer: J in the strict upper triangle, later the Hessian and its factor in the lower */
-    PetscCall(PetscMalloc1((size_t)p->N * p->N, &m->B));
+    m->single      = p->factor_single;
+    m->single_fail = p->factor_single_fail;
+    m->ldf         = m->single ? p->N : 2 * p->N;
+    /* single: N x N floats, J in the strict upper triangle, the float32 factor in the lower */
+    PetscCall(PetscMalloc1(m->single ? ((size_t)p->N * p->N + 1) / 2 : (size_t)p->N * p->N, &m->B));
     PetscCall(PetscOptionsGetBool(NULL, NULL, "-khgps_packed_lapack_solve", &m->lapack_solve, NULL));
     m->trsolve = PETSC_TRUE; /* blocks by trsolve.c where the processor has AVX2 (make bench: 2.4 s against 3.5 s for potrs at N = 8000) */
     PetscCall(PetscOptionsGetBool(NULL, NULL, "-khgps_packed_trsolve", &m->trsolve, NULL));
@@ -142,7 +146,7 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType hty
   #if defined(_OPENMP)
     if (KhgpsBLASThreads(0) > omp_get_max_threads()) m->trsolve = PETSC_FALSE; /* more BLAS threads than OpenMP ones: potrs uses them */
   #endif
-    FillPackedCouplings(p, m->B);
+    FillPackedCouplings(p, m->B, m->ldf);
     PetscCall(KhgpsPackedCreateJ(comm, m));
     rs = 0;
     re = p->N;

@@ -4,6 +4,7 @@
 #include "khgps.h"
 
 const char *const KhgpsCouplingTypes[] = {"dense", "sparse"};
+const char *const KhgpsFactorPrecisionNames[] = {"double", "single", "single->double", NULL};
 const char *const KhgpsStatusNames[] = {"minimum", "not_converged", "saddle", "KhgpsStatus", "KHGPS_", NULL};
 
 /* A non-negative 64-bit integer option, parsed with overflow and garbage checks (a 32-bit
@@ -56,6 +57,8 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   p->polish_its = 1;
   /* output */
   p->save_couplings = PETSC_FALSE;
+  p->factor_single = PETSC_FALSE; /* -khgps_factor_precision: double until make bench shows single wins at equal accuracy */
+  p->factor_single_fail = PETSC_FALSE;
   p->overwrite      = PETSC_FALSE;
   p->output[0]      = 0;
 
@@ -85,6 +88,13 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCall(PetscOptionsReal("-gtol", "A minimum needs ||grad H||_2 <= gtol at the end (default 1e-10 sqrt(N))", "khgps", p->gtol, &p->gtol, NULL));
   PetscCall(PetscOptionsInt("-polish_its", "Newton steps after TAO (0: none)", "khgps", p->polish_its, &p->polish_its, NULL));
   PetscCall(PetscOptionsBool("-save_couplings", "Write J to the output file", "khgps", p->save_couplings, &p->save_couplings, NULL));
+  {
+    const char *const precisions[] = {"double", "single", "KhgpsFactorPrecision", "", NULL};
+    PetscEnum         prec         = (PetscEnum)p->factor_single;
+    PetscCall(PetscOptionsEnum("-factor_precision", "Packed storage (one rank): factor the Hessian in double (8N^2 bytes in all) or single (float32 factor, 4N^2 bytes; the pairs refined with the double M to the same tolerance); other storages factor in double", "khgps", precisions, prec, &prec, NULL));
+    p->factor_single = (PetscBool)(prec == 1);
+    PetscCall(PetscOptionsBool("-factor_single_fail", "Treat the float32 factorization as failed (tests the fallback to double)", "khgps", p->factor_single_fail, &p->factor_single_fail, NULL));
+  }
   {
     PetscBool avx512 = PETSC_TRUE;
     PetscCall(PetscOptionsBool("-avx512", "khgps' own kernels (packed J x, block triangular solves) may use AVX-512 where the processor has it (0: AVX2)", "khgps", avx512, &avx512, NULL));
