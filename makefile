@@ -6,12 +6,12 @@ export PETSC_DIR SLEPC_DIR
 
 ifeq ($(wildcard $(SLEPC_DIR)/lib/slepc/conf/slepc_variables),)
 # PETSc/SLEPc not installed yet: every target first runs the installer, then make re-reads this file.
-all run test bench bench-sparse figures tail khgps: deps
+all run test bench bench-sparse bench-kernels figures tail khgps: deps
 	@test -f $(SLEPC_DIR)/lib/slepc/conf/slepc_variables || { echo "makefile: no SLEPc at SLEPC_DIR=$(SLEPC_DIR)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory $(MAKECMDGOALS)
 deps:
 	bash scripts/install-deps.sh
-.PHONY: all run test bench bench-sparse figures tail khgps deps
+.PHONY: all run test bench bench-sparse bench-kernels figures tail khgps deps
 else
 include $(SLEPC_DIR)/lib/slepc/conf/slepc_variables
 
@@ -35,6 +35,7 @@ obj/%.o: src/%.c $(wildcard include/*.h) | obj
 obj/version.stamp: FORCE | obj
 	@echo '$(KHGPS_VERSION)' | cmp -s - $@ || echo '$(KHGPS_VERSION)' > $@
 obj/io.o: obj/version.stamp
+obj/trsolve.o: src/trsolve_kernels.h
 obj tests/bin bin runs/out:
 	mkdir -p $@
 
@@ -64,6 +65,15 @@ test: deps all
 bench: deps all
 	$(PY) bench/bench.py
 
+# khgps' own kernels against the library routines on the same data (bench/kernels.c; -n N -reps R via KERNELS_ARGS).
+bench/bin/kernels: bench/kernels.c $(LIBOBJ) $(wildcard include/*.h) | bench/bin
+	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o obj/bench_kernels.o
+	$(CLINKER) -fopenmp -o $@ obj/bench_kernels.o $(LIBOBJ) $(SLEPC_EPS_LIB)
+bench/bin:
+	mkdir -p $@
+bench-kernels: deps all bench/bin/kernels
+	bench/bin/kernels $(KERNELS_ARGS)
+
 # The sparse eigensolvers and 2 ranks against 1 (BENCH_SPARSE_N=1000000 for the issue's size).
 bench-sparse: deps all
 	$(PY) bench/sparse.py
@@ -79,5 +89,5 @@ figures: deps
 clean:
 	rm -rf obj bin tests/bin
 
-.PHONY: all deps run test bench bench-sparse figures tail FORCE
+.PHONY: all deps run test bench bench-sparse bench-kernels figures tail FORCE
 endif

@@ -7,9 +7,9 @@
 /* log.c: every -log_view stage and event, registered once by KhgpsLogRegister */
 typedef struct {
   PetscLogStage draw, minimize, spectrum, write;                       /* the phases of a realization */
-  PetscLogEvent factor, factor_fill, jx, jx_block;                     /* packed storage */
+  PetscLogEvent factor, factor_fill, factor_f32, factor_f32_fill, jx, jx_block; /* packed storage */
   PetscLogEvent ordered_mult, filter_apply, bounds;                    /* sparse */
-  PetscLogEvent blk_solve, blk_ortho, blk_ritz, blk_rr;                /* block eigensolver */
+  PetscLogEvent blk_solve, blk_ortho, blk_ritz, blk_rr, blk_refine;    /* block eigensolver */
   PetscLogEvent chf_filter, chf_ortho, chf_rr, chf_resid;              /* ChFSI */
 } KhgpsLogIds;
 extern KhgpsLogIds KhgpsLog;

@@ -14,6 +14,10 @@ typedef struct {
   PetscBLASInt *ipiv;         /* pivots of an indefinite (sytrf) packed factorization */
   PetscBool     spd;          /* factor the packed Hessian with potrf (else sytrf) */
   PetscBool     factored_spd; /* the lower triangle holds a potrf (true) or sytrf factor */
+  PetscInt      ldf;          /* floats between J's columns: 2N (double buffer, 8N^2 bytes) or N (single, 4N^2) */
+  PetscBool     single;       /* B is the single-precision buffer: J strict upper, float32 Hessian factor lower (N x N floats) */
+  PetscBool     single_fail;  /* treat the float32 factorization as failed (-khgps_factor_single_fail) */
+  PetscBool     fell_back;    /* single was given up for the double buffer (KhgpsPackedToDouble) */
 } KhgpsPackedStorage;
 
 /* How the model's products and solves are done (from p->solver and the machine). */
@@ -57,6 +61,7 @@ PetscErrorCode KhgpsPackedCreateHessian(KhgpsModel *, Mat *);
 PetscErrorCode KhgpsPackedSetPC(PC);
 PetscErrorCode KhgpsPackedFactor(KhgpsModel *, PetscBool, PetscBLASInt *);
 PetscErrorCode KhgpsPackedSolve(KhgpsModel *, PetscInt, PetscScalar *, PetscInt);
+PetscErrorCode KhgpsPackedToDouble(KhgpsModel *);
 PetscErrorCode KhgpsPackedHessianMult(KhgpsModel *, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscInt);
 
 #endif

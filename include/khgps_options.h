@@ -23,6 +23,8 @@ typedef struct {
   PetscBool newton_factor;      /* a factorization per Newton step instead of CG + Jacobi, -khgps_newton_factor */
   PetscBool packed_lapack_solve; /* packed: LAPACK potrs for single right-hand sides, -khgps_packed_lapack_solve */
   PetscBool packed_trsolve;     /* packed: blocks of right-hand sides by trsolve.c, -khgps_packed_trsolve */
+  PetscBool factor_single;      /* packed: float32 Hessian factor, pairs refined with the double M, -khgps_factor_precision single */
+  PetscBool factor_single_fail; /* treat the float32 factorization as failed (tests the fallback), -khgps_factor_single_fail */
   /* packed storage: one factorization serves the minimum test, the Newton polish and the spectrum,
      which a block Krylov-Schur iteration takes (-khgps_eigensolver block, blockeig.c) */
   PetscBool block;              /* the block eigensolver instead of the EPS */

@@ -5,6 +5,14 @@
 #include <petsctao.h>
 #include "khgps_options.h"
 
+/* Which factor the spectrum used (per realization, attribute factor_precision). */
+typedef enum {
+  KHGPS_FACTOR_DOUBLE   = 0, /* double (the default, and every storage but packed) */
+  KHGPS_FACTOR_SINGLE   = 1, /* float32 factor of the packed Hessian, pairs refined with the double M */
+  KHGPS_FACTOR_FALLBACK = 2  /* single asked for, its factorization or its outer iteration failed: double */
+} KhgpsFactorPrecision;
+extern const char *const KhgpsFactorPrecisionNames[];
+
 /* What minimization and spectrum produce for one realization. */
 typedef struct {
   Vec                x;               /* the minimizer (or wherever TAO stopped) */
@@ -15,7 +23,8 @@ typedef struct {
   PetscInt           tao_nfuncs;      /* objective+gradient evaluations */
   TaoConvergedReason tao_reason;      /* TAO's converged reason */
   PetscInt           polish_done;     /* Newton steps taken */
-  PetscBool          factor_ok;       /* the Cholesky factorization of the Hessian succeeded */
+  PetscBool          factor_ok;       /* the Cholesky factorization of the Hessian succeeded (single: lowest eigenvalue minus its error bound > 0) */
+  PetscInt           factor_precision; /* KhgpsFactorPrecision the spectrum ran with */
   KhgpsStatus        status;          /* minimum / not converged / saddle */
   PetscInt           nconv;           /* eigenpairs computed (<= nev) */
   PetscReal         *eig;             /* lowest eigenvalues omega^2, ascending [nconv] */
@@ -30,7 +39,7 @@ typedef struct {
   PetscInt   ranks;       /* MPI ranks that computed it */
   PetscInt   N, nconv;    /* sizes */
   PetscReal  energy, gnorm, gnorm_tao, lowest;
-  PetscInt   tao_its, tao_nfuncs, tao_reason, polish_done, factor_ok, status;
+  PetscInt   tao_its, tao_nfuncs, tao_reason, polish_done, factor_ok, status, factor_precision;
   PetscReal  t_draw, t_minimize, t_spectrum; /* wall seconds per stage */
   PetscReal *kappa, *x;             /* [N] */
   PetscReal *eig, *pr, *resid;      /* [nconv] */
@@ -42,6 +51,8 @@ typedef struct {
   const char *name;   /* attribute name in the file */
   size_t      offset; /* of the member in KhgpsRecord */
   PetscBool   isint;  /* PetscInt, else PetscReal */
+  const char *const *names; /* an enum written by name (a string attribute), or NULL */
+  PetscBool   optional; /* absent in files of an older khgps (resume accepts them) */
 } KhgpsRecordScalar;
 typedef struct {
   const char *name;     /* dataset name in the file */

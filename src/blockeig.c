@@ -15,6 +15,14 @@
 
 enum { STREAM_EIG = 4 };
 
+/* The single-precision path (m->packed.single): Krylov-Schur on the float32 factor's inverse to this
+   tolerance (its pairs are those of L L^T = M + E, within ~1e-5 of M's), the Ritz
+   vectors into the outer iteration (all of the basis), which restarts from SINGLE_KEEP of them and
+   stops after SINGLE_MAX_ITS steps at most. */
+#define SINGLE_KS_TOL   1e-8
+#define SINGLE_KEEP(p)  (2 * (p)->nev)
+#define SINGLE_MAX_ITS  60
+
 /* X <- X (I - Q Q^T) applied twice (classical Gram-Schmidt, twice is enough), with the
    coefficients Q^T X accumulated in C (k x b, leading dimension ldc); then X = Q' R by Householder
    QR, X <- Q' and R (b x b, upper) into R (leading dimension ldr). *rmin is the smallest |R_ii|
@@ -112,8 +120,10 @@ static PetscErrorCode Ritz(PetscInt b, PetscReal tol, PetscInt nev, PetscInt k, 
 /* Block Krylov-Schur for T = M^{-1}: the q Ritz vectors of largest |theta| into V[:, 0:q], where q
    is the number of the nev wanted that converged (||T y - theta y|| <= tol |theta|). V has room
    for ncv + b columns. Convergence is also checked while the basis grows (from 2 nev on, every 4
-   blocks), so that no solve is spent beyond the need. *solves counts right-hand sides solved. */
-static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, PetscScalar *V, PetscInt *q, PetscInt *solves, PetscBool thr)
+   blocks), so that no solve is spent beyond the need. *solves counts right-hand sides solved.
+   Pairs converge at ||T y - theta y|| <= tol |theta|; *qret = q + extra (at most the basis) Ritz
+   vectors are returned, the q converged first (extra: the single-precision outer iteration's guard). */
+static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, PetscReal tol, PetscInt extra, PetscScalar *V, PetscInt *q, PetscInt *qret, PetscInt *solves, PetscBool thr)
 {
   const PetscInt N = m->N, b = p->solver.block_size, ncv = p->solver.block_ncv, ldg = ncv + b, nev = p->nev;
   PetscScalar   *G, *S, *Sp, *FS;
@@ -143,14 +153,14 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
       PetscCheck(rmin > 1e-13, PETSC_COMM_SELF, PETSC_ERR_CONV_FAILED, "block Krylov-Schur: the Krylov space became invariant (N = %" PetscInt_FMT " too small for -khgps_block_ncv %" PetscInt_FMT "?); use -khgps_eigensolver slepc", N, ncv);
       k += b;
       if (k >= next && k + b <= ncv) {
-        PetscCall(Ritz(b, s->block_tol, nev, k, G, ldg, S, theta, order, &nconv));
+        PetscCall(Ritz(b, tol, nev, k, G, ldg, S, theta, order, &nconv));
         PetscCall(PetscInfo(NULL, "block Krylov-Schur: restart %" PetscInt_FMT ", basis %" PetscInt_FMT ", %" PetscInt_FMT " converged\n", restart, k, nconv));
         done = (PetscBool)(nconv >= nev);
         next = k + 4 * b;
       }
     }
     if (!done) { /* the basis is full */
-      PetscCall(Ritz(b, s->block_tol, nev, k, G, ldg, S, theta, order, &nconv));
+      PetscCall(Ritz(b, tol, nev, k, G, ldg, S, theta, order, &nconv));
       PetscCall(PetscInfo(NULL, "block Krylov-Schur: restart %" PetscInt_FMT ", basis %" PetscInt_FMT " (full), %" PetscInt_FMT " converged\n", restart, k, nconv));
     }
     if (nconv >= nev || restart >= p->solver.block_max_restarts) break;
@@ -168,11 +178,135 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
     k    = pk;
     next = k + 4 * b;
   }
-  *q = nconv;
-  for (PetscInt j = 0; j < nconv; j++) PetscCall(PetscArraycpy(Sp + (size_t)j * k, S + (size_t)order[j] * k, k));
-  PetscCall(KhgpsCombineColumnsThreads(N, V, N, k, Sp, k, nconv, thr));
+  *q    = nconv;
+  *qret = PetscMin(nconv + extra, k);
+  for (PetscInt j = 0; j < *qret; j++) PetscCall(PetscArraycpy(Sp + (size_t)j * k, S + (size_t)order[j] * k, k));
+  PetscCall(KhgpsCombineColumnsThreads(N, V, N, k, Sp, k, *qret, thr));
   PetscCall(PetscFree(G));
   PetscCall(PetscFree5(S, Sp, FS, theta, order));
+  PetscFunctionReturn(0);
+}
+
+/* Eigenvalues mu[0:q] (ascending), participation ratios and relative residuals ||M x - l x|| / |l|
+   of the pairs (V[:, j], mu[j]), HY[:, j] = M V[:, j], into r (r->nconv = q). */
+static PetscErrorCode PairStatistics(PetscInt N, PetscInt q, const PetscScalar *V, const PetscScalar *HY, const PetscReal *mu, KhgpsResult *r)
+{
+  PetscFunctionBeginUser;
+  r->nconv = q;
+  for (PetscInt j = 0; j < q; j++) { /* mu is ascending (syevd), so are the eigenvalues */
+    const PetscScalar *x = V + (size_t)j * N, *hx = HY + (size_t)j * N;
+    PetscReal          l = mu[j], n2 = 0, n4 = 0, res = 0;
+    for (PetscInt i = 0; i < N; i++) {
+      PetscReal x2 = x[i] * x[i], e = hx[i] - l * x[i];
+      n2 += x2;
+      n4 += x2 * x2;
+      res += e * e;
+    }
+    r->eig[j]   = l;
+    r->pr[j]    = n2 * n2 / (N * n4);
+    r->resid[j] = PetscSqrtReal(res / n2) / PetscAbsReal(l);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* An estimate of ||M||_2 (power iteration, 12 products from a fixed start): the floor of the
+   residuals that double arithmetic can reach, ~ eps ||M||. */
+static PetscErrorCode NormEstimate(KhgpsModel *m, const PetscScalar *d, PetscReal *nrm)
+{
+  const PetscInt N = m->N;
+  PetscScalar   *x, *y;
+  PetscReal      t = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc2(N, &x, N, &y));
+  for (PetscInt i = 0; i < N; i++) x[i] = 1.0 + (i % 7) * 0.1;
+  for (PetscInt it = 0; it < 12; it++) {
+    PetscReal xn = 0, yn = 0;
+    for (PetscInt i = 0; i < N; i++) xn += x[i] * x[i];
+    PetscCall(KhgpsPackedHessianMult(m, d, 1, x, N, y, N));
+    for (PetscInt i = 0; i < N; i++) yn += y[i] * y[i];
+    t = PetscSqrtReal(yn / xn);
+    for (PetscInt i = 0; i < N; i++) x[i] = y[i] / PetscSqrtReal(yn);
+  }
+  PetscCall(PetscFree2(x, y));
+  *nrm = t;
+  PetscFunctionReturn(0);
+}
+
+/* The single-precision outer iteration: a block Davidson method on M with the float32 factor as
+   preconditioner (docs/design.md, "Mixed precision"). W = V[:, 0:k] starts as the Ritz vectors of
+   the Krylov-Schur on (L L^T)^{-1} (orthonormal), MW = HY[:, 0:k] = M W; each step a Rayleigh-Ritz
+   with M on W gives the lowest nev pairs (theta, x = W s), their residuals r = M x - theta x in
+   double, and the unconverged ones' corrections (L L^T)^{-1} r join W (orthonormalized; when W is
+   full, it restarts from the nev + guard lowest Ritz vectors). A pair has converged at
+   ||r|| <= tol |theta| (-eps_tol), or at the rounding floor 4 eps ||M|| of double arithmetic.
+   Returns the q leading converged pairs: x in V[:, 0:q], M x in HY[:, 0:q], theta in mu[0:q]. */
+static PetscErrorCode RefineSingle(const KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, PetscScalar *V, PetscScalar *HY, PetscInt ldw, PetscInt k, PetscReal *mu, PetscInt *q)
+{
+  const PetscInt     N = m->N, nev = p->nev, keep = PetscMin(SINGLE_KEEP(p), ldw - nev);
+  const PetscScalar *d;
+  PetscScalar       *G, *S, *X, *MX, *R;
+  PetscReal         *theta, *rn, floor, nrm = 0, best = PETSC_MAX_REAL;
+  PetscInt          *bad, its, stall = 0, corrections = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(KhgpsLog.blk_refine, 0, 0, 0, 0));
+  PetscCall(VecGetArrayRead(m->packed.hdiag, &d));
+  PetscCall(NormEstimate(m, d, &nrm));
+  floor = 4 * PETSC_MACHINE_EPSILON * nrm;
+  PetscCall(KhgpsPackedHessianMult(m, d, k, V, N, HY, N));
+  PetscCall(PetscMalloc5((size_t)ldw * ldw, &G, (size_t)ldw * ldw, &S, ldw, &theta, nev, &rn, nev, &bad));
+  PetscCall(PetscMalloc3((size_t)N * nev, &X, (size_t)N * nev, &MX, (size_t)N * nev, &R));
+  *q = 0;
+  for (its = 0; its < SINGLE_MAX_ITS; its++) {
+    PetscInt nb = 0, lead = 0;
+    PetscReal worst = 0, rmin;
+    KhgpsGemm("T", "N", k, k, N, 1.0, V, N, HY, N, 0.0, G, k);
+    PetscCall(KhgpsSymEig(k, G, k, S, theta));
+    KhgpsGemm("N", "N", N, nev, k, 1.0, V, N, S, k, 0.0, X, N);
+    KhgpsGemm("N", "N", N, nev, k, 1.0, HY, N, S, k, 0.0, MX, N);
+    for (PetscInt j = 0; j < nev; j++) {
+      PetscReal t = 0;
+      for (PetscInt i = 0; i < N; i++) {
+        PetscReal e = MX[i + (size_t)j * N] - theta[j] * X[i + (size_t)j * N];
+        R[i + (size_t)j * N] = e;
+        t += e * e;
+      }
+      rn[j] = PetscSqrtReal(t);
+      if (rn[j] > PetscMax(s->block_tol * PetscAbsReal(theta[j]), floor)) bad[nb++] = j;
+      else if (lead == j) lead++;
+      worst = PetscMax(worst, rn[j] / PetscMax(PetscAbsReal(theta[j]), floor));
+    }
+    PetscCall(PetscInfo(NULL, "single-precision refinement: step %" PetscInt_FMT ", basis %" PetscInt_FMT ", %" PetscInt_FMT " of %" PetscInt_FMT " not converged, worst relative residual %g\n", its, k, nb, nev, (double)worst));
+    *q = lead;
+    if (!nb) break;
+    if (worst < 0.5 * best) {
+      best  = worst;
+      stall = 0;
+    } else if (++stall >= 4) break; /* no progress: stop with the leading converged pairs */
+    if (k + nb > ldw) { /* restart from the keep lowest Ritz vectors */
+      PetscCall(KhgpsCombineColumns(N, V, N, k, S, k, keep));
+      PetscCall(KhgpsCombineColumns(N, HY, N, k, S, k, keep));
+      k = keep;
+    }
+    for (PetscInt c = 0; c < nb; c++) PetscCall(PetscArraycpy(V + (size_t)(k + c) * N, R + (size_t)bad[c] * N, N));
+    PetscCall(PetscLogEventBegin(KhgpsLog.blk_solve, 0, 0, 0, 0));
+    PetscCall(KhgpsPackedSolve(m, nb, V + (size_t)k * N, N));
+    PetscCall(PetscLogEventEnd(KhgpsLog.blk_solve, 0, 0, 0, 0));
+    corrections += nb;
+    PetscCall(OrthoBlock(N, k, V, nb, V + (size_t)k * N, NULL, 0, NULL, 0, &rmin, PETSC_FALSE));
+    if (rmin < 1e-12) break; /* the corrections lie in W already: as far as it goes */
+    PetscCall(KhgpsPackedHessianMult(m, d, nb, V + (size_t)k * N, N, HY + (size_t)k * N, N));
+    k += nb;
+  }
+  PetscCall(PetscInfo(NULL, "single-precision refinement: %" PetscInt_FMT " steps, %" PetscInt_FMT " corrections, %" PetscInt_FMT " of %" PetscInt_FMT " converged (floor %g)\n", its, corrections, *q, nev, (double)floor));
+  for (PetscInt j = 0; j < *q; j++) mu[j] = theta[j];
+  PetscCall(PetscArraycpy(V, X, (size_t)N * *q));
+  PetscCall(PetscArraycpy(HY, MX, (size_t)N * *q));
+  PetscCall(PetscFree3(X, MX, R));
+  PetscCall(PetscFree5(G, S, theta, rn, bad));
+  PetscCall(VecRestoreArrayRead(m->packed.hdiag, &d));
+  PetscCall(PetscLogEventEnd(KhgpsLog.blk_refine, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -183,7 +317,7 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   const PetscInt     N = m->N, b = p->solver.block_size, ldg = p->solver.block_ncv + b;
   PetscScalar       *V, *HY, *P, *S;
   PetscReal         *mu;
-  PetscInt           q = 0, solves = 0;
+  PetscInt           q = 0, solves = 0, qret0;
   const PetscScalar *d;
   PetscBool          thr;
   int                blas = 0;
@@ -195,7 +329,28 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
      alone, BLAS on one thread (trsolve.c): OpenBLAS's spinning workers would compete with them */
   thr = (PetscBool)(m->sw.trsolve && KhgpsTriSolveAvailable(N, b));
   if (thr) blas = KhgpsBLASThreads(1);
-  PetscCall(BlockKrylovSchur(s, m, p, V, &q, &solves, thr));
+  if (m->packed.single) { /* Krylov-Schur on (L L^T)^{-1}, L the float32 factor: the pairs of M to ~1e-5, then refined */
+    PetscInt qret;
+    PetscCall(BlockKrylovSchur(s, m, p, PetscMax(s->block_tol, SINGLE_KS_TOL), ldg, V, &q, &qret, &solves, thr)); /* the whole basis' Ritz vectors */
+    if (thr && blas) KhgpsBLASThreads(blas);
+    PetscCall(PetscInfo(NULL, "block Krylov-Schur (float32 factor): %" PetscInt_FMT " of %" PetscInt_FMT " wanted converged, %" PetscInt_FMT " right-hand sides solved\n", q, p->nev, solves));
+    r->nconv = 0;
+    if (q < p->nev) { /* the outer iteration below needs them all: the caller falls back to double */
+      PetscCall(PetscFree(V));
+      PetscFunctionReturn(0);
+    }
+    PetscCall(PetscMalloc1((size_t)N * ldg, &HY));
+    KhgpsPopulate(HY, (size_t)N * ldg * sizeof(PetscScalar));
+    PetscCall(PetscMalloc1(ldg, &mu));
+    PetscCall(RefineSingle(s, m, p, V, HY, ldg, qret, mu, &q));
+    PetscCall(PetscMalloc3(q, &r->eig, q, &r->pr, q, &r->resid));
+    PetscCall(PairStatistics(N, q, V, HY, mu, r));
+    PetscCall(PetscFree(mu));
+    PetscCall(PetscFree(HY));
+    PetscCall(PetscFree(V));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(BlockKrylovSchur(s, m, p, s->block_tol, 0, V, &q, &qret0, &solves, thr));
   if (thr && blas) KhgpsBLASThreads(blas);
   PetscCall(PetscInfo(NULL, "block Krylov-Schur: %" PetscInt_FMT " of %" PetscInt_FMT " wanted converged, %" PetscInt_FMT " right-hand sides solved\n", q, p->nev, solves));
   r->nconv = q;
@@ -216,19 +371,7 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   PetscCall(KhgpsCombineColumns(N, V, N, q, S, q, q));
   PetscCall(KhgpsCombineColumns(N, HY, N, q, S, q, q));
   PetscCall(PetscMalloc3(q, &r->eig, q, &r->pr, q, &r->resid));
-  for (PetscInt j = 0; j < q; j++) { /* mu is ascending (syevd), so are the eigenvalues */
-    const PetscScalar *x = V + (size_t)j * N, *hx = HY + (size_t)j * N;
-    PetscReal          l = mu[j], n2 = 0, n4 = 0, res = 0;
-    for (PetscInt i = 0; i < N; i++) {
-      PetscReal x2 = x[i] * x[i], e = hx[i] - l * x[i];
-      n2 += x2;
-      n4 += x2 * x2;
-      res += e * e;
-    }
-    r->eig[j]   = l;
-    r->pr[j]    = n2 * n2 / (N * n4);
-    r->resid[j] = PetscSqrtReal(res / n2) / PetscAbsReal(l);
-  }
+  PetscCall(PairStatistics(N, q, V, HY, mu, r));
   PetscCall(PetscFree3(P, S, mu));
   PetscCall(PetscFree(HY));
   PetscCall(PetscFree(V));

@@ -51,7 +51,7 @@ static PetscErrorCode GatherCouplings(const KhgpsModel *m, PetscReal **a)
     PetscInt n = m->N;
     PetscCall(PetscMalloc1((size_t)n * n, a));
     for (PetscInt i = 0; i < n; i++)
-      for (PetscInt j = 0; j < n; j++) (*a)[(size_t)i * n + j] = i < j ? KHGPS_PACKED_J(m->packed.B, n, i, j) : (i > j ? KHGPS_PACKED_J(m->packed.B, n, j, i) : 0.0);
+      for (PetscInt j = 0; j < n; j++) (*a)[(size_t)i * n + j] = i < j ? KHGPS_PACKED_J(m->packed.B, m->packed.ldf, i, j) : (i > j ? KHGPS_PACKED_J(m->packed.B, m->packed.ldf, j, i) : 0.0);
     PetscFunctionReturn(0);
   }
   PetscCall(PetscObjectGetComm((PetscObject)J, &comm));
@@ -153,6 +153,7 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   rec->tao_reason  = (PetscInt)r.tao_reason;
   rec->polish_done = r.polish_done;
   rec->factor_ok   = r.factor_ok;
+  rec->factor_precision = r.factor_precision;
   rec->status      = (PetscInt)r.status;
   rec->t_draw      = r.t_draw;
   rec->t_minimize  = r.t_minimize;

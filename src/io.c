@@ -302,6 +302,7 @@ static int CheckRealization(hid_t rg, const char *name, const KhgpsParams *p, Pe
   }
   for (int k = 0; k < KhgpsRecordNScalars + 2; k++) {
     const char *a = k < KhgpsRecordNScalars ? KhgpsRecordScalars[k].name : names[k - KhgpsRecordNScalars];
+    if (k < KhgpsRecordNScalars && KhgpsRecordScalars[k].optional) continue; /* files of an older khgps lack it */
     if (H5Aexists(g, a) <= 0) {
       snprintf(why, len, "no attribute %s", a);
       goto out;
@@ -524,6 +525,8 @@ static PetscErrorCode WriteProvenance(PetscViewer v, const KhgpsParams *p, const
   }
   PetscCall(WriteString(v, "/", "hessian_mat_type", p->solver.htype));
   PetscCall(WriteString(v, "/", "simd", KhgpsSimdName())); /* khgps' own kernels (packed J x, block solves) */
+  PetscCall(WriteString(v, "/", "blas_core", KhgpsBLASCore())); /* the factorization's kernels (OpenBLAS core and build) */
+  PetscCall(WriteString(v, "/", "factor_precision", p->solver.factor_single && !strcmp(p->solver.htype, KHGPS_PACKED) ? "single" : "double")); /* asked for; per realization: what ran */
   ParamList(p, a);
   for (int k = 0; k < NPARAM; k++) PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", a[k].name, a[k].isint ? PETSC_LONG : PETSC_REAL, a[k].isint ? (void *)&a[k].i : (void *)&a[k].r));
   PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "gtol", PETSC_REAL, &p->gtol));
@@ -583,7 +586,8 @@ static PetscErrorCode WriteRecord(PetscViewer v, const KhgpsRecord *c)
   for (int k = 0; k < KhgpsRecordNScalars; k++) { /* the table ends with status: it marks the group complete */
     const KhgpsRecordScalar *f = &KhgpsRecordScalars[k];
     const void              *a = (const char *)c + f->offset;
-    PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, f->name, f->isint ? PETSC_INT : PETSC_REAL, a));
+    if (f->names) PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, f->name, PETSC_STRING, f->names[*(const PetscInt *)a]));
+    else PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, f->name, f->isint ? PETSC_INT : PETSC_REAL, a));
   }
   PetscCall(PetscViewerHDF5PopGroup(v));
   PetscFunctionReturn(0);

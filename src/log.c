@@ -19,6 +19,8 @@ PetscErrorCode KhgpsLogRegister(void)
   /* packed storage (packed.c, symvf.c), the sparse ordered product (repro.c) and filter (filter.c) */
   PetscCall(PetscLogEventRegister("KhgpsFactor", MAT_CLASSID, &KhgpsLog.factor));
   PetscCall(PetscLogEventRegister("KhgpsFactorFill", MAT_CLASSID, &KhgpsLog.factor_fill));
+  PetscCall(PetscLogEventRegister("KhgpsFactorF32", MAT_CLASSID, &KhgpsLog.factor_f32));
+  PetscCall(PetscLogEventRegister("KhgpsFactorF32Fill", MAT_CLASSID, &KhgpsLog.factor_f32_fill));
   PetscCall(PetscLogEventRegister("KhgpsJx", MAT_CLASSID, &KhgpsLog.jx));
   PetscCall(PetscLogEventRegister("KhgpsJxBlock", MAT_CLASSID, &KhgpsLog.jx_block));
   PetscCall(PetscLogEventRegister("KhgpsOrderedMult", MAT_CLASSID, &KhgpsLog.ordered_mult));
@@ -30,6 +32,7 @@ PetscErrorCode KhgpsLogRegister(void)
   PetscCall(PetscLogEventRegister("BlkOrtho", blk, &KhgpsLog.blk_ortho));
   PetscCall(PetscLogEventRegister("BlkRitz", blk, &KhgpsLog.blk_ritz));
   PetscCall(PetscLogEventRegister("BlkRayleighRitz", blk, &KhgpsLog.blk_rr));
+  PetscCall(PetscLogEventRegister("BlkRefineF32", blk, &KhgpsLog.blk_refine));
   /* ChFSI (chfsi.c) */
   PetscCall(PetscClassIdRegister("khgps ChFSI", &chf));
   PetscCall(PetscLogEventRegister("ChfFilter", chf, &KhgpsLog.chf_filter));

@@ -8,6 +8,7 @@
 #include "khgps_solvers.h"
 #include "khgps_io.h"
 #include "khgps_ensemble.h"
+#include "khgps_kernels.h"
 
 static const char help[] = "khgps: minima and low-frequency spectra of the KHGPS model (see README.md).\n"
                            "  mpiexec -n P khgps -options_file options/quick.opts [-khgps_* -tao_* -eps_* -st_* ...]\n";
@@ -95,6 +96,31 @@ static PetscErrorCode Setup(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, Pets
   if (*helped) PetscFunctionReturn(0);
   PetscCall(KhgpsCheckMemory(comm, p));
   PetscCall(KhgpsPrepareOutput(comm, p, ntodo, todo));
+  { /* OpenBLAS's generic kernels on an AVX2/AVX-512 processor cost a factor 3 (README "Clusters") */
+    char msg[512];
+    PetscCall(KhgpsBLASCoreWarning(msg, sizeof(msg)));
+    if (msg[0]) PetscCall(PetscPrintf(comm, "%s", msg));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* -log_view here rather than in PetscFinalize, so that the BLAS core heads it (the same output,
+   viewer and format as PETSc's own; the option is then cleared so that it is not printed twice). */
+static PetscErrorCode LogView(void)
+{
+  PetscViewer       viewer;
+  PetscViewerFormat format;
+  PetscBool         flg;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsGetViewer(PETSC_COMM_WORLD, NULL, NULL, "-log_view", &viewer, &format, &flg));
+  if (!flg) PetscFunctionReturn(0);
+  PetscCall(PetscViewerPushFormat(viewer, format));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "khgps BLAS core: %s\n", KhgpsBLASCore()));
+  PetscCall(PetscLogView(viewer));
+  PetscCall(PetscViewerPopFormat(viewer));
+  PetscCall(PetscViewerDestroy(&viewer));
+  PetscCall(PetscOptionsClearValue(NULL, "-log_view"));
   PetscFunctionReturn(0);
 }
 
@@ -132,6 +158,7 @@ int main(int argc, char **argv)
   }
   PetscCall(ierr);
   PetscCall(PetscFree(todo));
+  PetscCall(LogView());
   PetscCall(SlepcFinalize());
   return 0;
 }

@@ -54,7 +54,7 @@ static void FillCouplings(const KhgpsParams *p, PetscInt rs, PetscInt re, PetscS
 
 /* The packed storage's couplings: J_ij, i < j, as floats in column j's first 4j bytes (the same
    values and pairing of Philox calls as FillCouplings), columns shared out among OpenMP threads. */
-static void FillPackedCouplings(const KhgpsParams *p, PetscScalar *B)
+static void FillPackedCouplings(const KhgpsParams *p, PetscScalar *B, PetscInt ldf)
 {
   const PetscInt  N = p->N;
   const PetscReal s = p->J / PetscSqrtReal((PetscReal)N);
@@ -64,7 +64,7 @@ static void FillPackedCouplings(const KhgpsParams *p, PetscScalar *B)
 #endif
   for (PetscInt c = 0; c < (N + 1) / 2; c++) {
     const PetscInt j = 2 * c, j1 = j + 1;
-    float         *col = (float *)(B + (size_t)j * N), *col1 = j1 < N ? (float *)(B + (size_t)j1 * N) : NULL;
+    float         *col = (float *)B + (size_t)j * ldf, *col1 = j1 < N ? (float *)B + (size_t)j1 * ldf : NULL;
     PetscReal      z[2];
     KhgpsPopulate(col, (size_t)j * sizeof(float));
     if (col1) KhgpsPopulate(col1, (size_t)j1 * sizeof(float));
@@ -138,13 +138,17 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType hty
     PetscCall(KhgpsSparseCouplings(comm, p, nloc, &m->J));
     PetscCall(MatGetOwnershipRange(m->J, &rs, &re));
   } else if (packed) { /* one N x N buffer: J in the strict upper triangle, later the Hessian and its factor in the lower */
-    PetscCall(PetscMalloc1((size_t)p->N * p->N, &m->packed.B));
+    m->packed.single      = p->solver.factor_single;
+    m->packed.single_fail = p->solver.factor_single_fail;
+    m->packed.ldf         = m->packed.single ? p->N : 2 * p->N;
+    /* single: N x N floats, J in the strict upper triangle, the float32 factor in the lower */
+    PetscCall(PetscMalloc1(m->packed.single ? ((size_t)p->N * p->N + 1) / 2 : (size_t)p->N * p->N, &m->packed.B));
     m->sw.lapack_solve = p->solver.packed_lapack_solve;
     m->sw.trsolve      = (PetscBool)(p->solver.packed_trsolve && !m->sw.lapack_solve);
   #if defined(_OPENMP)
     if (KhgpsBLASThreads(0) > omp_get_max_threads()) m->sw.trsolve = PETSC_FALSE; /* more BLAS threads than OpenMP ones: potrs uses them */
   #endif
-    FillPackedCouplings(p, m->packed.B);
+    FillPackedCouplings(p, m->packed.B, m->packed.ldf);
     PetscCall(KhgpsPackedCreateJ(comm, m));
     rs = 0;
     re = p->N;

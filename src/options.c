@@ -88,6 +88,15 @@ static PetscErrorCode ProcessSolverOptions(PetscOptionItems *PetscOptionsObject,
   PetscCheck(!ispacked || gsize == 1, comm, PETSC_ERR_USER_INPUT, "-khgps_hessian_mat_type packed is for one rank per realization (use scalapack on %d ranks)", gsize);
   o->htype = isscalapack ? MATSCALAPACK : ispacked ? KHGPS_PACKED : p->sparse ? MATAIJ : MATDENSE;
 
+  o->factor_single      = PETSC_FALSE; /* double until make bench shows single wins at equal accuracy */
+  o->factor_single_fail = PETSC_FALSE;
+  {
+    const char *const precisions[] = {"double", "single", "KhgpsFactorPrecision", "", NULL};
+    PetscEnum         prec         = (PetscEnum)o->factor_single;
+    PetscCall(PetscOptionsEnum("-factor_precision", "Packed storage (one rank): factor the Hessian in double (8N^2 bytes in all) or single (float32 factor, 4N^2 bytes; the pairs refined with the double M to the same tolerance); other storages factor in double", "khgps", precisions, prec, &prec, NULL));
+    o->factor_single = (PetscBool)(prec == 1);
+    PetscCall(PetscOptionsBool("-factor_single_fail", "Treat the float32 factorization as failed (tests the fallback to double)", "khgps", o->factor_single_fail, &o->factor_single_fail, NULL));
+  }
   o->packed_lapack_solve = PETSC_FALSE;
   o->packed_trsolve      = PETSC_TRUE;
   o->newton_factor       = PETSC_FALSE;

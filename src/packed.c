@@ -1,6 +1,7 @@
 /* packed.c: one realization in one N x N buffer (one rank): J as float32 in the strict upper
    triangle's space (symvf.c), the Hessian and its Cholesky (or LDL^T) factor in the lower
    triangle and on the diagonal, factored in place (J x never reads the diagonal slots). */
+#include <string.h>
 #include "khgps_log.h"
 #include "khgps_model.h"
 #include "khgps_kernels.h"
@@ -8,6 +9,10 @@
 #if defined(PETSC_USE_COMPLEX) || !defined(PETSC_USE_REAL_DOUBLE)
   #error "khgps needs PETSc configured with real double scalars"
 #endif
+
+/* LAPACK's single-precision Cholesky: PETSc 3.18's petscblaslapack.h declares the double ones only */
+extern void spotrf_(const char *, const PetscBLASInt *, float *, const PetscBLASInt *, PetscBLASInt *);
+extern void spotrs_(const char *, const PetscBLASInt *, const PetscBLASInt *, const float *, const PetscBLASInt *, float *, const PetscBLASInt *, PetscBLASInt *);
 
 /* J x from the float32 couplings (symvf.c). */
 static PetscErrorCode MatMult_PackedJ(Mat A, Vec X, Vec Y)
@@ -20,7 +25,7 @@ static PetscErrorCode MatMult_PackedJ(Mat A, Vec X, Vec Y)
   PetscCall(MatShellGetContext(A, &m));
   PetscCall(VecGetArrayRead(X, &x));
   PetscCall(VecGetArrayWrite(Y, &y));
-  PetscCall(KhgpsSymvF32(m->N, m->packed.B, 1, x, m->N, y, m->N));
+  PetscCall(KhgpsSymvF32(m->N, m->packed.B, m->packed.ldf, 1, x, m->N, y, m->N));
   PetscCall(VecRestoreArrayWrite(Y, &y));
   PetscCall(VecRestoreArrayRead(X, &x));
   PetscFunctionReturn(0);
@@ -66,7 +71,7 @@ static PetscErrorCode MatProductNumeric_PackedH(Mat A, Mat X, Mat C, void *ctx)
 PetscErrorCode KhgpsPackedHessianMult(KhgpsModel *m, const PetscScalar *d, PetscInt k, const PetscScalar *x, PetscInt ldx, PetscScalar *y, PetscInt ldy)
 {
   PetscFunctionBeginUser;
-  PetscCall(KhgpsSymvF32(m->N, m->packed.B, k, x, ldx, y, ldy));
+  PetscCall(KhgpsSymvF32(m->N, m->packed.B, m->packed.ldf, k, x, ldx, y, ldy));
   for (PetscInt j = 0; j < k; j++)
     for (PetscInt i = 0; i < m->N; i++) y[i + (size_t)j * ldy] += d[i] * x[i + (size_t)j * ldx];
   PetscFunctionReturn(0);
@@ -128,18 +133,95 @@ static PetscErrorCode GetModel(PC pc, KhgpsModel **m)
   PetscFunctionReturn(0);
 }
 
+/* The single-precision buffer (m->packed.single: N x N floats F, J_ij = F[i + j N] for i < j) given up for
+   the double one (8N^2 bytes, J in column j's first 4j bytes), J copied over: a failed float32
+   factorization, an indefinite Hessian (sytrf) or an outer iteration that did not converge. */
+PetscErrorCode KhgpsPackedToDouble(KhgpsModel *m)
+{
+  const PetscInt N = m->N;
+  PetscScalar   *Bd;
+  const float   *F = (const float *)m->packed.B;
+
+  PetscFunctionBeginUser;
+  if (!m->packed.single) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc1((size_t)N * N, &Bd));
+#if defined(_OPENMP)
+  #pragma omp parallel for schedule(dynamic, 64)
+#endif
+  for (PetscInt j = 1; j < N; j++) {
+    KhgpsPopulate(Bd + (size_t)j * N, (size_t)j * sizeof(float));
+    memcpy((float *)(Bd + (size_t)j * N), F + (size_t)j * N, (size_t)j * sizeof(float));
+  }
+  PetscCall(PetscFree(m->packed.B));
+  m->packed.B         = Bd;
+  m->packed.ldf       = 2 * N;
+  m->packed.single    = PETSC_FALSE;
+  m->packed.fell_back = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* The float32 Hessian factor of the single-precision buffer: its lower triangle <- J^T from the
+   upper (64 x 64 tiles) and the diagonal hdiag rounded to float, then LAPACK spotrf in place. */
+static PetscErrorCode FactorSingle(KhgpsModel *m, PetscBLASInt *info)
+{
+  const PetscInt       N = m->N, T = 64;
+  float               *F = (float *)m->packed.B;
+  const PetscScalar   *d;
+  PetscBLASInt         n;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(KhgpsLog.factor_f32, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(KhgpsLog.factor_f32_fill, 0, 0, 0, 0));
+  PetscCall(PetscBLASIntCast(N, &n));
+#if defined(_OPENMP)
+  #pragma omp parallel for schedule(dynamic, 64)
+#endif
+  for (PetscInt j = 0; j < N; j++) KhgpsPopulate(F + j + (size_t)j * N, (size_t)(N - j) * sizeof(float));
+#if defined(_OPENMP)
+  #pragma omp parallel for schedule(dynamic, 1)
+#endif
+  for (PetscInt jb = 0; jb < N; jb += T)
+    for (PetscInt ib = jb; ib < N; ib += T)
+      for (PetscInt j = jb; j < PetscMin(jb + T, N); j++)
+        for (PetscInt i = PetscMax(ib, j + 1); i < PetscMin(ib + T, N); i++) F[i + (size_t)j * N] = F[j + (size_t)i * N];
+  PetscCall(VecGetArrayRead(m->packed.hdiag, &d));
+  for (PetscInt i = 0; i < N; i++) F[i + (size_t)i * N] = (float)d[i];
+  PetscCall(VecRestoreArrayRead(m->packed.hdiag, &d));
+  PetscCall(PetscLogEventEnd(KhgpsLog.factor_f32_fill, 0, 0, 0, 0));
+  *info = 0;
+  if (m->packed.single_fail) *info = 1; /* -khgps_factor_single_fail: as if spotrf had found a nonpositive pivot */
+  else {
+    PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
+    spotrf_("L", &n, F, &n, info);
+    PetscCall(PetscFPTrapPop());
+  }
+  m->packed.factored_spd = PETSC_TRUE;
+  PetscCall(PetscLogFlops((PetscLogDouble)N * N * N / 3.0));
+  PetscCall(PetscLogEventEnd(KhgpsLog.factor_f32, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
 /* Lower triangle <- Hessian (J from the float32 upper part, in 64 x 64 tiles, plus the diagonal
    hdiag), then potrf (spd) or sytrf in place. *info is
-   LAPACK's (> 0: potrf found the matrix not positive definite, or sytrf an exactly singular pivot). */
+   LAPACK's (> 0: potrf found the matrix not positive definite, or sytrf an exactly singular pivot).
+   The single-precision buffer (m->packed.single) is factored by FactorSingle; if that fails, or for sytrf,
+   the buffer becomes the double one first (KhgpsPackedToDouble: the fallback). */
 PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *info)
 {
   PetscInt           N = m->N;
-  PetscScalar       *B = m->packed.B;
+  PetscScalar       *B;
   const PetscScalar *d;
   PetscBLASInt       n;
   const PetscInt     T = 64;
 
   PetscFunctionBeginUser;
+  if (m->packed.single && spd) { /* the float32 factor; if it fails, the double buffer and its factor below */
+    PetscCall(FactorSingle(m, info));
+    if (!*info) PetscFunctionReturn(0);
+    PetscCall(PetscInfo(NULL, "float32 Cholesky failed (%d): the double factorization decides\n", (int)*info));
+  }
+  if (m->packed.single) PetscCall(KhgpsPackedToDouble(m));
+  B = m->packed.B;
   PetscCall(PetscLogEventBegin(KhgpsLog.factor, 0, 0, 0, 0));
   PetscCall(PetscLogEventBegin(KhgpsLog.factor_fill, 0, 0, 0, 0));
   *info = 0;
@@ -156,7 +238,7 @@ PetscErrorCode KhgpsPackedFactor(KhgpsModel *m, PetscBool spd, PetscBLASInt *inf
   for (PetscInt jb = 0; jb < N; jb += T)
     for (PetscInt ib = jb; ib < N; ib += T)
       for (PetscInt j = jb; j < PetscMin(jb + T, N); j++)
-        for (PetscInt i = PetscMax(ib, j + 1); i < PetscMin(ib + T, N); i++) B[i + (size_t)j * N] = KHGPS_PACKED_J(B, N, j, i);
+        for (PetscInt i = PetscMax(ib, j + 1); i < PetscMin(ib + T, N); i++) B[i + (size_t)j * N] = KHGPS_PACKED_J(B, 2 * N, j, i);
   PetscCall(VecGetArrayRead(m->packed.hdiag, &d));
   for (PetscInt i = 0; i < N; i++) B[i + (size_t)i * N] = d[i];
   PetscCall(VecRestoreArrayRead(m->packed.hdiag, &d));
@@ -227,6 +309,83 @@ static void CholeskySolveBlocked(PetscInt N, const PetscScalar *B, PetscScalar *
   }
 }
 
+/* y <- (L L^T)^{-1} y with the float32 factor L of the single-precision buffer: khgps' panel solves
+   with L read as floats and double arithmetic (trsolve.c; right-hand sides in groups of up to 16,
+   padded with zero columns to a multiple of 4), or with -khgps_packed_trsolve 0 (or no AVX2)
+   LAPACK spotrs on a float32 copy of the right-hand sides. */
+static PetscErrorCode SolveSingle(KhgpsModel *m, PetscInt k, PetscScalar *y, PetscInt ld)
+{
+  const PetscInt N = m->N;
+  const float   *F = (const float *)m->packed.B;
+
+  PetscFunctionBeginUser;
+  if (m->sw.trsolve && KhgpsTriSolveAvailable(N, 4)) {
+    PetscScalar *w = NULL;
+    for (PetscInt c0 = 0; c0 < k; c0 += 16) {
+      const PetscInt kc = PetscMin(16, k - c0), kp = (kc + 3) / 4 * 4;
+      if (kp == kc) PetscCall(KhgpsTriSolveF32(N, F, kc, y + (size_t)c0 * ld, ld));
+      else {
+        if (!w) PetscCall(PetscMalloc1((size_t)N * 16, &w));
+        PetscCall(PetscArrayzero(w, (size_t)N * kp));
+        for (PetscInt c = 0; c < kc; c++) PetscCall(PetscArraycpy(w + (size_t)c * N, y + (size_t)(c0 + c) * ld, N));
+        PetscCall(KhgpsTriSolveF32(N, F, kp, w, N));
+        for (PetscInt c = 0; c < kc; c++) PetscCall(PetscArraycpy(y + (size_t)(c0 + c) * ld, w + (size_t)c * N, N));
+      }
+    }
+    PetscCall(PetscFree(w));
+  } else {
+    float       *w;
+    PetscBLASInt n, nk, info = 0;
+    PetscCall(PetscBLASIntCast(N, &n));
+    PetscCall(PetscBLASIntCast(k, &nk));
+    PetscCall(PetscMalloc1((size_t)N * k, &w));
+    for (PetscInt c = 0; c < k; c++)
+      for (PetscInt i = 0; i < N; i++) w[i + (size_t)c * N] = (float)y[i + (size_t)c * ld];
+    spotrs_("L", &n, &nk, F, &n, w, &n, &info);
+    PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "packed Hessian: LAPACK spotrs failed (%d)", (int)info);
+    for (PetscInt c = 0; c < k; c++)
+      for (PetscInt i = 0; i < N; i++) y[i + (size_t)c * ld] = w[i + (size_t)c * N];
+    PetscCall(PetscFree(w));
+    PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N * k));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* y <- M^{-1} y to double accuracy with the float32 factor (the PC's solves: Newton steps with
+   -khgps_newton_factor, SLEPc's shift-invert with -khgps_eigensolver slepc): iterative refinement,
+   z <- z + (L L^T)^{-1} (y - M z), until the correction stops shrinking or is below 1e-15 |z|. */
+static PetscErrorCode SolveRefined(KhgpsModel *m, PetscInt k, PetscScalar *y, PetscInt ld)
+{
+  const PetscInt     N = m->N;
+  PetscScalar       *b, *r;
+  const PetscScalar *d;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc2((size_t)N * k, &b, (size_t)N * k, &r));
+  for (PetscInt c = 0; c < k; c++) PetscCall(PetscArraycpy(b + (size_t)c * N, y + (size_t)c * ld, N));
+  PetscCall(SolveSingle(m, k, y, ld));
+  PetscCall(VecGetArrayRead(m->packed.hdiag, &d));
+  PetscReal last = PETSC_MAX_REAL;
+  for (PetscInt it = 0; it < 30; it++) {
+    PetscReal cn = 0, zn = 0;
+    PetscCall(KhgpsPackedHessianMult(m, d, k, y, ld, r, N));
+    for (size_t i = 0; i < (size_t)N * k; i++) r[i] = b[i] - r[i];
+    PetscCall(SolveSingle(m, k, r, N));
+    for (PetscInt c = 0; c < k; c++)
+      for (PetscInt i = 0; i < N; i++) {
+        PetscScalar *z = y + i + (size_t)c * ld;
+        cn = PetscMax(cn, PetscAbsScalar(r[i + (size_t)c * N]));
+        *z += r[i + (size_t)c * N];
+        zn = PetscMax(zn, PetscAbsScalar(*z));
+      }
+    if (cn <= 1e-15 * zn || cn >= 0.5 * last) break;
+    last = cn;
+  }
+  PetscCall(VecRestoreArrayRead(m->packed.hdiag, &d));
+  PetscCall(PetscFree2(b, r));
+  PetscFunctionReturn(0);
+}
+
 /* y <- M^{-1} y for k right-hand sides (leading dimension ld): one right-hand side of a Cholesky
    factor by the panel solve; blocks, an LDL^T factor (or -khgps_packed_lapack_solve) by LAPACK
    potrs or sytrs. */
@@ -236,6 +395,10 @@ PetscErrorCode KhgpsPackedSolve(KhgpsModel *m, PetscInt k, PetscScalar *y, Petsc
   PetscBLASInt n, nk, ly, info = 0;
 
   PetscFunctionBeginUser;
+  if (m->packed.single) {
+    PetscCall(SolveSingle(m, k, y, ld));
+    PetscFunctionReturn(0);
+  }
   if (k == 1 && m->packed.factored_spd && !m->sw.lapack_solve) { /* one vector: the blocked solve; blocks: potrs or trsolve.c (docs/benchmarks.md) */
     CholeskySolveBlocked(N, m->packed.B, y);
     PetscFunctionReturn(0);
@@ -265,7 +428,8 @@ static PetscErrorCode PCApply_Packed(PC pc, Vec X, Vec Y)
   N = m->N;
   PetscCall(VecCopy(X, Y));
   PetscCall(VecGetArray(Y, &y));
-  PetscCall(KhgpsPackedSolve(m, 1, y, N));
+  if (m->packed.single) PetscCall(SolveRefined(m, 1, y, N));
+  else PetscCall(KhgpsPackedSolve(m, 1, y, N));
   PetscCall(VecRestoreArray(Y, &y));
   PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N));
   PetscFunctionReturn(0);
@@ -285,7 +449,8 @@ static PetscErrorCode PCMatApply_Packed(PC pc, Mat X, Mat Y)
   PetscCall(MatGetSize(Y, NULL, &k));
   PetscCall(MatDenseGetLDA(Y, &ld));
   PetscCall(MatDenseGetArray(Y, &y));
-  PetscCall(KhgpsPackedSolve(m, k, y, ld));
+  if (m->packed.single) PetscCall(SolveRefined(m, k, y, ld));
+  else PetscCall(KhgpsPackedSolve(m, k, y, ld));
   PetscCall(MatDenseRestoreArray(Y, &y));
   PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N * k));
   PetscFunctionReturn(0);

@@ -5,7 +5,10 @@
 #include <stddef.h>
 #include "khgps_result.h"
 
-#define SCALAR(member, name, isint) {name, offsetof(KhgpsRecord, member), isint}
+const char *const KhgpsFactorPrecisionNames[] = {"double", "single", "single->double", NULL};
+
+#define SCALAR(member, name, isint)            {name, offsetof(KhgpsRecord, member), isint, NULL, PETSC_FALSE}
+#define ENUM(member, name, names, optional) {name, offsetof(KhgpsRecord, member), PETSC_TRUE, names, optional}
 /* Scalars: attributes of /realizations/NNNNNN. `status` comes last: written last, it marks the
    group complete (a killed append leaves no group that looks done). */
 const KhgpsRecordScalar KhgpsRecordScalars[] = {
@@ -19,6 +22,7 @@ const KhgpsRecordScalar KhgpsRecordScalars[] = {
   SCALAR(tao_reason, "tao_reason", PETSC_TRUE),
   SCALAR(polish_done, "polish_steps", PETSC_TRUE),
   SCALAR(factor_ok, "cholesky_ok", PETSC_TRUE),
+  ENUM(factor_precision, "factor_precision", KhgpsFactorPrecisionNames, PETSC_TRUE),
   SCALAR(nconv, "nconv", PETSC_TRUE),
   SCALAR(lowest, "lowest_eigenvalue", PETSC_FALSE),
   SCALAR(t_draw, "time_draw", PETSC_FALSE),

@@ -231,9 +231,39 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
   KSP            ksp;
 
   PetscFunctionBeginUser;
+  if (p->solver.block && m->packed.single && r->factor_ok) { /* the float32 factor and the outer iteration (blockeig.c) */
+    PetscBLASInt info;
+    r->nconv            = 0;
+    r->factor_precision = KHGPS_FACTOR_SINGLE;
+    PetscCall(KhgpsPackedFactor(m, PETSC_TRUE, &info)); /* if spotrf fails: the double buffer and potrf */
+    if (m->packed.single) {
+      PetscCall(KhgpsBlockSpectrum(s, m, p, r));
+      if (r->nconv == p->nev) { /* the minimum test: the lowest eigenvalue less its error bound */
+        r->factor_ok = (PetscBool)(r->eig[0] - r->resid[0] * PetscAbsReal(r->eig[0]) > 0);
+        PetscFunctionReturn(0);
+      }
+      PetscCall(PetscInfo(NULL, "single precision: %" PetscInt_FMT " of %" PetscInt_FMT " pairs converged; falling back to double\n", r->nconv, p->nev));
+      if (r->nconv) PetscCall(PetscFree3(r->eig, r->pr, r->resid));
+      r->nconv = 0;
+      PetscCall(KhgpsPackedToDouble(m));
+      PetscCall(KhgpsPackedFactor(m, PETSC_TRUE, &info));
+    }
+    r->factor_precision = KHGPS_FACTOR_FALLBACK; /* the double path from here, as without single */
+    if (info) {
+      r->factor_ok = PETSC_FALSE;
+      PetscCall(KhgpsPackedFactor(m, PETSC_FALSE, &info));
+    }
+    if (!info) PetscCall(KhgpsBlockSpectrum(s, m, p, r));
+    PetscFunctionReturn(0);
+  }
+  r->factor_precision = m && m->packed.fell_back ? KHGPS_FACTOR_FALLBACK : m && m->packed.single ? KHGPS_FACTOR_SINGLE : KHGPS_FACTOR_DOUBLE;
   if (p->solver.block) { /* one in-place factorization: the minimum test, then the block eigensolver's solves */
     PetscBLASInt info;
     r->nconv = 0;
+    if (m->packed.single) { /* indefinite by the Newton polish's factorization: LDL^T needs the double buffer */
+      PetscCall(KhgpsPackedToDouble(m));
+      r->factor_precision = KHGPS_FACTOR_FALLBACK;
+    }
     PetscCall(KhgpsPackedFactor(m, r->factor_ok, &info));
     if (info && r->factor_ok) { /* not positive definite: a saddle, whose spectrum LDL^T gives */
       r->factor_ok = PETSC_FALSE;

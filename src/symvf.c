@@ -228,7 +228,7 @@ static inline PetscInt ColumnSplit(PetscInt N, int t, int nt)
    Y[0:j0+w) += P X[j0:j0+w) and Y[j0:j0+w) += P^T X[0:j0+w) are two DGEMMs (J = U + U^T). The
    column kernel above reads the triangle once per four vectors; this reads it once, and computes at
    DGEMM speed. */
-static PetscErrorCode SymmPanels(PetscInt N, const PetscScalar *B, PetscInt k, const PetscScalar *X, PetscInt ldx, PetscScalar *Y, PetscInt ldy)
+static PetscErrorCode SymmPanels(PetscInt N, const PetscScalar *B, PetscInt ldf, PetscInt k, const PetscScalar *X, PetscInt ldx, PetscScalar *Y, PetscInt ldy)
 {
   const PetscInt w = 128;
   PetscScalar   *P, one = 1.0;
@@ -245,7 +245,7 @@ static PetscErrorCode SymmPanels(PetscInt N, const PetscScalar *B, PetscInt k, c
     PetscBLASInt   r, c;
     for (PetscInt a = 0; a < wc; a++) { /* one thread: OpenMP threads here would fight OpenBLAS's spinning ones */
       const PetscInt j   = j0 + a;
-      const float   *col = (const float *)(B + (size_t)j * N);
+      const float   *col = (const float *)B + (size_t)j * ldf;
       PetscScalar   *p   = P + (size_t)a * rows;
       for (PetscInt i = 0; i < j; i++) p[i] = (PetscScalar)col[i];
       for (PetscInt i = j; i < rows; i++) p[i] = 0.0;
@@ -260,8 +260,10 @@ static PetscErrorCode SymmPanels(PetscInt N, const PetscScalar *B, PetscInt k, c
   PetscFunctionReturn(0);
 }
 
-/* Y[:, 0:k] = J X[:, 0:k] (leading dimensions ldx, ldy). Logged as KhgpsJx (k = 1) or KhgpsJxBlock. */
-PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const PetscScalar *X, PetscInt ldx, PetscScalar *Y, PetscInt ldy)
+/* Y[:, 0:k] = J X[:, 0:k] (leading dimensions ldx, ldy), J_ij (i < j) the float ((const float *)B)[i + j ldf]
+   (ldf = 2N: the double-precision packed buffer; N: the single-precision one). Logged as KhgpsJx
+   (k = 1) or KhgpsJxBlock. */
+PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt ldf, PetscInt k, const PetscScalar *X, PetscInt ldx, PetscScalar *Y, PetscInt ldy)
 {
   int     nt = 1, np;
   double *acc;
@@ -273,7 +275,7 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(k == 1 ? KhgpsLog.jx : KhgpsLog.jx_block, 0, 0, 0, 0));
   if (k >= 8) {
-    PetscCall(SymmPanels(N, B, k, X, ldx, Y, ldy));
+    PetscCall(SymmPanels(N, B, ldf, k, X, ldx, Y, ldy));
     PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N * k));
     PetscCall(PetscLogEventEnd(KhgpsLog.jx_block, 0, 0, 0, 0));
     PetscFunctionReturn(0);
@@ -308,7 +310,7 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const 
           const PetscInt j  = jstart;
           const float   *c[4];
           double         s[4];
-          for (int b = 0; b < 4; b++) c[b] = (const float *)(B + (size_t)(j + b) * N);
+          for (int b = 0; b < 4; b++) c[b] = (const float *)B + (size_t)(j + b) * ldf;
           g4(j, c[0], c[1], c[2], c[3], x, y, s);
           for (int b = 0; b < 4; b++) {
             for (int a = 0; a < b; a++) { /* J_{j+a, j+b} */
@@ -321,7 +323,7 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt k, const 
         }
       }
       for (PetscInt j = jstart; j < j1; j++) {
-        const float *c = (const float *)(B + (size_t)j * N);
+        const float *c = (const float *)B + (size_t)j * ldf;
         if (kc == 4) { /* rows of yt[v] are yt[1] - yt[0] apart, in Y or in acc */
           const double *x = X + (size_t)v0 * ldx;
           double        xj[4] = {x[j], x[j + ldx], x[j + 2 * ldx], x[j + 3 * ldx]}, s[4];
