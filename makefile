@@ -16,7 +16,7 @@ else
 include $(SLEPC_DIR)/lib/slepc/conf/slepc_variables
 
 KHGPS_VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
-SRC      := $(wildcard src/*.c)
+SRC      := $(wildcard src/*.c src/kernels/*.c)
 OBJ      := $(patsubst src/%.c,obj/%.o,$(SRC))
 LIBOBJ   := $(filter-out obj/main.o,$(OBJ))
 CFLAGS   += -O2 -fopenmp -Wall -Wextra -Wno-unused-parameter
@@ -30,12 +30,12 @@ all: bin/khgps tests/bin/test_derivatives tests/bin/test_repro
 deps:
 	bash scripts/install-deps.sh
 
-obj/%.o: src/%.c $(wildcard include/*.h) | obj
+obj/%.o: src/%.c $(wildcard include/*.h src/kernels/*.h) | obj
+	@mkdir -p $(dir $@)
 	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o $@
 obj/version.stamp: FORCE | obj
 	@echo '$(KHGPS_VERSION)' | cmp -s - $@ || echo '$(KHGPS_VERSION)' > $@
 obj/io.o: obj/version.stamp
-obj/trsolve.o: src/trsolve_kernels.h
 obj tests/bin bin runs/out:
 	mkdir -p $@
 

@@ -344,9 +344,9 @@ PetscErrorCode KhgpsCheckMemory(MPI_Comm comm, const KhgpsParams *p)
   }
   PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &packed));
   PetscCall(PetscStrcmp(htype, MATSCALAPACK, &scalapack));
-  if (packed) {
-    per = 8 * N * N;
-    PetscCall(PetscSNPrintf(what, sizeof(what), "packed storage: one 8 N^2 buffer"));
+  if (packed) { /* -khgps_factor_precision single: N x N floats; a fallback to double would need 8 N^2 */
+    per = (p->solver.factor_single ? 4 : 8) * N * N;
+    PetscCall(PetscSNPrintf(what, sizeof(what), "packed storage: one %d N^2 buffer", p->solver.factor_single ? 4 : 8));
   } else {
     per = (scalapack ? 2 : 3) * 8 * N * N / gsize;
     PetscCall(PetscSNPrintf(what, sizeof(what), "%s storage on %d rank(s): about %d x 8 N^2/%d", htype, gsize, scalapack ? 2 : 3, gsize));
@@ -363,7 +363,7 @@ PetscErrorCode KhgpsCheckMemory(MPI_Comm comm, const KhgpsParams *p)
     host[sizeof(host) - 1] = 0;
     if (total > 0 && need > total) {
       bad = 1;
-      snprintf(msg, sizeof(msg), "dense N = %" PetscInt_FMT " needs %.3g bytes (%.1f GiB) per rank (%s), %.1f GiB for the %d rank(s) on %s, which has %.1f GiB of memory: use more ranks over more nodes (-khgps_hessian_mat_type scalapack: about 16 N^2/np bytes per rank), or sparse couplings (-khgps_coupling sparse)", p->N, per, per / gib, what, need / gib, nlocal, host, total / gib);
+      snprintf(msg, sizeof(msg), "dense N = %" PetscInt_FMT " needs %.3g bytes (%.1f GiB) per rank (%s), %.1f GiB for the %d rank(s) on %s, which has %.1f GiB of memory: use -khgps_factor_precision single (one rank: 4 N^2 bytes), more ranks over more nodes (-khgps_hessian_mat_type scalapack: about 16 N^2/np bytes per rank), or sparse couplings (-khgps_coupling sparse)", p->N, per, per / gib, what, need / gib, nlocal, host, total / gib);
     } else if (avail > 0 && need > avail) PetscCall(PetscPrintf(PETSC_COMM_SELF, "khgps: WARNING: dense N = %" PetscInt_FMT " needs %.1f GiB on %s, which has %.1f GiB available now (%.1f GiB in all): the run may run out of memory\n", p->N, need / gib, host, avail / gib, total / gib));
   }
   PetscCallMPI(MPI_Comm_free(&node));
