@@ -54,7 +54,8 @@ cases = [
     ("block_size 2^32 + 16", ["-khgps_block_size", "4294967312"], "4294967312"),
     ("filter_degree 2^32", ["-khgps_coupling", "sparse", "-khgps_filter_degree", "4294967296"], "4294967296"),
     # a dense N whose storage cannot fit: refused up front with the bytes and the ways out
-    ("dense N = 200000", ["-khgps_N", "200000"], "GiB"),
+    ("dense N = 200000", ["-khgps_N", "200000"], "-khgps_factor_precision single"),
+    ("dense N = 200000 in single precision (4 N^2 bytes)", ["-khgps_N", "200000", "-khgps_factor_precision", "single"], "one 4 N^2 buffer"),
 ]
 for what, args, needle in cases:
     p = run(["-khgps_N", "100"] + args + ["-khgps_output", target, "-khgps_overwrite"], check_rc=False)
