@@ -13,7 +13,6 @@ run dense_lobpcg $D -eps_type lobpcg -st_type precond -eps_smallest_real -eps_to
 S="-khgps_N 20000 -khgps_coupling sparse -khgps_connectivity 20 -khgps_J 0.1 -khgps_h 0.01 -khgps_nev 100"
 run sparse_filter $S
 run sparse_ks_on_M $S -khgps_filter_degree 0 -eps_ncv 200 -eps_mpd 100 -eps_tol 1e-10
-run sparse_chfsi $S -khgps_eigensolver chfsi
 cut=$(/work/main/bin/khgps $S -info 2>&1 | grep -o 'cut [0-9.e+-]*$' | head -1 | awk '{print $2}')
 run sparse_stfilter $S -khgps_filter_degree 0 -st_type filter -eps_interval 1e-5,$cut -st_filter_range -0.1,1.3 -st_filter_degree 20 -eps_tol 1e-10
 echo "cut=$cut"

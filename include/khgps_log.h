@@ -10,7 +10,6 @@ typedef struct {
   PetscLogEvent factor, factor_fill, factor_f32, factor_f32_fill, jx, jx_block; /* packed storage */
   PetscLogEvent ordered_mult, filter_apply, bounds;                    /* sparse */
   PetscLogEvent blk_solve, blk_ortho, blk_ritz, blk_rr, blk_refine;    /* block eigensolver */
-  PetscLogEvent chf_filter, chf_ortho, chf_rr, chf_resid;              /* ChFSI */
 } KhgpsLogIds;
 extern KhgpsLogIds KhgpsLog;
 PetscErrorCode KhgpsLogRegister(void);

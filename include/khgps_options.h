@@ -31,13 +31,6 @@ typedef struct {
   PetscInt  block_size;         /* right-hand sides per solve, -khgps_block_size */
   PetscInt  block_ncv;          /* largest basis, -khgps_block_ncv */
   PetscInt  block_max_restarts; /* -khgps_block_max_restarts */
-  /* Chebyshev-filtered subspace iteration (-khgps_eigensolver chfsi, chfsi.c) */
-  PetscBool chfsi;              /* ChFSI instead of the EPS */
-  PetscInt  chfsi_degree;       /* filter degree per outer iteration, -khgps_chfsi_degree */
-  PetscInt  chfsi_guard;        /* columns beyond nev, -khgps_chfsi_guard */
-  PetscInt  chfsi_block;        /* columns per sparse-times-dense product, -khgps_chfsi_block */
-  PetscInt  chfsi_max_its;      /* outer iterations before giving up, -khgps_chfsi_max_its */
-  PetscInt  chfsi_lanczos;      /* Lanczos steps for the spectrum's bounds, -khgps_chfsi_lanczos */
   /* Krylov-Schur on a Chebyshev polynomial of the sparse M (filter.c) */
   PetscInt  filter_degree;      /* -khgps_filter_degree, 0: the EPS on M itself */
   PetscReal filter_cut;         /* -khgps_filter_cut: the damped interval starts here */

@@ -1,4 +1,4 @@
-/* khgps_solvers.h: minimizer, Newton polish and eigensolvers of a realization (minimize.c, spectrum.c, blockeig.c, chfsi.c, filter.c). */
+/* khgps_solvers.h: minimizer, Newton polish and eigensolvers of a realization (minimize.c, spectrum.c, blockeig.c, filter.c). */
 #ifndef KHGPS_SOLVERS_H
 #define KHGPS_SOLVERS_H
 
@@ -29,8 +29,6 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, 
 /* blockeig.c */
 PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, KhgpsResult *);
 
-/* chfsi.c */
-PetscErrorCode KhgpsChfsiSpectrum(const KhgpsSolvers *, const KhgpsParams *, Mat, KhgpsResult *);
 /* filter.c */
 PetscErrorCode KhgpsSpectrumBounds(Mat, const KhgpsParams *, PetscInt, PetscReal *, PetscReal *, PetscReal *);
 PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *, const KhgpsParams *, Mat, KhgpsResult *, PetscBool *);

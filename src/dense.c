@@ -1,4 +1,4 @@
-/* dense.c: the small dense kernels the block eigensolvers share (blockeig.c, chfsi.c). */
+/* dense.c: the small dense kernels the block eigensolvers share (blockeig.c, filter.c). */
 #include <string.h>
 #if defined(_OPENMP)
   #include <omp.h>

@@ -24,7 +24,8 @@ typedef struct {
   Vec       t0, t1, t2;
 } FilterCtx;
 
-enum { STREAM_BOUNDS = 5 }; /* the Lanczos start of the spectrum bounds */
+enum { STREAM_BOUNDS = 5 };   /* the Lanczos start of the spectrum bounds */
+enum { BOUNDS_LANCZOS = 40 }; /* Lanczos steps that bound the spectrum */
 
 /* y = T_m((c - M)/e) x by the three-term recurrence: y_1 = (c x - M x)/e,
    y_{k+1} = 2 (c y_k - M y_k)/e - y_{k-1}. */
@@ -325,7 +326,7 @@ PetscErrorCode KhgpsSpectrumBounds(Mat M, const KhgpsParams *p, PetscInt steps, 
   *b    = PetscMin(gersh, top + resid + 0.01 * (top - theta[0]));
   *a0   = theta[0];
   *a    = m > 2 ? theta[1] : 0.5 * (theta[0] + *b);
-  PetscCall(PetscInfo(NULL, "chfsi: bounds: Gershgorin %g, Lanczos (%" PetscInt_FMT " steps) [%g, %g] top residual %g: b = %g, first cut a = %g\n", (double)gersh, m, (double)theta[0], (double)top, (double)resid, (double)*b, (double)*a));
+  PetscCall(PetscInfo(NULL, "filter: bounds: Gershgorin %g, Lanczos (%" PetscInt_FMT " steps) [%g, %g] top residual %g: b = %g, first cut a = %g\n", (double)gersh, m, (double)theta[0], (double)top, (double)resid, (double)*b, (double)*a));
   PetscCall(VecDestroy(&v));
   PetscCall(VecDestroy(&w));
   PetscCall(PetscFree5(Vl, T, h, alpha, beta));
@@ -350,7 +351,7 @@ PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *s, const KhgpsParams *p, Mat H,
 
   PetscFunctionBeginUser;
   *done = PETSC_FALSE;
-  PetscCall(KhgpsSpectrumBounds(H, p, p->solver.chfsi_lanczos, &a0, &a, &b));
+  PetscCall(KhgpsSpectrumBounds(H, p, BOUNDS_LANCZOS, &a0, &a, &b));
   if (p->solver.filter_cut_set) a = p->solver.filter_cut;
   else { /* the bound, raised by (b - a)/m^2: an eigenvalue that close below the cut gets theta >= cosh(2) */
     PetscReal bound;

@@ -512,13 +512,8 @@ static PetscErrorCode WriteProvenance(PetscViewer v, const KhgpsParams *p, const
   PetscCall(TaoGetType(s->tao, &taotype));
   PetscCall(WriteString(v, "/", "tao_type", taotype));
   PetscCall(EPSGetType(s->eps, &epstype));
-  PetscCall(WriteString(v, "/", "eps_type", p->solver.block ? "khgps-block-krylov-schur" : p->solver.chfsi ? "khgps-chfsi" : epstype));
-  PetscCall(WriteString(v, "/", "eigensolver", p->solver.block ? "block" : p->solver.chfsi ? "chfsi" : "slepc"));
-  if (p->solver.chfsi) {
-    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "chfsi_degree", PETSC_INT, &p->solver.chfsi_degree));
-    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "chfsi_guard", PETSC_INT, &p->solver.chfsi_guard));
-    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "chfsi_block", PETSC_INT, &p->solver.chfsi_block));
-  }
+  PetscCall(WriteString(v, "/", "eps_type", p->solver.block ? "khgps-block-krylov-schur" : epstype));
+  PetscCall(WriteString(v, "/", "eigensolver", p->solver.block ? "block" : "slepc"));
   if (p->solver.block) {
     PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "block_size", PETSC_INT, &p->solver.block_size));
     PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "block_ncv", PETSC_INT, &p->solver.block_ncv));

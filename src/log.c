@@ -8,7 +8,7 @@ KhgpsLogIds KhgpsLog;
 PetscErrorCode KhgpsLogRegister(void)
 {
   static PetscBool done = PETSC_FALSE;
-  PetscClassId     blk, chf;
+  PetscClassId     blk;
 
   PetscFunctionBeginUser;
   if (done) PetscFunctionReturn(0);
@@ -33,12 +33,6 @@ PetscErrorCode KhgpsLogRegister(void)
   PetscCall(PetscLogEventRegister("BlkRitz", blk, &KhgpsLog.blk_ritz));
   PetscCall(PetscLogEventRegister("BlkRayleighRitz", blk, &KhgpsLog.blk_rr));
   PetscCall(PetscLogEventRegister("BlkRefineF32", blk, &KhgpsLog.blk_refine));
-  /* ChFSI (chfsi.c) */
-  PetscCall(PetscClassIdRegister("khgps ChFSI", &chf));
-  PetscCall(PetscLogEventRegister("ChfFilter", chf, &KhgpsLog.chf_filter));
-  PetscCall(PetscLogEventRegister("ChfOrtho", chf, &KhgpsLog.chf_ortho));
-  PetscCall(PetscLogEventRegister("ChfRayleighRitz", chf, &KhgpsLog.chf_rr));
-  PetscCall(PetscLogEventRegister("ChfResidual", chf, &KhgpsLog.chf_resid));
   done = PETSC_TRUE;
   PetscFunctionReturn(0);
 }

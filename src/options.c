@@ -67,7 +67,7 @@ PetscErrorCode KhgpsOptionsReal(PetscOptionItems *PetscOptionsObject, const char
 static PetscErrorCode ProcessSolverOptions(PetscOptionItems *PetscOptionsObject, MPI_Comm comm, PetscMPIInt gsize, KhgpsParams *p)
 {
   KhgpsSolverOptions *o                   = &p->solver;
-  const char *const   names[]             = {"auto", "slepc", "block", "chfsi", "KhgpsEigensolver", "", NULL};
+  const char *const   names[]             = {"auto", "slepc", "block", "KhgpsEigensolver", "", NULL};
   const char *const   epsopts[]           = {"-eps_type", "-st_type", "-st_ksp_type", "-st_pc_type"};
   PetscBool           epsset              = PETSC_FALSE, set, t, isscalapack, ispacked, isplain;
   PetscInt            which               = 0;
@@ -113,24 +113,12 @@ static PetscErrorCode ProcessSolverOptions(PetscOptionItems *PetscOptionsObject,
   PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-block_ncv", "Block eigensolver: largest basis (>= nev + 2 block_size)", 1, PETSC_MAX_INT, NULL, &o->block_ncv, NULL));
   PetscCheck(o->block_ncv >= p->nev + 2 * (PetscInt64)o->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_block_ncv %" PetscInt_FMT " must be >= nev + 2 block_size = %" PetscInt64_FMT, o->block_ncv, p->nev + 2 * (PetscInt64)o->block_size);
   PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-block_max_restarts", "Block eigensolver: restarts before giving up", 0, PETSC_MAX_INT, NULL, &o->block_max_restarts, NULL));
-  PetscCall(PetscOptionsEnum("-eigensolver", "Eigensolver: auto (block on packed storage unless an -eps_type/-st_* option is given, else slepc), block (packed: block Krylov-Schur on the one factorization), chfsi (sparse: Chebyshev-filtered subspace iteration) or slepc (the EPS, -eps_*/-st_*)", "khgps", names, (PetscEnum)which, (PetscEnum *)&which, &set));
+  PetscCall(PetscOptionsEnum("-eigensolver", "Eigensolver: auto (block on packed storage unless an -eps_type/-st_* option is given, else slepc), block (packed: block Krylov-Schur on the one factorization) or slepc (the EPS, -eps_*/-st_*)", "khgps", names, (PetscEnum)which, (PetscEnum *)&which, &set));
   if (which == 0) which = (ispacked && !epsset && p->N >= o->block_ncv + 2 * (PetscInt64)o->block_size) ? 2 : 1;
   o->block = (PetscBool)(which == 2);
-  o->chfsi = (PetscBool)(which == 3);
   PetscCheck(!o->block || ispacked, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs the packed storage (one rank per realization)");
   PetscCheck(!o->block || p->N >= o->block_ncv + 2 * (PetscInt64)o->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs N >= block_ncv + 2 block_size = %" PetscInt64_FMT, o->block_ncv + 2 * (PetscInt64)o->block_size);
-  PetscCheck(!o->chfsi || p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver chfsi needs sparse couplings (-khgps_coupling sparse: an aij Hessian)");
 
-  o->chfsi_degree  = 20;
-  o->chfsi_guard   = PetscMax(p->nev / 2, 4);
-  o->chfsi_block   = 4;
-  o->chfsi_max_its = 1000;
-  o->chfsi_lanczos = 40;
-  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_degree", "ChFSI: Chebyshev filter degree per outer iteration (>= 1)", 1, PETSC_MAX_INT, NULL, &o->chfsi_degree, NULL));
-  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_guard", "ChFSI: columns beyond nev in the filtered block (>= 0)", 0, PETSC_MAX_INT - p->nev, NULL, &o->chfsi_guard, NULL));
-  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_block", "ChFSI: columns per sparse-times-dense product (1 to 64)", 1, 64, NULL, &o->chfsi_block, NULL));
-  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_max_its", "ChFSI: outer iterations before giving up (fewer pairs are then reported)", 1, PETSC_MAX_INT, NULL, &o->chfsi_max_its, NULL));
-  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-chfsi_lanczos", "ChFSI: Lanczos steps that bound the spectrum (>= 2)", 2, PETSC_MAX_INT, NULL, &o->chfsi_lanczos, NULL));
 
   o->filter_degree = p->sparse && !epsset ? 20 : 0; /* as the eigensolver: an -eps_type/-st_* choice runs the EPS on M */
   o->filter_cut    = 0;

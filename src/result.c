@@ -1,6 +1,6 @@
 /* result.c: a realization's result (KhgpsResult): its pairs from any eigensolver, sorted, with
    their participation ratios, and its destruction. Every eigensolver (spectrum.c, blockeig.c,
-   chfsi.c, filter.c) fills the result through here. */
+   filter.c) fills the result through here. */
 #include <stdlib.h>
 #include "khgps_result.h"
 

@@ -77,7 +77,7 @@ PetscErrorCode KhgpsSolversCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsSolv
   }
   PetscCall(EPSSetFromOptions(s->eps));
   PetscCall(EPSGetTolerances(s->eps, &s->block_tol, NULL));
-  if (p->sparse && o->filter_degree && !o->chfsi) { /* the lowest of M are the largest of the filter: checked, not set */
+  if (p->sparse && o->filter_degree) { /* the lowest of M are the largest of the filter: checked, not set */
     EPSWhich  which;
     PetscBool set;
     PetscCall(EPSGetWhichEigenpairs(s->eps, &which));
@@ -270,10 +270,6 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
       PetscCall(KhgpsPackedFactor(m, PETSC_FALSE, &info));
     }
     if (!info) PetscCall(KhgpsBlockSpectrum(s, m, p, r));
-    PetscFunctionReturn(0);
-  }
-  if (p->solver.chfsi) { /* Chebyshev-filtered subspace iteration on the sparse M */
-    PetscCall(KhgpsChfsiSpectrum(s, p, H, r));
     PetscFunctionReturn(0);
   }
   if (p->sparse && p->solver.filter_degree > 0) { /* Krylov-Schur on a Chebyshev polynomial of M (filter.c) */

@@ -26,11 +26,7 @@ cases = [
     ("block basis too small", ["-khgps_nev", "10", "-khgps_block_ncv", "20"], "block_ncv"),
     ("block size < 1", ["-khgps_block_size", "0"], "block_size"),
     ("unknown eigensolver", ["-khgps_eigensolver", "arpack"], "arpack"),
-    ("chfsi with dense couplings", ["-khgps_eigensolver", "chfsi"], "chfsi needs sparse"),
-    ("chfsi degree < 1", ["-khgps_coupling", "sparse", "-khgps_eigensolver", "chfsi", "-khgps_chfsi_degree", "0"], "chfsi_degree"),
-    ("chfsi guard < 0", ["-khgps_coupling", "sparse", "-khgps_eigensolver", "chfsi", "-khgps_chfsi_guard", "-1"], "chfsi_guard"),
-    ("chfsi chunk width 0", ["-khgps_coupling", "sparse", "-khgps_eigensolver", "chfsi", "-khgps_chfsi_block", "0"], "chfsi_block"),
-    ("chfsi max_its 0", ["-khgps_coupling", "sparse", "-khgps_eigensolver", "chfsi", "-khgps_chfsi_max_its", "0"], "chfsi_max_its"),
+    ("ChFSI, removed", ["-khgps_eigensolver", "chfsi"], "chfsi"),
     # non-finite reals: refused before any work
     ("h nan", ["-khgps_h", "nan"], "-khgps_h nan"),
     ("J inf", ["-khgps_J", "inf"], "-khgps_J inf"),
