@@ -34,6 +34,11 @@ import tempfile
 import h5py
 import numpy as np
 
+try:
+    from . import khgps_io  # as a package module
+except ImportError:
+    import khgps_io
+
 USAGE = """usage: khgps_digest.py update DIGEST.h5 RUN.h5 [RUN.h5 ...] | next DIGEST.h5 | show DIGEST.h5"""
 FORMAT = "khgps-digest-1"
 #: Parameters that must agree between a digest and the run files added to it.
@@ -278,7 +283,8 @@ def write(d, path):
 
 
 def rows_of_run_file(path):
-    """(params, rows, version) of a khgps run file: one row per realization group."""
+    """(params, rows, version) of a khgps run file (and its log, FILE.pending): one row per
+    realization."""
     rows = []
     try:
         with h5py.File(path, "r") as f:
@@ -290,27 +296,24 @@ def rows_of_run_file(path):
                 params["tao_type"] = t.decode() if isinstance(t, bytes) else str(t)
             version = f.attrs.get("khgps_version", b"")
             version = version.decode() if isinstance(version, bytes) else str(version)
-            reals = f.get("realizations")
-            for name in (sorted(reals) if reals is not None else []):
-                g = reals[name]
-                a = _attrs(g)
-                try:
-                    x = g["x"][()]
-                    kap = g["kappa"][()]
-                    lam = g["eigenvalues"][()] if "eigenvalues" in g else np.empty(0)
-                    pr = g["participation_ratio"][()] if "participation_ratio" in g else np.full(len(lam), np.nan)
-                except KeyError as e:
-                    raise DigestError(f"{path}: realization group {name} lacks {e}") from None
-                if len(x) != int(params["N"]) or len(pr) != len(lam):
-                    raise DigestError(f"{path}: realization group {name} has datasets of the wrong shape")
-                rows.append({"realization": int(a["realization"]), "status": int(a["status"]),
-                             "nconv": len(lam), "tao_iterations": int(a.get("tao_iterations", -1)),
-                             "energy": float(a.get("energy", np.nan)),
-                             "time": float(a.get("time_draw", 0) + a.get("time_minimize", 0) + a.get("time_spectrum", 0)),
-                             "x2_mean": float(np.mean(np.asarray(x, float) ** 2)),
-                             "eigenvalues": lam, "participation_ratio": pr, **kappa_bins(params, kap, x)})
+        for _, a in khgps_io.realizations(path, minima_only=False):
+            try:
+                x, kap = a["x"], a["kappa"]
+                lam = a.get("eigenvalues", np.empty(0))
+                pr = a.get("participation_ratio", np.full(len(lam), np.nan))
+            except KeyError as e:
+                raise DigestError(f"{path}: realization {a.get('realization')} lacks {e}") from None
+            if len(x) != int(params["N"]) or len(pr) != len(lam):
+                raise DigestError(f"{path}: realization {a.get('realization')} has datasets of the wrong shape")
+            rows.append({"realization": int(a["realization"]), "status": int(a["status"]),
+                         "nconv": len(lam), "tao_iterations": int(a.get("tao_iterations", -1)),
+                         "energy": float(a.get("energy", np.nan)),
+                         "time": float(a.get("time_draw", 0) + a.get("time_minimize", 0) + a.get("time_spectrum", 0)),
+                         "x2_mean": float(np.mean(np.asarray(x, float) ** 2)),
+                         "eigenvalues": lam, "participation_ratio": pr, **kappa_bins(params, kap, x)})
     except OSError as e:
         raise DigestError(f"{path}: unreadable ({e})") from None
+    rows.sort(key=lambda r: r["realization"])
     return params, rows, version
 
 
