@@ -97,6 +97,8 @@ def why(e):
     """A reading error in words: h5py's and khgps_io's exceptions are not for users."""
     if isinstance(e, KeyError):
         return f"not a khgps run file (no {first_line(e).strip(chr(34) + chr(39))})"
+    if isinstance(e, ValueError) and str(e).startswith("load_run: no realization"):
+        return "holds no realization (nothing to plot)"
     if isinstance(e, OSError):
         return f"not a readable khgps run file (corrupt, truncated or foreign HDF5: {first_line(e)})"
     return f"{first_line(e)}"

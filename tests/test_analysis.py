@@ -339,7 +339,7 @@ bad_cases = [
     ("a truncated file", [bad_file("truncated.h5", data[: len(data) // 3])], "not a readable khgps run file"),
     ("garbage bytes", [bad_file("garbage.h5", bytes(np.random.default_rng(1).integers(0, 256, 4000, dtype=np.uint8)))], "not a readable khgps run file"),
     ("a foreign HDF5 file", [bad_file("foreign.h5", edit=foreign)], "not a khgps run file"),
-    ("a khgps file with no realizations", [bad_file("empty_run.h5", edit=lambda h: h.__delitem__("realizations"))], "no realization at a minimum"),
+    ("a khgps file with no realizations", [bad_file("empty_run.h5", edit=lambda h: h.__delitem__("realizations"))], "holds no realization"),
     ("no minimum (all saddles)", [bad_file("saddles.h5", edit=all_saddles)], "no realization at a minimum"),
     ("NaN eigenvalues", [bad_file("nan_eig.h5", edit=set_nan("eigenvalues"))], "realization 1 of"),
     ("NaN x", [bad_file("nan_x.h5", edit=set_nan("x"))], "realization 1 of"),
