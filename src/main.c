@@ -1,5 +1,6 @@
 /* main.c: khgps, an ensemble of realizations of the KHGPS model from options to one HDF5 file. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -132,6 +133,16 @@ int main(int argc, char **argv)
   PetscBool      helped = PETSC_FALSE, quiet;
   PetscErrorCode ierr;
 
+  sigset_t       stops, old;
+
+  /* SIGTERM and the like are held until khgps's handler is in place (after PETSc's own): a signal
+     during start-up then gets the same one line as later */
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGTERM);
+  sigaddset(&stops, SIGINT);
+  sigaddset(&stops, SIGHUP);
+  sigaddset(&stops, SIGQUIT);
+  sigprocmask(SIG_BLOCK, &stops, &old);
   if (CheckOptionsFiles(argc, argv)) return 2;
   PetscErrorPrintf = PetscErrorPrintfNone; /* PetscInitialize's own errors: one line below */
   ierr = SlepcInitialize(&argc, &argv, NULL, help);
@@ -140,6 +151,7 @@ int main(int argc, char **argv)
   if (!quiet) PetscErrorPrintf = PetscErrorPrintfDefault;
   PetscCall(KhgpsLogRegister());
   PetscCall(KhgpsSignalsInstall(NULL));
+  sigprocmask(SIG_SETMASK, &old, NULL);
   PetscCall(PetscPushErrorHandler(OneLineErrorHandler, NULL));
   ierr = Setup(PETSC_COMM_WORLD, &p, &ntodo, &todo, &helped);
   PetscCall(PetscPopErrorHandler());
@@ -177,6 +189,7 @@ int main(int argc, char **argv)
   PetscCall(ierr);
   PetscCall(PetscFree(todo));
   PetscCall(LogView());
+  sigprocmask(SIG_BLOCK, &stops, NULL); /* the work is done and written: a late signal changes nothing (PETSc's finalize would restore the default action) */
   PetscCall(SlepcFinalize());
   return 0;
 }
