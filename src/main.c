@@ -167,9 +167,11 @@ int main(int argc, char **argv)
     char        amsg[KHGPS_MSG_LEN] = "";
     PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
     if (rank == 0) {
+      PetscCall(PetscLogStagePush(KhgpsLog.write));
       PetscCall(PetscPushErrorHandler(KhgpsCaptureErrorHandler, amsg));
       ierr = KhgpsFinishOutput(&p);
       PetscCall(PetscPopErrorHandler());
+      PetscCall(PetscLogStagePop());
       if (ierr) {
         PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "khgps: error: cannot fold %s.pending into %s: %s; both keep every realization (readers and the next run read both): free the space or fix the cause, then run again\n", p.output, p.output, amsg));
         ierr = KHGPS_ERR_REPORTED;
