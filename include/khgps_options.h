@@ -67,7 +67,7 @@ typedef struct {
 
 /* options.c */
 PetscErrorCode KhgpsProcessOptions(MPI_Comm, KhgpsParams *);
-PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm, const char *);
+PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm, const KhgpsParams *);
 PetscErrorCode KhgpsCheckMemory(MPI_Comm, const KhgpsParams *);
 PetscErrorCode KhgpsOptionsInt(PetscOptionItems *, const char *, const char *, PetscInt64, PetscInt64, const char *, PetscInt *, PetscBool *);
 PetscErrorCode KhgpsOptionsReal(PetscOptionItems *, const char *, const char *, PetscReal *, PetscBool *);

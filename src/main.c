@@ -91,7 +91,7 @@ static PetscErrorCode Setup(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, Pets
   PetscCall(KhgpsProcessOptions(comm, p));    /* every -khgps_ option, once */
   PetscCall(KhgpsSolversCreate(comm, p, &s)); /* the solvers' own options (-tao_*, -eps_*, -khgps_newton_*), checked once */
   PetscCall(KhgpsSolversDestroy(&s));
-  PetscCall(KhgpsCheckUnusedOptions(comm, "khgps_newton_mat_")); /* a misspelled -khgps_ option is caught here */
+  PetscCall(KhgpsCheckUnusedOptions(comm, p)); /* a misspelled or unused option of any kind is caught here */
   PetscCall(PetscOptionsHasHelp(NULL, helped));
   if (*helped) PetscFunctionReturn(0);
   PetscCall(KhgpsCheckMemory(comm, p));
