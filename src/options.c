@@ -307,6 +307,22 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscFunctionReturn(0);
 }
 
+/* The run file keeps every option (PetscOptionsGetAll) in one HDF5 attribute of the root group,
+   which holds at most 64 KiB (an object header message): a longer text would fail at the first
+   write, after the work. Refused before any work instead. */
+PetscErrorCode KhgpsCheckOptionsText(MPI_Comm comm)
+{
+  char  *all;
+  size_t len;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsGetAll(NULL, &all));
+  PetscCall(PetscStrlen(all, &len));
+  PetscCall(PetscFree(all));
+  PetscCheck(len <= KHGPS_MAX_OPTIONS_TEXT, comm, PETSC_ERR_USER_INPUT, "the options add up to %zu characters, more than the %d that the run file stores (one HDF5 attribute, 64 KiB): shorten them; nothing was run", len, KHGPS_MAX_OPTIONS_TEXT);
+  PetscFunctionReturn(0);
+}
+
 /* Options that nothing reads at set-up but that are read later, by PETSc itself (at PetscFinalize,
    by a viewer, a debugger, a factorization package) or by khgps' objects as they solve. */
 static PetscBool ReadLater(const char *name)
