@@ -22,7 +22,11 @@ static PetscErrorCode OneLineErrorHandler(MPI_Comm comm, int line, const char *f
   PetscMPIInt rank;
   (void)comm, (void)line, (void)fun, (void)file, (void)ctx;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  if (p == PETSC_ERROR_INITIAL && rank == 0) fprintf(stderr, "khgps: error: %s\n", mess ? mess : "(no message)");
+  if (p == PETSC_ERROR_INITIAL && rank == 0) {
+    char named[1024];
+    KhgpsNameOptionInMessage(mess ? mess : "(no message)", named, sizeof(named)); /* which option's value */
+    fprintf(stderr, "khgps: error: %s\n", named);
+  }
   return n;
 }
 

@@ -1,6 +1,8 @@
 /* options.c: the -khgps_* options (all listed by -help), their defaults and their checks. */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <strings.h>
 #include <stdint.h>
 #include <string.h>
@@ -215,6 +217,88 @@ static PetscErrorCode DefaultPetscOptions(void)
   PetscFunctionReturn(0);
 }
 
+/* Finite values whose scales the double-precision work cannot hold, found before any work. The
+   scales: the start's |x| <= a (-khgps_x0_amplitude) and the minimum's x ~ xm = max((6|h|/A)^(1/3),
+   sqrt(4J/A)) (the quartic A x^3/6 balancing the field, A x^2/2 balancing the couplings' lowest
+   curvature -2J). What must hold, in base-10 logarithms:
+   - representable: x^4, N A x^4/24 (energy), N kappa0 x^2/2 and N (A x^3/6)^2 (squared gradient)
+     below 1e300 at x = a and x = xm (1e8 below the largest double: room for line-search steps);
+   - resolvable: at the minimum the gradient's terms reach T = max(|h|, A xJ^3/6, 2J xm), and their
+     rounding, DBL_EPSILON T sqrt(N), must stay below -khgps_gtol, or no minimum can be certified;
+   - separable: the Hessian's diagonal S = A xm^2/2 must not swamp the disorder width
+     W = kappa0 - kappa_min + 2J: the eigensolver's tolerance 1e-12 S must stay below the mean
+     eigenvalue spacing W/N, or its lowest eigenvalues come out equal (Krylov-Schur breaks down).
+   Returns 0 if all hold, else which fails (1: start, 2: minimum, 3: rounding, 4: spacing), with
+   why (a clause) if asked. */
+static int ScaleTrouble(double N, double h, double A, double J, double a, double k0, double kmin, double gtol, char *why, size_t len)
+{
+  const double lim = 300, lN = log10(N), lA = log10(A);
+  const double xh = h != 0 ? cbrt(6 * fabs(h) / A) : 0, xJ = J > 0 ? sqrt(4 * J / A) : 0, xm = PetscMax(xh, xJ);
+  const double xs[2] = {a, xm};
+
+  for (int k = 0; k < 2; k++) {
+    double lx;
+    if (!(xs[k] > 0)) continue;
+    lx = log10(xs[k]);
+    if (4 * lx > lim || lN + lA + 4 * lx - log10(24.0) > lim || lN + 2 * (lA + 3 * lx - log10(6.0)) > lim || (!k && k0 > 0 && lN + log10(k0) + 2 * lx > lim)) {
+      if (why) snprintf(why, len, k ? "the minimum's x ~ max((6|h|/A)^(1/3), sqrt(4J/A)) = %.3g must keep x^4, N A x^4/24 and N (A x^3/6)^2 below 1e300" : "the start's |x| <= %.3g must keep x^4, N A x^4/24, N kappa0 x^2/2 and N (A x^3/6)^2 below 1e300", xs[k]);
+      return k + 1;
+    }
+  }
+  {
+    const double T = PetscMax(PetscMax(fabs(h), A * xJ * xJ * xJ / 6), 2 * J * xm), S = A * xm * xm / 2, W = k0 - kmin + 2 * J;
+    if (DBL_EPSILON * T * sqrt(N) > gtol) {
+      if (why) snprintf(why, len, "at the minimum the gradient's terms reach %.3g, and their rounding, 2.2e-16 x %.3g x sqrt(N), exceeds -khgps_gtol %.3g: no minimum could be certified", T, T, gtol);
+      return 3;
+    }
+    if (1e-12 * S > W / N) {
+      if (why) snprintf(why, len, "at the minimum the Hessian's diagonal A x^2/2 ~ %.3g swamps the disorder kappa0 - kappa_min + 2J = %.3g: the eigensolver's tolerance 1e-12 x %.3g exceeds the eigenvalue spacing %.3g/N", S, W, S, W);
+      return 4;
+    }
+  }
+  return 0;
+}
+
+/* The scales of p (ScaleTrouble), refused with the bound on the option to blame: a, or the one of
+   h (or J) and A that is further from 1 in orders of magnitude. The bound is found by bisection
+   (in log10) between the given value and the default, with the other options as given. */
+static PetscErrorCode CheckScales(MPI_Comm comm, const KhgpsParams *p)
+{
+  double v[4] = {p->x0_amplitude, p->h, p->A, p->J}, lo, hi, ref;
+  const char *const names[4]    = {"x0_amplitude", "h", "A", "J"};
+  const double      defaults[4] = {1, 0.01, 1, 0.1};
+  char              why[400], bound[96] = "";
+  int               which, k;
+
+  PetscFunctionBeginUser;
+#define TROUBLE(w, s, l) ScaleTrouble((double)p->N, w[1], w[2], w[3], w[0], (double)p->kappa0, (double)p->kappa_min, (double)p->gtol, s, l)
+  if (!(which = TROUBLE(v, why, sizeof(why)))) PetscFunctionReturn(0);
+  if (which == 1) k = 0;
+  else {
+    const double xh = p->h != 0 ? cbrt(6 * fabs((double)p->h) / p->A) : 0, xJ = p->J > 0 ? sqrt(4 * (double)p->J / p->A) : 0;
+    k = xJ > xh ? 3 : 1;
+    if (fabs(log10((double)p->A)) > fabs(log10(fabs(v[k])))) k = 2;
+  }
+  ref = defaults[k];
+  { /* bisection in log10 between the value (fails) and the default (passes, or no bound is given) */
+    double w[4] = {v[0], v[1], v[2], v[3]};
+    w[k] = k == 1 && v[1] < 0 ? -ref : ref;
+    if (!TROUBLE(w, NULL, 0)) {
+      lo = log10(ref);
+      hi = log10(fabs(v[k]));
+      for (int it = 0; it < 200; it++) {
+        double mid = 0.5 * (lo + hi);
+        w[k]       = (k == 1 && v[1] < 0 ? -1 : 1) * pow(10, mid);
+        if (TROUBLE(w, NULL, 0)) hi = mid;
+        else lo = mid;
+      }
+      snprintf(bound, sizeof(bound), "need %s %s %.2g with the other options as given ", k == 0 ? "a" : k == 1 ? "|h|" : names[k], log10(fabs(v[k])) > log10(ref) ? "<=" : ">=", pow(10, lo));
+    }
+  }
+#undef TROUBLE
+  SETERRQ(comm, PETSC_ERR_USER_INPUT, "-khgps_%s %g: %s(%s); nothing was run", names[k], v[k], bound[0] ? bound : "out of the range that works ", why);
+}
+
 PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
 {
   PetscBool   firstset, realset;
@@ -301,6 +385,8 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCheck(!p->save_couplings || p->N <= 20000, comm, PETSC_ERR_USER_INPUT, "-khgps_save_couplings is for N <= 20000 (J takes 8 N^2 bytes per realization)");
   PetscCheck(p->x0_amplitude >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_x0_amplitude %g must be >= 0", (double)p->x0_amplitude);
   PetscCheck(p->gtol > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_gtol %g must be > 0", (double)p->gtol);
+  PetscCheck(!p->sparse || p->nev >= 2, comm, PETSC_ERR_USER_INPUT, "sparse couplings need -khgps_nev >= 2, so N >= 3 (N = %" PetscInt_FMT ", nev = %" PetscInt_FMT "): their Krylov-Schur basis of 2 nev vectors must exceed nev + 1; nothing was run", p->N, p->nev);
+  PetscCall(CheckScales(comm, p));
   PetscCall(ProcessSolverOptions(PetscOptionsObject, comm, size / (PetscMPIInt)p->groups, p));
   PetscOptionsEnd();
   PetscCall(DefaultPetscOptions());
@@ -321,6 +407,34 @@ PetscErrorCode KhgpsCheckOptionsText(MPI_Comm comm)
   PetscCall(PetscFree(all));
   PetscCheck(len <= KHGPS_MAX_OPTIONS_TEXT, comm, PETSC_ERR_USER_INPUT, "the options add up to %zu characters, more than the %d that the run file stores (one HDF5 attribute, 64 KiB): shorten them; nothing was run", len, KHGPS_MAX_OPTIONS_TEXT);
   PetscFunctionReturn(0);
+}
+
+/* PETSc's messages for a bad value of an option of its objects ("Input string abc has no integer
+   value") do not name the option: msg with the option found by its value in the database, e.g.
+   "-tao_max_it abc: need an integer (PETSc: ...)"; else msg itself. Used by the one-line handler. */
+void KhgpsNameOptionInMessage(const char *msg, char *out, size_t len)
+{
+  const char *const pats[][2] = {{"Input string ", "an integer"}, {"Unknown logical value: ", "true or false"}};
+  char              val[256] = "", *all = NULL, *save, *tok, *prev = NULL;
+  const char       *need = NULL;
+
+  snprintf(out, len, "%s", msg);
+  for (size_t k = 0; k < 2 && !need; k++)
+    if (!strncmp(msg, pats[k][0], strlen(pats[k][0]))) {
+      const char *v = msg + strlen(pats[k][0]);
+      size_t      n = k ? strlen(v) : strcspn(v, " ");
+      if (n >= sizeof(val)) return;
+      memcpy(val, v, n);
+      val[n] = 0;
+      need   = k ? pats[k][1] : strstr(v, "integer") ? "an integer" : "a number";
+    }
+  if (!need || !val[0] || PetscOptionsGetAll(NULL, &all)) return;
+  for (tok = strtok_r(all, " ", &save); tok; prev = tok, tok = strtok_r(NULL, " ", &save))
+    if (prev && prev[0] == '-' && !strcmp(tok, val)) {
+      snprintf(out, len, "%s %s: need %s (PETSc: %s)", prev, val, need, msg);
+      break;
+    }
+  PetscFree(all);
 }
 
 /* Options that nothing reads at set-up but that are read later, by PETSc itself (at PetscFinalize,
