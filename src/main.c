@@ -60,7 +60,7 @@ static int ScanOptionsFile(const char *name, dev_t *dev, ino_t *ino, int depth, 
     if (rank == 0) fprintf(stderr, "khgps: error: cannot read options file %s: %s; nothing was run\n", name, strerror(err));
     return 1;
   }
-  if (!S_ISREG(st.st_mode)) return 0; /* a stream (a pipe, /dev/stdin): read once, by PETSc */
+  if (!S_ISREG(st.st_mode)) return 0; /* a stream: copied if on the command line (CopyStream); one named inside a file is PETSc's */
   for (int k = 0; k < depth; k++)
     if (dev[k] == st.st_dev && ino[k] == st.st_ino) {
       if (rank == 0) fprintf(stderr, "khgps: error: options file %s includes itself (-options_file, %s); nothing was run\n", name, k + 1 == depth ? "directly" : "through the files it includes");
