@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from common import KHGPS, MPIEXEC, ROOT, TMP, check, done, load, out, run
 
@@ -21,27 +22,38 @@ def write(name, text):
     return path
 
 
+CASES = []
+
+
 def refused(what, args, needle, np_=1, env=None, stdin=None, base=BASE):
-    """One refused run: exit 2, one line from rank 0 that starts `khgps: error:` and holds needle,
-    no output file, no realization started, and fast."""
-    target = out("never.h5")
+    """A run to be refused: exit 2, one line from rank 0 that starts `khgps: error:` and holds
+    needle, no output file, no realization started, and fast. Queued: all run at the end, six at
+    a time (each is mostly MPI start-up), then are checked in order."""
+    CASES.append((what, args, needle, np_, env, stdin, base))
+
+
+def run_refused(case):
+    what, args, needle, np_, env, stdin, base = case
+    target = out("never-" + "".join(c if c.isalnum() else "_" for c in what) + ".h5")
+    cmd = ([*MPIEXEC, "-n", str(np_)] if np_ > 1 else []) + [KHGPS] + base + args + ["-khgps_output", target]
     t0 = time.time()
-    if stdin is None:
-        p = run(base + args + ["-khgps_output", target], np_=np_, check_rc=False, env=env)
-    else:
-        cmd = ([*MPIEXEC, "-n", str(np_)] if np_ > 1 else []) + [KHGPS] + base + args + ["-khgps_output", target]
-        p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, **(env or {})))
-    dt = time.time() - t0
-    lines = [l for l in p.stderr.splitlines() if l.strip()]
-    check(p.returncode == 2, f"{what}: exit code 2 ({p.returncode})", p.stderr[:300])
-    if np_ > 1:  # mpiexec adds its own lines about the exit code
-        lines = [l for l in lines if l.startswith("khgps") or "PETSC ERROR" in l]
-    check(len(lines) == 1 and lines[0].startswith("khgps: error: ") and needle in lines[0],
-          f"{what}: one line `khgps: error:` naming it", f"stderr: {p.stderr[:400]!r}")
-    check(not os.path.exists(target) and not os.path.exists(target + ".part") and "realization" not in p.stdout,
-          f"{what}: before any work, nothing written", p.stdout[:200])
-    check(dt < 20, f"{what}: refused at once ({dt:.1f} s)")
-    return p
+    p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, **(env or {})))
+    return p, time.time() - t0, target
+
+
+def check_refused():
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(run_refused, CASES))
+    for (what, args, needle, np_, env, stdin, base), (p, dt, target) in zip(CASES, results):
+        lines = [l for l in p.stderr.splitlines() if l.strip()]
+        if np_ > 1:  # mpiexec adds its own lines about the exit code
+            lines = [l for l in lines if l.startswith("khgps") or "PETSC ERROR" in l]
+        check(p.returncode == 2, f"{what}: exit code 2 ({p.returncode})", p.stderr[:300])
+        check(len(lines) == 1 and lines[0].startswith("khgps: error: ") and needle in lines[0],
+              f"{what}: one line `khgps: error:` naming it", f"stderr: {p.stderr[:400]!r}")
+        check(not os.path.exists(target) and not os.path.exists(target + ".part") and "realization" not in p.stdout,
+              f"{what}: before any work, nothing written", p.stdout[:200])
+        check(dt < 20, f"{what}: refused at once ({dt:.1f} s)")
 
 
 # 1. mistyped or unused options, wherever they come from
@@ -64,14 +76,13 @@ check(p.returncode == 0, "later-read PETSc options (-options_left, -eps_view, -t
 if p.returncode == 0:
     d = load(f)
     check(d["params"]["J"] == 0.4 and d["params"]["h"] == 0.02, f"-khgps_j 0.4 -KHGPS_H 0.02 set J and h (J = {d['params']['J']}, h = {d['params']['h']})")
-for opts in (["-tao_type", "blmvm"], ["-eps_type", "lobpcg", "-st_type", "precond", "-eps_smallest_real", "-eps_lobpcg_blocksize", "4"],
-             ["-khgps_coupling", "sparse", "-khgps_connectivity", "4", "-khgps_couplings_mat_type", "aij", "-eps_tol", "1e-11"],
-             ["-khgps_hessian_mat_type", "scalapack", "-st_pc_factor_mat_solver_type", "scalapack"]):
-    p = run(BASE + opts, check_rc=False)
-    check(p.returncode == 0, f"{' '.join(opts)}: runs", p.stderr[:300])
-for name in sorted(os.listdir(os.path.join(ROOT, "options"))):
-    p = run(["-options_file", os.path.join("options", name), "-help"], check_rc=False)
-    check(p.returncode == 0 and "error" not in p.stderr, f"options/{name}: accepted", p.stderr[:300])
+combos = [BASE + ["-tao_type", "blmvm"], BASE + ["-eps_type", "lobpcg", "-st_type", "precond", "-eps_smallest_real", "-eps_lobpcg_blocksize", "4"],
+          BASE + ["-khgps_coupling", "sparse", "-khgps_connectivity", "4", "-khgps_couplings_mat_type", "aij", "-eps_tol", "1e-11"],
+          BASE + ["-khgps_hessian_mat_type", "scalapack", "-st_pc_factor_mat_solver_type", "scalapack"]]
+combos += [["-options_file", os.path.join("options", name), "-help"] for name in sorted(os.listdir(os.path.join(ROOT, "options")))]
+with ThreadPoolExecutor(4) as pool:
+    for opts, p in zip(combos, pool.map(lambda a: run(a, check_rc=False), combos)):
+        check(p.returncode == 0 and "error" not in p.stderr, f"{' '.join(opts[2:] if opts[0] != '-options_file' else opts)}: accepted", p.stderr[:300])
 
 # 2. an output option without a file name (a value that starts with '-' is the next option)
 for what, bad in (("''", [""]), ("without a value", []), ("-x.h5", ["-x.h5"])):
@@ -129,4 +140,5 @@ refused("-khgps_A 1e300", ["-khgps_A", "1e300"], "-khgps_A 1e+300: need A <=")
 refused("sparse couplings with N = 2", ["-khgps_N", "2", "-khgps_coupling", "sparse", "-khgps_connectivity", "1"], "sparse couplings need -khgps_nev >= 2", base=[])
 p = run(BASE + ["-khgps_h", "1e3", "-khgps_x0_amplitude", "10"], check_rc=False)
 check(p.returncode == 0, "h = 1e3, x0 amplitude 10: within the bounds, runs", p.stderr[:300])
+check_refused()
 done()
