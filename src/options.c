@@ -83,7 +83,7 @@ PetscErrorCode KhgpsOptionsReal(PetscOptionItems *PetscOptionsObject, const char
   const char *raw;
 
   PetscFunctionBeginUser;
-  PetscCall(CheckValue(PetscOptionsObject, name, 1000, "a number"));
+  PetscCall(CheckValue(PetscOptionsObject, name, 63, "a number"));
   PetscCall(RawValue(PetscOptionsObject, name, &raw, &flg));
   if (flg) { /* checked here, so that the message names the option (PETSc's does not) */
     char  *end;

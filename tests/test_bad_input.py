@@ -4,6 +4,7 @@ import atexit
 import hashlib
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 from common import TMP, check, done, out, run
 
@@ -61,8 +62,11 @@ cases = [
     ("dense N = 200000", ["-khgps_N", "200000"], "-khgps_factor_precision single"),
     ("dense N = 200000 in single precision (4 N^2 bytes)", ["-khgps_N", "200000", "-khgps_factor_precision", "single"], "one 4 N^2 buffer"),
 ]
-for what, args, needle in cases:
-    p = run(["-khgps_N", "100"] + args + ["-khgps_output", target, "-khgps_overwrite"], check_rc=False)
+# each run is mostly MPI start-up: four at a time (all are refused before the output is opened),
+# checked in order
+with ThreadPoolExecutor(4) as pool:
+    procs = list(pool.map(lambda c: run(["-khgps_N", "100"] + c[1] + ["-khgps_output", target, "-khgps_overwrite"], check_rc=False), cases))
+for (what, args, needle), p in zip(cases, procs):
     lines = [l for l in p.stderr.splitlines() if l.strip()]
     check(p.returncode == 2, f"{what}: exit code 2 ({p.returncode})")
     check(len(lines) == 1 and lines[0].startswith("khgps: error:") and needle in lines[0],
