@@ -140,6 +140,15 @@ static int CheckOptionsFiles(int argc, char **argv)
     }
     if (ScanOptionsFile(argv[i + 1], dev, ino, 0, rank)) return 1;
   }
+  { /* the files PETSc reads by itself, and -options_file in PETSC_OPTIONS: loops there too */
+    const char *env = getenv("PETSC_OPTIONS"), *home = getenv("HOME");
+    char        rc[PATH_MAX], opts[8192], *save, *tok;
+    if (home && snprintf(rc, sizeof(rc), "%s/.petscrc", home) < (int)sizeof(rc) && !access(rc, F_OK) && ScanOptionsFile(rc, dev, ino, 0, rank)) return 1;
+    if ((!access(".petscrc", F_OK) && ScanOptionsFile(".petscrc", dev, ino, 0, rank)) || (!access("petscrc", F_OK) && ScanOptionsFile("petscrc", dev, ino, 0, rank))) return 1;
+    if (env && snprintf(opts, sizeof(opts), "%s", env) < (int)sizeof(opts))
+      for (tok = strtok_r(opts, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+        if (!strcasecmp(tok, "-options_file") && (tok = strtok_r(NULL, " \t", &save)) && ScanOptionsFile(tok, dev, ino, 0, rank)) return 1;
+  }
   return 0;
 }
 

@@ -123,6 +123,7 @@ check(p.returncode == 0 and "-khgps_N <now 77 " in p.stdout, "-options_file <(..
 selfinc = out("self.opts")
 write("self.opts", f"-khgps_N 70\n-options_file {selfinc}\n")
 refused("an options file that includes itself", ["-options_file", selfinc], "includes itself")
+refused("PETSC_OPTIONS naming a file that includes itself", [], "includes itself", env={"PETSC_OPTIONS": f"-options_file {selfinc}"})
 write("a.opts", f"-options_file {out('b.opts')}\n")
 write("b.opts", f"-options_file {out('a.opts')}\n")
 refused("two options files that include each other", ["-options_file", out("a.opts")], "includes itself")
