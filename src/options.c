@@ -16,7 +16,7 @@ const char *const KhgpsCouplingTypes[] = {"dense", "sparse"};
 const char *const KhgpsStatusNames[] = {"minimum", "not_converged", "saddle", "KhgpsStatus", "KHGPS_", NULL};
 
 /* The value of -khgps_<name> as given (NULL if none: a flag, or a value that starts with '-' and so
-   was read as the next option), without marking it used. */
+   was read as the next option); it counts as read. */
 static PetscErrorCode RawValue(PetscOptionItems *PetscOptionsObject, const char *name, const char **value, PetscBool *set)
 {
   PetscFunctionBeginUser;
@@ -86,10 +86,8 @@ PetscErrorCode KhgpsOptionsReal(PetscOptionItems *PetscOptionsObject, const char
   PetscCall(CheckValue(PetscOptionsObject, name, 63, "a number"));
   PetscCall(RawValue(PetscOptionsObject, name, &raw, &flg));
   if (flg) { /* checked here, so that the message names the option (PETSc's does not) */
-    char  *end;
-    double x;
-    x = strtod(raw, &end);
-    (void)x;
+    char *end;
+    (void)strtod(raw, &end);
     PetscCheck(end != raw && !*end, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-khgps_%s %s: need a number", name + 1, raw);
   }
   PetscCall(PetscOptionsReal(name, text, "khgps", *v, v, &flg));
