@@ -265,14 +265,11 @@ static int CompareStrings(const void *a, const void *b)
 /* The explicit path options, sorted, "-name value" joined by spaces. */
 static PetscErrorCode PathOptions(char *out, size_t len)
 {
-  PetscInt n;
-  char   **names, **values, **items;
-  int      m = 0;
+  char **items;
+  int    m = 0;
 
   PetscFunctionBeginUser;
   out[0] = 0;
-  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values)); /* the unused ones, then the used ones below */
-  PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
   {
     char *all, *tok, *save = NULL;
     PetscCall(PetscOptionsGetAll(NULL, &all));
