@@ -14,5 +14,6 @@
 #include "khgps_io.h"
 #include "khgps_ensemble.h"
 #include "khgps_kernels.h"
+#include "khgps_thermal.h"
 
 #endif

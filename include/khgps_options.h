@@ -17,6 +17,14 @@ typedef enum {
 extern const char *const KhgpsStatusNames[];
 extern const char *const KhgpsCouplingTypes[];
 
+/* Where the minimization starts (-khgps_start; the integer is its index in KhgpsStartNames). */
+typedef enum {
+  KHGPS_START_ZERO    = 0, /* x = 0 */
+  KHGPS_START_RANDOM  = 1, /* x_i uniform in [-a, a], -khgps_x0_amplitude a */
+  KHGPS_START_THERMAL = 2  /* a sample of exp(-H/T) by a Metropolis chain (thermal.c) */
+} KhgpsStart;
+extern const char *const KhgpsStartNames[];
+
 /* Solver settings: the -khgps_ solver options, read once at set-up with the run parameters. */
 typedef struct {
   MatType   htype;              /* storage: packed (1 rank), scalapack (more), dense, aij (sparse); -khgps_hessian_mat_type */
@@ -53,6 +61,11 @@ typedef struct {
   PetscInt  realizations;            /* number of realizations of the run */
   PetscInt  groups;                  /* MPI sub-communicators sharing out the realizations */
   PetscReal x0_amplitude;            /* start from x_i uniform in [-a, a] (0: from x = 0) */
+  KhgpsStart start;                  /* zero, random (x0_amplitude) or thermal, -khgps_start */
+  PetscReal parent_temperature;      /* thermal: T of the parent sample, -khgps_parent_temperature */
+  PetscInt  equilibration_sweeps;    /* thermal: sweeps (N attempted moves each) of the chain */
+  PetscInt  adapt_sweeps;            /* thermal: the first sweeps, where the proposal widths adapt */
+  PetscInt  measure_sweeps;          /* thermal: the last sweeps, where the parent averages are taken */
   PetscInt  nev;                     /* number of lowest eigenpairs wanted */
   PetscReal gtol;                    /* a minimum needs ||grad H||_2 <= gtol after the polish */
   PetscInt  polish_its;              /* Newton steps after TAO (each one factorization) */

@@ -13,6 +13,17 @@ typedef enum {
 } KhgpsFactorPrecision;
 extern const char *const KhgpsFactorPrecisionNames[];
 
+/* The thermal start's parent sample (thermal.c): averages over the chain's measured sweeps, with
+   batch-means standard errors; all zero when the start is not thermal. */
+typedef struct {
+  PetscReal energy, energy_error; /* H/N */
+  PetscReal x2, x2_error;         /* sum x_i^2 / N */
+  PetscReal acceptance;           /* accepted / attempted moves */
+  PetscReal drift;                /* (mean H, second half - first half) / its standard error */
+  PetscInt  sweeps;               /* sweeps of the chain */
+  PetscReal time;                 /* wall seconds of the chain (couplings drawn again included) */
+} KhgpsThermalStats;
+
 /* What minimization and spectrum produce for one realization. */
 typedef struct {
   Vec                x;               /* the minimizer (or wherever TAO stopped) */
@@ -31,6 +42,7 @@ typedef struct {
   PetscReal         *pr;              /* participation ratios [nconv] */
   PetscReal         *resid;           /* relative residuals ||M v - l v|| / |l| [nconv] */
   PetscReal          t_draw, t_minimize, t_spectrum, t_write; /* wall seconds per stage */
+  KhgpsThermalStats  thermal;         /* the thermal start's parent sample */
 } KhgpsResult;
 
 /* One realization's results gathered as plain arrays on one rank: what the file stores. */
@@ -42,6 +54,7 @@ typedef struct {
   PetscReal  energy, gnorm, gnorm_tao, lowest;
   PetscInt   tao_its, tao_nfuncs, tao_reason, polish_done, factor_ok, status, factor_precision;
   PetscReal  t_draw, t_minimize, t_spectrum; /* wall seconds per stage */
+  KhgpsThermalStats thermal;        /* the thermal start's parent sample */
   PetscReal *kappa, *x;             /* [N] */
   PetscReal *eig, *pr, *resid;      /* [nconv] */
   PetscReal *J;                     /* [N*N] row-major, or NULL */

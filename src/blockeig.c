@@ -13,7 +13,7 @@
 #include "khgps_solvers.h"
 #include "khgps_kernels.h"
 
-enum { STREAM_EIG = 4 };
+enum { STREAM_EIG = KHGPS_STREAM_EIG };
 
 /* The single-precision path (m->packed.single): Krylov-Schur on the float32 factor's inverse to this
    tolerance (its pairs are those of L L^T = M + E, within ~1e-5 of M's), the Ritz

@@ -158,6 +158,7 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   rec->t_draw      = r.t_draw;
   rec->t_minimize  = r.t_minimize;
   rec->t_spectrum  = r.t_spectrum;
+  rec->thermal     = r.thermal;
   PetscCall(GatherVec(m.kappa, &rec->kappa));
   PetscCall(GatherVec(r.x, &rec->x));
   if (rank == 0 && r.nconv) {

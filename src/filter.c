@@ -24,7 +24,7 @@ typedef struct {
   Vec       t0, t1, t2;
 } FilterCtx;
 
-enum { STREAM_BOUNDS = 5 };   /* the Lanczos start of the spectrum bounds */
+enum { STREAM_BOUNDS = KHGPS_STREAM_BOUNDS }; /* the Lanczos start of the spectrum bounds */
 enum { BOUNDS_LANCZOS = 40 }; /* Lanczos steps that bound the spectrum */
 
 /* y = T_m((c - M)/e) x by the three-term recurrence: y_1 = (c x - M x)/e,

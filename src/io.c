@@ -33,6 +33,7 @@
 #include "khgps_io.h"
 #include "khgps_kernels.h"
 #include "khgps_runfile.h"
+#include "khgps_thermal.h"
 
 /* The log is folded into FILE when it holds FOLD_RATIO times FILE's realizations (and at the end). */
 #define FOLD_RATIO 4
@@ -345,6 +346,12 @@ PetscErrorCode KhgpsOutputDescribe(const KhgpsSolvers *s, const KhgpsParams *p)
   PPI("tao_max_funcs", maxf);
   PPS("minimizer_options", run.protocol_text[1]);
   PPR("eps_tol", etol);
+  /* the starting point (since issue 27; files before lack these: zero or random, as x0_amplitude says) */
+  PPS("start", KhgpsStartNames[p->start]);
+  PPR("parent_temperature", p->parent_temperature);
+  PPI("equilibration_sweeps", p->equilibration_sweeps);
+  PPI("adapt_sweeps", p->adapt_sweeps);
+  PPI("measure_sweeps", p->measure_sweeps);
   run.nparams = n;
 #undef PI
 #undef PR
@@ -692,6 +699,7 @@ static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done,
     if (rc == 1) {
       if (!strcmp(a->name, "coupling_bits")) snprintf(msg, len, "%s was written by an older khgps whose couplings were not rounded to float32 (a different realization of J); it was left as it is: use another -khgps_output", out);
       else if (!strcmp(a->name, "sparse") || !strcmp(a->name, "connectivity")) continue; /* came later: absent means dense */
+      else if (p->start != KHGPS_START_THERMAL && KhgpsThermalParam(a->name)) continue; /* came later: absent means zero or random */
       else if (a->since_protocol) snprintf(msg, len, "%s was written by an older khgps that did not record its protocol (%s and the other minimizer settings); resuming it could mix protocols: use another -khgps_output (runs/tail.sh starts a new one from the digest)", out, a->name);
       else snprintf(msg, len, "%s has no parameter %s: not a complete khgps run file; it was left as it is", out, a->name);
       goto out;

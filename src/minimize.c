@@ -1,11 +1,10 @@
-/* minimize.c: TAO minimization of H from x = 0 (or a random start). */
+/* minimize.c: TAO minimization of H from the starting point (x = 0, random or thermal: thermal.c). */
 #include "khgps_options.h"
 #include "khgps_rng.h"
 #include "khgps_model.h"
 #include "khgps_result.h"
 #include "khgps_solvers.h"
-
-enum { STREAM_X0 = 2 };
+#include "khgps_thermal.h"
 
 /* Defaults in code, then TaoSetFromOptions last: any -tao_* choice wins. */
 PetscErrorCode KhgpsMinimizerCreate(MPI_Comm comm, const KhgpsParams *p, Tao *tao)
@@ -27,14 +26,7 @@ PetscErrorCode KhgpsMinimize(Tao tao, KhgpsModel *m, const KhgpsParams *p, Khgps
   PetscFunctionBeginUser;
   PetscCall(VecDuplicate(m->kappa, &r->x));
   PetscCall(PetscObjectSetName((PetscObject)r->x, "x"));
-  if (p->x0_amplitude > 0) {
-    PetscInt     rs, re;
-    PetscScalar *x;
-    PetscCall(VecGetOwnershipRange(r->x, &rs, &re));
-    PetscCall(VecGetArrayWrite(r->x, &x));
-    for (PetscInt i = rs; i < re; i++) x[i - rs] = p->x0_amplitude * (2.0 * KhgpsUniform(p->seed, p->realization, STREAM_X0, i) - 1.0);
-    PetscCall(VecRestoreArrayWrite(r->x, &x));
-  } else PetscCall(VecZeroEntries(r->x));
+  PetscCall(KhgpsStartingPoint(m, p, r->x, &r->thermal)); /* zero, random or thermal (thermal.c) */
   PetscCall(TaoSetSolution(tao, r->x));
   PetscCall(TaoSetObjectiveAndGradient(tao, NULL, KhgpsFormFunctionGradient, m));
   PetscCall(TaoSolve(tao));

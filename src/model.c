@@ -8,7 +8,7 @@
 #include "khgps_model.h"
 #include "khgps_kernels.h"
 
-enum { STREAM_KAPPA = 1 };
+enum { STREAM_KAPPA = KHGPS_STREAM_KAPPA };
 
 /* Fill this rank's rows [rs, re) of the dense couplings: J_ij = fl32(J/sqrt(N) z_ij), z_ij = z_ji from
    KhgpsNormal2 (column-major storage, leading dimension lda), zero diagonal. Columns are taken in pairs so that each

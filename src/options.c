@@ -13,6 +13,7 @@
 #include "khgps_kernels.h"
 
 const char *const KhgpsCouplingTypes[] = {"dense", "sparse"};
+const char *const KhgpsStartNames[]    = {"zero", "random", "thermal"};
 const char *const KhgpsStatusNames[] = {"minimum", "not_converged", "saddle", "KhgpsStatus", "KHGPS_", NULL};
 
 /* The value of -khgps_<name> as given (NULL if none: a flag, or a value that starts with '-' and so
@@ -114,6 +115,42 @@ static PetscErrorCode OptionsBool(PetscOptionItems *PetscOptionsObject, const ch
     PetscCheck(good, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-khgps_%s %.64s: need true or false (1 or 0, or nothing: true)", name + 1, raw);
   }
   PetscCall(PetscOptionsBool(name, text, "khgps", *v, v, NULL));
+  PetscFunctionReturn(0);
+}
+
+/* The starting point (issue 27): -khgps_start zero | random (-khgps_x0_amplitude a > 0, which alone
+   still means random) | thermal (a sample of exp(-H/T), thermal.c), and the chain's options. An
+   option that the chosen start would not use is refused. */
+static PetscErrorCode ProcessStartOptions(PetscOptionItems *PetscOptionsObject, MPI_Comm comm, PetscBool x0set, KhgpsParams *p)
+{
+  PetscInt  start = p->x0_amplitude > 0 ? KHGPS_START_RANDOM : KHGPS_START_ZERO;
+  PetscBool set, tset, sset, aset, mset;
+
+  PetscFunctionBeginUser;
+  PetscCall(CheckValue(PetscOptionsObject, "-start", 63, "zero, random or thermal"));
+  PetscCall(PetscOptionsEList("-start", "Starting point of the minimization: zero (x = 0), random (x_i uniform in [-a, a], -khgps_x0_amplitude a) or thermal (a sample of exp(-H/T) by Metropolis, -khgps_parent_temperature T)", "khgps", KhgpsStartNames, 3, KhgpsStartNames[start], &start, &set));
+  p->start                = (KhgpsStart)start;
+  p->parent_temperature   = 0;
+  p->equilibration_sweeps = 1000;
+  PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-parent_temperature", "Thermal start: temperature T of the parent sample (> 0)", &p->parent_temperature, &tset));
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-equilibration_sweeps", "Thermal start: sweeps of the Metropolis chain (a sweep: N attempted single-site moves)", 20, 100000000, "at least 20", &p->equilibration_sweeps, &sset));
+  p->adapt_sweeps   = p->equilibration_sweeps / 4;
+  p->measure_sweeps = p->equilibration_sweeps / 2;
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-adapt_sweeps", "Thermal start: the first sweeps, where the proposal widths adapt (default a quarter of the sweeps)", 0, p->equilibration_sweeps - 1, "0 to sweeps - 1", &p->adapt_sweeps, &aset));
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-measure_sweeps", "Thermal start: the last sweeps, where the parent averages are taken (default half the sweeps)", 20, p->equilibration_sweeps, "20 to the sweeps", &p->measure_sweeps, &mset));
+  PetscCheck(!(p->start == KHGPS_START_ZERO && p->x0_amplitude > 0), comm, PETSC_ERR_USER_INPUT, "-khgps_start zero with -khgps_x0_amplitude %g: the amplitude is for -khgps_start random", (double)p->x0_amplitude);
+  PetscCheck(p->start != KHGPS_START_RANDOM || p->x0_amplitude > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_start random needs -khgps_x0_amplitude a > 0 (x_i uniform in [-a, a])");
+  PetscCheck(p->start != KHGPS_START_THERMAL || !x0set, comm, PETSC_ERR_USER_INPUT, "-khgps_x0_amplitude is for -khgps_start random, not thermal");
+  if (p->start != KHGPS_START_THERMAL) {
+    const char *given = tset ? "-khgps_parent_temperature" : sset ? "-khgps_equilibration_sweeps" : aset ? "-khgps_adapt_sweeps" : mset ? "-khgps_measure_sweeps" : NULL;
+    PetscCheck(!given, comm, PETSC_ERR_USER_INPUT, "%s is for -khgps_start thermal (this run starts from %s): nothing was run", given, KhgpsStartNames[p->start]);
+    p->equilibration_sweeps = p->adapt_sweeps = p->measure_sweeps = 0;
+    PetscFunctionReturn(0);
+  }
+  PetscCheck(tset, comm, PETSC_ERR_USER_INPUT, "-khgps_start thermal needs -khgps_parent_temperature T > 0");
+  PetscCheck(p->parent_temperature > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_parent_temperature %g must be > 0", (double)p->parent_temperature);
+  PetscCheck(!p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_start thermal is for dense couplings (the chain keeps J as a dense float array)");
+  PetscCheck(p->adapt_sweeps + p->measure_sweeps <= p->equilibration_sweeps, comm, PETSC_ERR_USER_INPUT, "-khgps_adapt_sweeps %" PetscInt_FMT " + -khgps_measure_sweeps %" PetscInt_FMT " exceed -khgps_equilibration_sweeps %" PetscInt_FMT ": the widths must be fixed in the measured sweeps", p->adapt_sweeps, p->measure_sweeps, p->equilibration_sweeps);
   PetscFunctionReturn(0);
 }
 
@@ -299,7 +336,7 @@ static PetscErrorCode CheckScales(MPI_Comm comm, const KhgpsParams *p)
 
 PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
 {
-  PetscBool   firstset, realset;
+  PetscBool   firstset, realset, x0set;
   PetscInt64  first, nreal;
   PetscInt    coupling = 0;
   PetscMPIInt size;
@@ -351,7 +388,8 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   p->first        = (PetscInt)first;
   p->realizations = (PetscInt)nreal;
   PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-groups", "MPI groups sharing out the realizations (np/G ranks each)", 1, size, "at most the number of ranks", &p->groups, NULL));
-  PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-x0_amplitude", "Start from x_i uniform in [-a,a] (0: from x = 0)", &p->x0_amplitude, NULL));
+  PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-x0_amplitude", "Start from x_i uniform in [-a,a] (0: from x = 0)", &p->x0_amplitude, &x0set));
+  PetscCall(ProcessStartOptions(PetscOptionsObject, comm, x0set, p));
   p->nev = PetscMin(100, p->N - 1);
   PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-nev", "Number of lowest Hessian eigenpairs (default min(100, N-1))", 1, p->N - 1, "1 to N-1", &p->nev, NULL));
   p->gtol = 1e-10 * PetscSqrtReal((PetscReal)p->N);
@@ -485,7 +523,7 @@ static size_t Distance(const char *a, const char *b)
    here once so that their options count as read. */
 PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm comm, const KhgpsParams *p)
 {
-  const char *const known[] = {"khgps_N", "khgps_kappa0", "khgps_kappa_min", "khgps_J", "khgps_coupling", "khgps_connectivity", "khgps_h", "khgps_A", "khgps_seed", "khgps_first", "khgps_realization", "khgps_realizations", "khgps_groups", "khgps_x0_amplitude", "khgps_nev", "khgps_gtol", "khgps_polish_its", "khgps_save_couplings", "khgps_avx512", "khgps_overwrite", "khgps_output", "khgps_hessian_mat_type", "khgps_factor_precision", "khgps_factor_single_fail", "khgps_packed_lapack_solve", "khgps_packed_trsolve", "khgps_newton_factor", "khgps_block_size", "khgps_block_ncv", "khgps_block_max_restarts", "khgps_eigensolver", "khgps_filter_degree", "khgps_filter_cut", "khgps_couplings_view", "khgps_couplings_mat_type", "khgps_newton_ksp_type", "khgps_newton_pc_type", "khgps_newton_ksp_rtol", "tao_type", "tao_max_it", "tao_gatol", "tao_grtol", "tao_monitor", "tao_view", "eps_type", "eps_tol", "eps_nev", "eps_ncv", "eps_mpd", "eps_max_it", "eps_monitor", "eps_view", "st_type", "st_ksp_type", "st_pc_type", "st_pc_factor_mat_solver_type", "sf_type", "log_view", "options_file", "help"};
+  const char *const known[] = {"khgps_N", "khgps_kappa0", "khgps_kappa_min", "khgps_J", "khgps_coupling", "khgps_connectivity", "khgps_h", "khgps_A", "khgps_seed", "khgps_first", "khgps_realization", "khgps_realizations", "khgps_groups", "khgps_x0_amplitude", "khgps_start", "khgps_parent_temperature", "khgps_equilibration_sweeps", "khgps_adapt_sweeps", "khgps_measure_sweeps", "khgps_nev", "khgps_gtol", "khgps_polish_its", "khgps_save_couplings", "khgps_avx512", "khgps_overwrite", "khgps_output", "khgps_hessian_mat_type", "khgps_factor_precision", "khgps_factor_single_fail", "khgps_packed_lapack_solve", "khgps_packed_trsolve", "khgps_newton_factor", "khgps_block_size", "khgps_block_ncv", "khgps_block_max_restarts", "khgps_eigensolver", "khgps_filter_degree", "khgps_filter_cut", "khgps_couplings_view", "khgps_couplings_mat_type", "khgps_newton_ksp_type", "khgps_newton_pc_type", "khgps_newton_ksp_rtol", "tao_type", "tao_max_it", "tao_gatol", "tao_grtol", "tao_monitor", "tao_view", "eps_type", "eps_tol", "eps_nev", "eps_ncv", "eps_mpd", "eps_max_it", "eps_monitor", "eps_view", "st_type", "st_ksp_type", "st_pc_type", "st_pc_factor_mat_solver_type", "sf_type", "log_view", "options_file", "help"};
   PetscInt          n;
   char            **names, **values;
   char              first[256] = "", hint[300] = "";
@@ -596,6 +634,7 @@ PetscErrorCode KhgpsCheckMemory(MPI_Comm comm, const KhgpsParams *p)
     PetscCall(PetscSNPrintf(what, sizeof(what), "%s storage on %d rank(s): about %d x 8 N^2/%d", htype, gsize, scalapack ? 2 : 3, gsize));
   }
   if (p->save_couplings && rank % gsize == 0) per += 8 * N * N; /* J gathered on the group's first rank */
+  if (p->start == KHGPS_START_THERMAL && rank % gsize == 0) per += 4 * N * N; /* the chain's float J (thermal.c) */
   PetscCallMPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
   PetscCallMPI(MPI_Comm_rank(node, &nrank));
   PetscCallMPI(MPI_Comm_size(node, &nlocal));

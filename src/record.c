@@ -30,6 +30,14 @@ const KhgpsRecordScalar KhgpsRecordScalars[] = {
   SCALAR(t_draw, "time_draw", PETSC_FALSE),
   SCALAR(t_minimize, "time_minimize", PETSC_FALSE),
   SCALAR(t_spectrum, "time_spectrum", PETSC_FALSE),
+  OPTIONAL(thermal.energy, "parent_energy", PETSC_FALSE), /* the thermal start (0 for the others) */
+  OPTIONAL(thermal.energy_error, "parent_energy_error", PETSC_FALSE),
+  OPTIONAL(thermal.x2, "parent_x2", PETSC_FALSE),
+  OPTIONAL(thermal.x2_error, "parent_x2_error", PETSC_FALSE),
+  OPTIONAL(thermal.acceptance, "parent_acceptance", PETSC_FALSE),
+  OPTIONAL(thermal.drift, "parent_drift", PETSC_FALSE),
+  OPTIONAL(thermal.sweeps, "parent_sweeps", PETSC_TRUE),
+  OPTIONAL(thermal.time, "time_parent", PETSC_FALSE),
   SCALAR(status, "status", PETSC_TRUE),
 };
 const int KhgpsRecordNScalars = (int)(sizeof(KhgpsRecordScalars) / sizeof(KhgpsRecordScalars[0]));

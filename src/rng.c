@@ -4,8 +4,8 @@
 #include <math.h>
 #include "khgps_rng.h"
 
-/* counter word 2 selects the stream: couplings, stiffnesses, starting point */
-enum { STREAM_J = 0 };
+/* counter word 2 selects the stream (the table in khgps_rng.h) */
+enum { STREAM_J = KHGPS_STREAM_J };
 
 static inline double u53(uint64_t r) /* uniform in (0, 1] */
 {
@@ -19,6 +19,17 @@ PetscReal KhgpsUniformAt(PetscInt64 seed, PetscInt realization, PetscInt stream,
   philox4x64_ctr_t c = {{(uint64_t)i, (uint64_t)s, (uint64_t)stream, 0}};
   philox4x64_ctr_t r = philox4x64(c, k);
   return (PetscReal)u53(r.v[0]);
+}
+
+/* Two uniform numbers in (0, 1] for item (i, s) of a stream, from one Philox call (words 0 and 1;
+   the first is KhgpsUniformAt's). */
+void KhgpsUniform2At(PetscInt64 seed, PetscInt realization, PetscInt stream, PetscInt64 i, PetscInt64 s, PetscReal u[2])
+{
+  philox4x64_key_t k = {{(uint64_t)seed, (uint64_t)realization}};
+  philox4x64_ctr_t c = {{(uint64_t)i, (uint64_t)s, (uint64_t)stream, 0}};
+  philox4x64_ctr_t r = philox4x64(c, k);
+  u[0]               = (PetscReal)u53(r.v[0]);
+  u[1]               = (PetscReal)u53(r.v[1]);
 }
 
 /* A uniform number in (0, 1] for item i of a stream: item (i, 0). */
