@@ -45,7 +45,8 @@ FORMAT = "khgps-digest-1"
 MATCH_KEYS = ("N", "kappa0", "kappa_min", "J", "h", "A", "seed", "nev", "sparse", "connectivity")
 #: The protocol: what decides which minimum is found and what counts as one. Compared like
 #: MATCH_KEYS; a key absent from an older file or digest takes the value every earlier khgps used.
-PROTOCOL_DEFAULTS = {"tao_type": "bncg", "polish_its": 1, "x0_amplitude": 0.0}
+PROTOCOL_DEFAULTS = {"tao_type": "bncg", "polish_its": 1, "x0_amplitude": 0.0, "start": "zero", "parent_temperature": 0.0,
+                     "equilibration_sweeps": 0, "adapt_sweeps": 0, "measure_sweeps": 0}
 #: Partial averages of x*^2 against kappa (the paper's Figs. 3 and 5a): per realization, the sum of
 #: x*^2 and the number of oscillators in bins of kappa/kappa0 with these edges (6 per decade from
 #: 1e-6, and [0, 1e-6) first).
