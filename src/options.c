@@ -134,10 +134,10 @@ static PetscErrorCode ProcessStartOptions(PetscOptionItems *PetscOptionsObject, 
   p->equilibration_sweeps = 1000;
   PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-parent_temperature", "Thermal start: temperature T of the parent sample (> 0)", &p->parent_temperature, &tset));
   PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-equilibration_sweeps", "Thermal start: sweeps of the Metropolis chain (a sweep: N attempted single-site moves)", 20, 100000000, "at least 20", &p->equilibration_sweeps, &sset));
-  p->adapt_sweeps   = p->equilibration_sweeps / 4;
-  p->measure_sweeps = p->equilibration_sweeps / 2;
-  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-adapt_sweeps", "Thermal start: the first sweeps, where the proposal widths adapt (default a quarter of the sweeps)", 0, p->equilibration_sweeps - 1, "0 to sweeps - 1", &p->adapt_sweeps, &aset));
-  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-measure_sweeps", "Thermal start: the last sweeps, where the parent averages are taken (default half the sweeps)", 20, p->equilibration_sweeps, "20 to the sweeps", &p->measure_sweeps, &mset));
+  p->measure_sweeps = PetscMax(20, p->equilibration_sweeps / 2); /* 20 batches at least */
+  p->adapt_sweeps   = PetscMin(p->equilibration_sweeps / 4, p->equilibration_sweeps - p->measure_sweeps);
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-adapt_sweeps", "Thermal start: the first sweeps, where the proposal widths adapt (default a quarter of the sweeps, at most sweeps - measure_sweeps)", 0, p->equilibration_sweeps - 1, "0 to sweeps - 1", &p->adapt_sweeps, &aset));
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-measure_sweeps", "Thermal start: the last sweeps, where the parent averages are taken (default half the sweeps, at least 20)", 20, p->equilibration_sweeps, "20 to the sweeps", &p->measure_sweeps, &mset));
   PetscCheck(!(p->start == KHGPS_START_ZERO && p->x0_amplitude > 0), comm, PETSC_ERR_USER_INPUT, "-khgps_start zero with -khgps_x0_amplitude %g: the amplitude is for -khgps_start random", (double)p->x0_amplitude);
   PetscCheck(p->start != KHGPS_START_RANDOM || p->x0_amplitude > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_start random needs -khgps_x0_amplitude a > 0 (x_i uniform in [-a, a])");
   PetscCheck(p->start != KHGPS_START_THERMAL || !x0set, comm, PETSC_ERR_USER_INPUT, "-khgps_x0_amplitude is for -khgps_start random, not thermal");
