@@ -149,6 +149,10 @@ static PetscErrorCode ProcessStartOptions(PetscOptionItems *PetscOptionsObject, 
   }
   PetscCheck(tset, comm, PETSC_ERR_USER_INPUT, "-khgps_start thermal needs -khgps_parent_temperature T > 0");
   PetscCheck(p->parent_temperature > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_parent_temperature %g must be > 0", (double)p->parent_temperature);
+  { /* the parent's |x| ~ (24 T/A)^(1/4): its energy N T and squared gradient N A^2 (24 T/A)^(3/2)/36 must stay representable */
+    const double lT = log10((double)p->parent_temperature), lN = log10((double)p->N), lA = log10((double)p->A);
+    PetscCheck(lN + lT < 250 && lN + 2 * lA + 1.5 * (log10(24.0) + lT - lA) - log10(36.0) < 250, comm, PETSC_ERR_USER_INPUT, "-khgps_parent_temperature %g: the parent's energy N T and squared gradient N A^2 (24 T/A)^(3/2)/36 must stay below 1e250", (double)p->parent_temperature);
+  }
   PetscCheck(!p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_start thermal is for dense couplings (the chain keeps J as a dense float array)");
   PetscCheck(p->adapt_sweeps + p->measure_sweeps <= p->equilibration_sweeps, comm, PETSC_ERR_USER_INPUT, "-khgps_adapt_sweeps %" PetscInt_FMT " + -khgps_measure_sweeps %" PetscInt_FMT " exceed -khgps_equilibration_sweeps %" PetscInt_FMT ": the widths must be fixed in the measured sweeps", p->adapt_sweeps, p->measure_sweeps, p->equilibration_sweeps);
   PetscFunctionReturn(0);

@@ -211,6 +211,7 @@ refused("a temperature with start zero", SMALL + ["-khgps_parent_temperature", "
 refused("sweeps with a random start", SMALL + ["-khgps_x0_amplitude", "0.5", "-khgps_equilibration_sweeps", "100"], "-khgps_equilibration_sweeps is for -khgps_start thermal")
 refused("start thermal without a temperature", SMALL + ["-khgps_start", "thermal"], "needs -khgps_parent_temperature")
 refused("a temperature <= 0", SMALL + ["-khgps_start", "thermal", "-khgps_parent_temperature", "0"], "-khgps_parent_temperature 0")
+refused("an absurd temperature", SMALL + ["-khgps_start", "thermal", "-khgps_parent_temperature", "1e249"], "-khgps_parent_temperature 1e+249: the parent's energy")
 refused("start thermal with an amplitude", SMALL + ["-khgps_start", "thermal", "-khgps_parent_temperature", "0.1", "-khgps_x0_amplitude", "0.2"], "-khgps_x0_amplitude")
 refused("start random without an amplitude", SMALL + ["-khgps_start", "random"], "-khgps_start random needs -khgps_x0_amplitude")
 refused("start zero with an amplitude", SMALL + ["-khgps_start", "zero", "-khgps_x0_amplitude", "0.2"], "-khgps_start zero")
