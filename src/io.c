@@ -69,6 +69,15 @@ static struct {
 static char             tmp_in_use[2 * PETSC_MAX_PATH_LEN];
 static volatile sig_atomic_t tmp_set;
 
+/* An abbreviated path for messages: long paths keep their end. */
+static const char *Short(const char *path, char *buf, size_t len)
+{
+  size_t n = strlen(path);
+  if (n <= 200) return path;
+  snprintf(buf, len, "...%s", path + n - 160);
+  return buf;
+}
+
 /* dir and base of a path ("." for a bare name). */
 static void SplitPath(const char *path, char *dir, char *base, size_t len)
 {
@@ -90,6 +99,8 @@ static int ResolveOutput(const char *output, char *msg, size_t len)
 {
   struct stat st;
   mode_t      mask = umask(0);
+  char        sb[256];
+  const char *o = Short(output, sb, sizeof(sb));
 
   umask(mask);
   snprintf(run.path, sizeof(run.path), "%s", output);
@@ -98,7 +109,7 @@ static int ResolveOutput(const char *output, char *msg, size_t len)
     if (S_ISLNK(st.st_mode)) {
       char *r = realpath(output, NULL);
       if (!r || stat(r, &st)) {
-        snprintf(msg, len, "%s is a symbolic link to a missing file (%s); it was left as it is: point it to a file, or use another -khgps_output", output, strerror(errno));
+        snprintf(msg, len, "%s is a symbolic link to a missing file (%s); it was left as it is: point it to a file, or use another -khgps_output", o, strerror(errno));
         free(r);
         return 1;
       }
@@ -106,15 +117,15 @@ static int ResolveOutput(const char *output, char *msg, size_t len)
       free(r);
     }
     if (!S_ISREG(st.st_mode)) {
-      snprintf(msg, len, "%s is not a regular file; it was left as it is: use another -khgps_output", output);
+      snprintf(msg, len, "%s is not a regular file; it was left as it is: use another -khgps_output", o);
       return 1;
     }
     if (access(run.path, W_OK) && errno == EROFS) {
-      snprintf(msg, len, "cannot write output file %s: it is on a read-only file system; it was left as it is: use another -khgps_output", output);
+      snprintf(msg, len, "cannot write output file %s: it is on a read-only file system; it was left as it is: use another -khgps_output", o);
       return 1;
     }
     if (!(st.st_mode & S_IWUSR) || access(run.path, W_OK)) {
-      snprintf(msg, len, "%s is write-protected (mode %04o); it was left as it is: make it writable (chmod u+w) to continue or replace it, or use another -khgps_output", output, (unsigned)(st.st_mode & 07777));
+      snprintf(msg, len, "%s is write-protected (mode %04o); it was left as it is: make it writable (chmod u+w) to continue or replace it, or use another -khgps_output", o, (unsigned)(st.st_mode & 07777));
       return 1;
     }
     run.mode       = st.st_mode & 07777;
@@ -122,7 +133,7 @@ static int ResolveOutput(const char *output, char *msg, size_t len)
     run.gid        = st.st_gid;
     run.keep_owner = (PetscBool)(st.st_uid != geteuid() || st.st_gid != getegid());
   } else if (errno != ENOENT) {
-    snprintf(msg, len, "cannot write output file %s: %s", output, strerror(errno));
+    snprintf(msg, len, "cannot write output file %s: %s", o, strerror(errno));
     return 1;
   }
   SplitPath(run.path, run.dir, run.base, sizeof(run.dir));
@@ -177,16 +188,19 @@ static int LockOutput(const char *output, char *msg, size_t len)
   char    text[2 * PETSC_MAX_PATH_LEN + 64] = "", name[4096];
   ssize_t n;
   int     fd;
+  char    sb[256], sl[256];
+  const char *o = Short(output, sb, sizeof(sb)), *lk;
 
   if (gethostname(run.host, sizeof(run.host))) snprintf(run.host, sizeof(run.host), "unknown");
   run.host[sizeof(run.host) - 1] = 0;
   if (snprintf(run.lock, sizeof(run.lock), "%s/.%s.lock", run.dir, run.base) >= (int)sizeof(run.lock)) {
-    snprintf(msg, len, "cannot write output file %s: its path is too long", output);
+    snprintf(msg, len, "cannot write output file %s: its path is too long", o);
     return 1;
   }
+  lk = Short(run.lock, sl, sizeof(sl));
   fd = open(run.lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (fd < 0) {
-    snprintf(msg, len, "cannot write output file %s: cannot create its lock file %s: %s", output, run.lock, strerror(errno));
+    snprintf(msg, len, "cannot write output file %s: cannot create its lock file %s: %s", o, lk, strerror(errno));
     return 1;
   }
   if (flock(fd, LOCK_EX | LOCK_NB)) {
@@ -199,18 +213,18 @@ static int LockOutput(const char *output, char *msg, size_t len)
         usleep(10000);
       }
       Holder(text, who, sizeof(who));
-      if (snprintf(msg, len, "%s is being written by another run (%s; lock file %s); it was left to it: wait for that run to end, or use another -khgps_output", output, who, run.lock) >= (int)len) msg[len - 1] = 0;
+      if (snprintf(msg, len, "%s is being written by another run (%s; lock file %s); it was left to it: wait for that run to end, or use another -khgps_output", o, who, lk) >= (int)len) msg[len - 1] = 0;
       close(fd);
       return 1;
     }
-    fprintf(stderr, "khgps: WARNING: cannot lock %s (%s): this file system has no locks, so nothing stops a second run from writing %s at the same time\n", run.lock, strerror(errno), output);
+    fprintf(stderr, "khgps: WARNING: cannot lock %s (%s): this file system has no locks, so nothing stops a second run from writing %s at the same time\n", lk, strerror(errno), o);
     close(fd);
     return 0;
   }
   n = pread(fd, text, sizeof(text) - 1, 0);
   text[n > 0 ? n : 0] = 0;
   if (n > 0 && strncmp(text, "khgps", 5)) {
-    snprintf(msg, len, "cannot write output file %s: its lock file %s exists and is not a khgps lock file; it was left as it is: move it away", output, run.lock);
+    snprintf(msg, len, "cannot write output file %s: its lock file %s exists and is not a khgps lock file; it was left as it is: move it away", o, lk);
     close(fd);
     return 1;
   }
@@ -637,14 +651,6 @@ bad:
   return 1;
 }
 
-/* An abbreviated path for messages: long paths keep their end. */
-static const char *Short(const char *path, char *buf, size_t len)
-{
-  size_t n = strlen(path);
-  if (n <= 200) return path;
-  snprintf(buf, len, "...%s", path + n - 160);
-  return buf;
-}
 
 /* Rank 0: read an existing run file (and its log) without changing them: a khgps file of the same
    parameters and protocol, complete realizations; list them. Any problem: msg set, *bad = 1. */
