@@ -23,6 +23,7 @@ PetscErrorCode KhgpsMinimize(Tao, KhgpsModel *, const KhgpsParams *, KhgpsResult
 /* spectrum.c */
 PetscErrorCode KhgpsSolversCreate(MPI_Comm, const KhgpsParams *, KhgpsSolvers *);
 PetscErrorCode KhgpsSolversDestroy(KhgpsSolvers *);
+PetscErrorCode KhgpsSolversCheck(MPI_Comm, const KhgpsParams *, KhgpsSolvers *);
 PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat *, KhgpsResult *);
 PetscErrorCode KhgpsSpectrum(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat, KhgpsResult *);
 
