@@ -49,7 +49,7 @@ with h5py.File(out, "r") as f:
     have = {int(k) for k in f["realizations"]}
 missing = sorted(set(range(first, last + 1)) - have)
 if missing:
-    print(f"{sys.argv[0]}: error: {out} lacks {len(missing)} of the realizations {first}-{last} "
+    print(f"runs/slurm_sweep.sh: error: {out} lacks {len(missing)} of the realizations {first}-{last} "
           f"(first missing: {missing[:10]})")
     sys.exit(1)
 print(f"runs/slurm_sweep.sh: {out} holds all {last - first + 1} realizations {first}-{last}")
