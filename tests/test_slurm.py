@@ -143,6 +143,15 @@ try:
     st = sh(["scripts/slurm-local.sh", "start"], timeout=60)
     check(st.returncode == 0 and "idle" in st.stderr, "slurm-local.sh start again: a no-op, the node idle")
 
+    # (c): a block of about 75 s of one core's work, measured here before any job runs (khgps' own
+    # "done: ..., T s" of 3 realizations at N = 2000)
+    p = subprocess.run([KHGPS, *common, "-khgps_N", "2000", "-khgps_nev", "10", "-khgps_J", "0.1", "-khgps_first", "1000",
+                        "-khgps_realizations", "3", "-khgps_output", os.path.join(WORK, "c-speed.h5")],
+                       cwd=ROOT, check=True, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1"))
+    m = re.search(r"done: .*?, ([0-9.]+) s;", p.stdout + p.stderr)
+    c_per = max(float(m.group(1)) / 3 if m else 1.0, 0.05)
+    c_R = max(20, min(400, int(75 / c_per)))
+    print(f"test_slurm: (c) {c_per:.2f} s per realization at N = 2000 here: a block of {c_R} (~75 s)", flush=True)
     sweep_env = dict(NTASKS="1", MEM="1G", TIME="5", MERGE_MEM="1G", MERGE_TIME="5")
     # (d) first: it needs both CPUs; then (a), (b) and (c) share them
     d_out = os.path.join(WORK, "d")
@@ -154,7 +163,6 @@ try:
     a_array, a_merge = submit_ids(p.stdout)
     check(a_array is not None and a_merge is not None, "(a) runs/slurm_sweep.sh: one array and one merge job", p.stdout + p.stderr)
     c_out = os.path.join(WORK, "c")
-    c_R = 80
     p = sh(["runs/slurm_sweep.sh", "0.1:0.01:1"],
            env=dict(sweep_env, N="2000", NEV="10", R=str(c_R), BLOCK=str(c_R), TIME="1", SIGNAL="TERM@10", OUTDIR=c_out))
     c_array, c_merge = submit_ids(p.stdout)
@@ -172,7 +180,9 @@ try:
     # watch: requeue (b) after its 3rd realization; copy (c)'s file when the task stops and requeues itself
     b_requeued_at, c_snapped = None, False
     deadline = time.time() + 420
+    tick = 0
     while time.time() < deadline:
+        tick += 1
         if b_requeued_at is None and os.path.exists(b_file):
             try:
                 n = len(realizations(b_file))
@@ -187,7 +197,7 @@ try:
             if f:
                 shutil.copyfile(f[0], c_snap)
                 c_snapped = True
-        if queue_empty():
+        if tick % 10 == 0 and queue_empty():
             break
         time.sleep(0.2)
     check(queue_empty(), f"all jobs ended within 7 minutes ({time.time() - T0:.0f} s)", sh(["squeue"]).stdout)
@@ -220,6 +230,9 @@ try:
     # (c)
     logs = glob.glob(os.path.join(c_out, "logs", f"*-{c_array}_0.log"))
     clog = read(logs[0]) if logs else ""
+    for line in clog.splitlines():  # the timeline, for the record
+        if line.startswith("slurm_array:") or "CANCELLED" in line:
+            print(f"test_slurm: (c) {line}", flush=True)
     stops = clog.count("khgps stopped (exit 143) before the time limit")
     check(stops >= 1, f"(c) the time-limit signal stopped khgps with exit 143 and the task requeued itself ({stops} time(s))", clog[-3000:])
     check("DUE TO TIME LIMIT" not in clog and not re.search(rf"JobId=\d+ .*JobState=TIMEOUT.*ArrayJobId={c_array} ", comp),
