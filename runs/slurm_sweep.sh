@@ -18,6 +18,7 @@
 #                                    cleanly, the task requeues itself and resumes its file)
 #   MAX_REQUEUE=20                   self-requeues per task at most
 #   OUTDIR=runs/out/paper  EXTRA     output folder; more khgps options
+#   KHGPS_BIN=bin/khgps              the program (built beforehand: make)
 #   SBATCH_ARGS                      more sbatch options for all jobs (e.g. "--partition=p
 #                                    --account=a"); sbatch's own SBATCH_* variables work too
 #   MERGE_TIME=1:00:00 MERGE_MEM=4G  the merge job
@@ -93,7 +94,11 @@ for p in "$@"; do
   esac
 done
 
-[ "${DRY:-0}" = 1 ] || { make -s bin/khgps; mkdir -p "$OUTDIR/logs"; }
+KHGPS_BIN=${KHGPS_BIN:-bin/khgps}
+if [ "${DRY:-0}" != 1 ]; then
+  [ -x "$KHGPS_BIN" ] || { echo "$me: error: no $KHGPS_BIN: build it first (make; on a cluster see README, Install)" >&2; exit 2; }
+  mkdir -p "$OUTDIR/logs"
+fi
 tasks=$(( (R + BLOCK - 1) / BLOCK ))
 last=$((FIRST + R - 1))
 run() { if [ "${DRY:-0}" = 1 ]; then printf '%q ' "$@" >&2; echo >&2; echo DRY; else "$@"; fi; }
@@ -103,10 +108,13 @@ for p in "${points[@]}"; do
   blocks=()
   for ((i = 0; i < tasks; i++)); do blocks+=("$OUTDIR/$point.block$(printf %03d "$i").h5"); done
   # shellcheck disable=SC2086
-  aid=$(run sbatch --parsable ${SBATCH_ARGS:-} --job-name="khgps-$point" --chdir="$ROOT" \
+  # the task's settings travel in the environment (--export=ALL): no quoting of commas needed
+  aid=$(run env KHGPS_ROOT="$ROOT" KHGPS_BIN="$KHGPS_BIN" OPTS="$OPTS" J="$J" H="$H" K0="$K0" R="$R" BLOCK="$BLOCK" \
+        FIRST="$FIRST" NGROUPS="$NGROUPS" OUTDIR="$OUTDIR" POINT="$point" N="${N:-}" NEV="${NEV:-}" EXTRA="${EXTRA:-}" \
+        MAX_REQUEUE="${MAX_REQUEUE:-20}" \
+        sbatch --parsable ${SBATCH_ARGS:-} --job-name="khgps-$point" --chdir="$ROOT" --export=ALL \
         --array="0-$((tasks - 1))" --ntasks="$NTASKS" --cpus-per-task="$CPUS" --mem="$MEM" \
         --time="$TIME" --signal="$SIGNAL" --output="$OUTDIR/logs/$point-%A_%a.log" \
-        --export=ALL,KHGPS_ROOT="$ROOT",OPTS="$OPTS",J="$J",H="$H",K0="$K0",R="$R",BLOCK="$BLOCK",FIRST="$FIRST",NGROUPS="$NGROUPS",OUTDIR="$OUTDIR",POINT="$point",N="${N:-}",NEV="${NEV:-}",EXTRA="${EXTRA:-}",MAX_REQUEUE="${MAX_REQUEUE:-20}" \
         runs/slurm_array.sbatch)
   aid=${aid%%;*}
   # shellcheck disable=SC2086
