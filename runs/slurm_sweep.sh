@@ -76,14 +76,14 @@ num='^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$'
 for v in "$R" "$BLOCK" "$FIRST" "$NTASKS" "$CPUS" "$NGROUPS"; do
   [[ $v =~ ^[0-9]+$ ]] || { echo "$me: error: not a whole number: $v" >&2; exit 2; }
 done
-[ "$BLOCK" -ge 1 ] && [ "$R" -ge 1 ] || { echo "$me: error: R and BLOCK must be at least 1" >&2; exit 2; }
+{ [ "$BLOCK" -ge 1 ] && [ "$R" -ge 1 ]; } || { echo "$me: error: R and BLOCK must be at least 1" >&2; exit 2; }
 [ -f "$OPTS" ] || { echo "$me: error: no options file $OPTS" >&2; exit 2; }
 [ "${DRY:-0}" = 1 ] || command -v sbatch >/dev/null || { echo "$me: error: no sbatch here (scripts/slurm-local.sh start for a one-machine SLURM)" >&2; exit 2; }
 
 points=()
 for p in "$@"; do
   case $p in
-    fig2)    for Jk in "0.05 1" "0.1 1" "0.3 1" "0.1 0.5" "0.3 2"; do set -- $Jk; points+=("$1:0.01:$2"); done ;;
+    fig2)    for Jk in "0.05 1" "0.1 1" "0.3 1" "0.1 0.5" "0.3 2"; do read -r J K0 <<<"$Jk"; points+=("$J:0.01:$K0"); done ;;
     weak)    for h in 0.003 0.01 0.03 0.1 0.3; do points+=("0.03:$h:1"); done ;;
     jseries) for J in 0.03 0.05 0.1 0.2 0.4 0.8 1.6 3.2; do points+=("$J:0.01:1"); done ;;
     all)     exec "$0" fig2 weak jseries ;;

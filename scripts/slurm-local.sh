@@ -21,7 +21,6 @@
 # (srun starts OpenMPI programs), KillWait=30 (SIGKILL 30 s after the time limit's SIGTERM).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 DIR=${KHGPS_SLURM_DIR:-/tmp/khgps-slurm}
 PORT=${KHGPS_SLURM_PORT:-6817}
 CONF=$DIR/slurm.conf
@@ -101,7 +100,7 @@ wait_idle() {
     s=$(node_state)
     case $s in
       idle*|mixed*|allocated*) return 0 ;;
-      down*|drain*|unknown*) [ "$t" -eq 5 ] && scontrol update nodename="$(hostname -s)" state=resume 2>/dev/null || true ;;
+      down*|drain*|unknown*) if [ "$t" -eq 5 ]; then scontrol update nodename="$(hostname -s)" state=resume 2>/dev/null || true; fi ;;
     esac
     sleep 1
   done
@@ -114,7 +113,7 @@ start() {
   if ! [ -x $SBIN/slurmctld ] || ! [ -x $SBIN/slurmd ] || ! [ -x $SBIN/munged ] || ! command -v sbatch >/dev/null; then
     bash scripts/install-deps.sh slurm
   fi
-  local any=0
+  local any=0 d
   alive "$DIR/munged.pid" munged && any=1
   alive "$DIR/slurmctld.pid" slurmctld && any=1
   alive "$DIR/slurmd.pid" slurmd && any=1
@@ -134,6 +133,12 @@ start() {
   for _ in $(seq 1 50); do
     alive "$DIR/slurmctld.pid" slurmctld && alive "$DIR/slurmd.pid" slurmd && break; sleep 0.2
   done
+  for d in slurmctld slurmd; do
+    alive "$DIR/$d.pid" "$d" && continue
+    say "error: $d did not start (a port in use? KHGPS_SLURM_PORT=$PORT); the end of $DIR/log/$d.log:"
+    tail -n 5 "$DIR/log/$d.log" >&2 2>/dev/null || true
+    exit 1
+  done
   wait_idle
   say "up: node $(hostname -s) $(node_state), $(nproc) CPUs; export SLURM_CONF=$CONF"
 }
@@ -141,9 +146,9 @@ start() {
 stop() {
   local jobs n d
   if alive "$DIR/slurmctld.pid" slurmctld; then
-    jobs=$(squeue -h -o %A 2>/dev/null || true)
-    if [ -n "$jobs" ]; then
-      scancel $jobs 2>/dev/null || true
+    mapfile -t jobs < <(squeue -h -o %A 2>/dev/null || true)
+    if [ "${#jobs[@]}" -gt 0 ]; then
+      scancel "${jobs[@]}" 2>/dev/null || true
       for _ in $(seq 1 40); do [ -z "$(squeue -h -o %A 2>/dev/null)" ] && break; sleep 0.5; done
     fi
   fi
