@@ -34,10 +34,22 @@ import tempfile
 import h5py
 import numpy as np
 
+try:
+    from . import khgps_io  # as a package module
+except ImportError:
+    import khgps_io
+
 USAGE = """usage: khgps_digest.py update DIGEST.h5 RUN.h5 [RUN.h5 ...] | next DIGEST.h5 | show DIGEST.h5"""
 FORMAT = "khgps-digest-1"
 #: Parameters that must agree between a digest and the run files added to it.
 MATCH_KEYS = ("N", "kappa0", "kappa_min", "J", "h", "A", "seed", "nev", "sparse", "connectivity")
+#: The protocol: what decides which minimum is found and what counts as one. Compared like
+#: MATCH_KEYS; a key absent from an older file or digest takes the value every earlier khgps used.
+PROTOCOL_DEFAULTS = {"tao_type": "bncg", "polish_its": 1, "x0_amplitude": 0.0}
+#: Partial averages of x*^2 against kappa (the paper's Figs. 3 and 5a): per realization, the sum of
+#: x*^2 and the number of oscillators in bins of kappa/kappa0 with these edges (6 per decade from
+#: 1e-6, and [0, 1e-6) first).
+KAPPA_EDGES = np.concatenate([[0.0], np.logspace(-6, 0, 37)[:-1], [np.inf]])
 STATUS_NAMES = {0: "minimum", 1: "not_converged", 2: "saddle"}
 _COLUMNS = (("realization", np.int64), ("status", np.int8), ("nconv", np.int32),
             ("tao_iterations", np.int32), ("energy", np.float64), ("time", np.float32),
@@ -60,14 +72,21 @@ def _attrs(obj):
     return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in obj.attrs.items()}
 
 
+def _same(va, vb):
+    if isinstance(va, str) or isinstance(vb, str):
+        return str(va) == str(vb)
+    return float(va) == float(vb)
+
+
 def param_mismatch(a, b):
-    """The MATCH_KEYS on which two parameter dicts differ, as 'key a vs b' strings."""
+    """The MATCH_KEYS and protocol keys on which two parameter dicts differ, as 'key a vs b'
+    strings."""
     diff = []
-    for k in MATCH_KEYS:
-        va, vb = a.get(k), b.get(k)
+    for k in MATCH_KEYS + tuple(k for k in sorted(set(a) | set(b)) if k in PROTOCOL_DEFAULTS or k == "gtol"):
+        va, vb = a.get(k, PROTOCOL_DEFAULTS.get(k)), b.get(k, PROTOCOL_DEFAULTS.get(k))
         if va is None and vb is None:
             continue
-        if va is None or vb is None or float(va) != float(vb):
+        if va is None or vb is None or not _same(va, vb):
             diff.append(f"{k} {va} vs {vb}")
     return diff
 
@@ -82,6 +101,9 @@ class Digest:
         self.cols = {k: np.zeros(0, t) for k, t in _COLUMNS}
         self.eigenvalues = np.zeros((0, self.nev))
         self.participation_ratio = np.zeros((0, self.nev))
+        nb = len(KAPPA_EDGES) - 1
+        self.x2_kappa = np.zeros((0, nb))   # sum of x*^2 per kappa bin (NaN: not recorded)
+        self.n_kappa = np.zeros((0, nb))    # oscillators per kappa bin
         self.versions = set()
 
     def __len__(self):
@@ -139,11 +161,18 @@ class Digest:
             pr[j, : len(p)] = p
         self.eigenvalues = np.concatenate([self.eigenvalues, ev])
         self.participation_ratio = np.concatenate([self.participation_ratio, pr])
+        nb = len(KAPPA_EDGES) - 1
+        xk = np.array([_round32(r["x2_kappa"]) if r.get("x2_kappa") is not None else np.full(nb, np.nan) for r in new])
+        nk = np.array([r["n_kappa"] if r.get("n_kappa") is not None else np.full(nb, np.nan) for r in new], float)
+        self.x2_kappa = np.concatenate([self.x2_kappa, xk.reshape(-1, nb)])
+        self.n_kappa = np.concatenate([self.n_kappa, nk.reshape(-1, nb)])
         order = np.argsort(self.cols["realization"], kind="stable")
         for key in self.cols:
             self.cols[key] = self.cols[key][order]
         self.eigenvalues = self.eigenvalues[order]
         self.participation_ratio = self.participation_ratio[order]
+        self.x2_kappa = self.x2_kappa[order]
+        self.n_kappa = self.n_kappa[order]
         return len(new)
 
     def merge(self, params, rows, source):
@@ -170,7 +199,9 @@ class Digest:
     def rows(self):
         """The digest's rows as `add` takes them (to join digests)."""
         for i, (_, _, lam, pr) in enumerate(self.spectra(minima_only=False)):
-            yield {**{k: self.cols[k][i] for k in self.cols}, "eigenvalues": lam, "participation_ratio": pr}
+            rec = not np.isnan(self.n_kappa[i]).any()
+            yield {**{k: self.cols[k][i] for k in self.cols}, "eigenvalues": lam, "participation_ratio": pr,
+                   "x2_kappa": self.x2_kappa[i] if rec else None, "n_kappa": self.n_kappa[i] if rec else None}
 
 
 def is_digest(path):
@@ -196,10 +227,21 @@ def read(path):
                 d.cols[key] = np.asarray(f[key][()], t)
             d.eigenvalues = np.asarray(f["eigenvalues"][()], float).reshape(-1, d.nev)
             d.participation_ratio = np.asarray(f["participation_ratio"][()], float).reshape(-1, d.nev)
+            R = len(d.cols["realization"])
+            nb = len(KAPPA_EDGES) - 1
+            if "x2_kappa" in f:  # digests of 2026-12-05 on
+                d.x2_kappa = np.asarray(f["x2_kappa"][()], float).reshape(-1, nb)
+                d.n_kappa = np.asarray(f["n_kappa"][()], float).reshape(-1, nb)
+                d.n_kappa[d.n_kappa < 0] = np.nan
+                d.x2_kappa[np.isnan(d.n_kappa)] = np.nan
+            else:
+                d.x2_kappa = np.full((R, nb), np.nan)
+                d.n_kappa = np.full((R, nb), np.nan)
     except (OSError, KeyError) as e:
         raise DigestError(f"{path}: unreadable digest ({e})") from None
     R = len(d.cols["realization"])
-    if any(len(d.cols[k]) != R for k in d.cols) or len(d.eigenvalues) != R or len(d.participation_ratio) != R:
+    if (any(len(d.cols[k]) != R for k in d.cols) or len(d.eigenvalues) != R or len(d.participation_ratio) != R
+            or len(d.x2_kappa) != R or len(d.n_kappa) != R):
         raise DigestError(f"{path}: columns of different lengths")
     return d
 
@@ -225,6 +267,11 @@ def write(d, path):
             f.create_dataset("eigenvalues", data=d.eigenvalues.astype(np.float32), chunks=chunks, **(z if R else {}))
             f.create_dataset("participation_ratio", data=d.participation_ratio.astype(np.float16), chunks=chunks,
                              **(z if R else {}))
+            if R and not np.isnan(d.n_kappa).all():  # older rows without the bins: NaN
+                kc = (min(R, 256), d.x2_kappa.shape[1])
+                f.create_dataset("x2_kappa", data=d.x2_kappa.astype(np.float32), chunks=kc, **z)
+                f.create_dataset("n_kappa", data=np.nan_to_num(d.n_kappa, nan=-1).astype(np.int32), chunks=kc, **z)
+                f["x2_kappa"].attrs["kappa_edges_over_kappa0"] = KAPPA_EDGES
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
@@ -236,36 +283,47 @@ def write(d, path):
 
 
 def rows_of_run_file(path):
-    """(params, rows, version) of a khgps run file: one row per realization group."""
+    """(params, rows, version) of a khgps run file (and its log, FILE.pending): one row per
+    realization."""
     rows = []
     try:
         with h5py.File(path, "r") as f:
             if "params" not in f:
                 raise DigestError(f"{path}: not a khgps run file (no /params)")
             params = _attrs(f["params"])
+            if "tao_type" not in params and "tao_type" in f.attrs:  # files before the protocol was in /params
+                t = f.attrs["tao_type"]
+                params["tao_type"] = t.decode() if isinstance(t, bytes) else str(t)
             version = f.attrs.get("khgps_version", b"")
             version = version.decode() if isinstance(version, bytes) else str(version)
-            reals = f.get("realizations")
-            for name in (sorted(reals) if reals is not None else []):
-                g = reals[name]
-                a = _attrs(g)
-                try:
-                    x = g["x"][()]
-                    lam = g["eigenvalues"][()] if "eigenvalues" in g else np.empty(0)
-                    pr = g["participation_ratio"][()] if "participation_ratio" in g else np.full(len(lam), np.nan)
-                except KeyError as e:
-                    raise DigestError(f"{path}: realization group {name} lacks {e}") from None
-                if len(x) != int(params["N"]) or len(pr) != len(lam):
-                    raise DigestError(f"{path}: realization group {name} has datasets of the wrong shape")
-                rows.append({"realization": int(a["realization"]), "status": int(a["status"]),
-                             "nconv": len(lam), "tao_iterations": int(a.get("tao_iterations", -1)),
-                             "energy": float(a.get("energy", np.nan)),
-                             "time": float(a.get("time_draw", 0) + a.get("time_minimize", 0) + a.get("time_spectrum", 0)),
-                             "x2_mean": float(np.mean(np.asarray(x, float) ** 2)),
-                             "eigenvalues": lam, "participation_ratio": pr})
+        for _, a in khgps_io.realizations(path, minima_only=False):
+            try:
+                x, kap = a["x"], a["kappa"]
+                lam = a.get("eigenvalues", np.empty(0))
+                pr = a.get("participation_ratio", np.full(len(lam), np.nan))
+            except KeyError as e:
+                raise DigestError(f"{path}: realization {a.get('realization')} lacks {e}") from None
+            if len(x) != int(params["N"]) or len(pr) != len(lam):
+                raise DigestError(f"{path}: realization {a.get('realization')} has datasets of the wrong shape")
+            rows.append({"realization": int(a["realization"]), "status": int(a["status"]),
+                         "nconv": len(lam), "tao_iterations": int(a.get("tao_iterations", -1)),
+                         "energy": float(a.get("energy", np.nan)),
+                         "time": float(a.get("time_draw", 0) + a.get("time_minimize", 0) + a.get("time_spectrum", 0)),
+                         "x2_mean": float(np.mean(np.asarray(x, float) ** 2)),
+                         "eigenvalues": lam, "participation_ratio": pr, **kappa_bins(params, kap, x)})
     except OSError as e:
         raise DigestError(f"{path}: unreadable ({e})") from None
+    rows.sort(key=lambda r: r["realization"])
     return params, rows, version
+
+
+def kappa_bins(params, kappa, x):
+    """The per-bin sums of x*^2 and counts of oscillators over kappa/kappa0 (KAPPA_EDGES)."""
+    b = np.searchsorted(KAPPA_EDGES, np.asarray(kappa, float) / float(params["kappa0"]), side="right") - 1
+    b = np.clip(b, 0, len(KAPPA_EDGES) - 2)
+    nb = len(KAPPA_EDGES) - 1
+    return {"x2_kappa": np.bincount(b, weights=np.asarray(x, float) ** 2, minlength=nb),
+            "n_kappa": np.bincount(b, minlength=nb).astype(float)}
 
 
 def update(digest_path, run_paths):

@@ -1,4 +1,4 @@
-/* khgps_io.h: the HDF5 run file: lock, resume check, atomic appends (io.c). */
+/* khgps_io.h: the run file's life: lock, resume check, appends to its log and the fold, a clean stop on a signal (io.c). */
 #ifndef KHGPS_IO_H
 #define KHGPS_IO_H
 
@@ -6,7 +6,11 @@
 
 /* io.c */
 PetscErrorCode KhgpsPrepareOutput(MPI_Comm, KhgpsParams *, PetscInt *, PetscInt **);
-PetscErrorCode KhgpsAppend(const KhgpsParams *, const KhgpsSolvers *, PetscInt, KhgpsRecord *, PetscReal *);
+PetscErrorCode KhgpsOutputDescribe(const KhgpsSolvers *, const KhgpsParams *);
+PetscErrorCode KhgpsAppend(const KhgpsParams *, PetscInt, KhgpsRecord *, PetscReal *);
+PetscErrorCode KhgpsFinishOutput(const KhgpsParams *);
+PetscErrorCode KhgpsSignalsInstall(const char *);
+void           KhgpsSignalsWork(PetscInt);
 PetscBool      KhgpsOutputBroken(void);
 #define KHGPS_MSG_LEN 2048
 PetscErrorCode KhgpsCaptureErrorHandler(MPI_Comm, int, const char *, const char *, PetscErrorCode, PetscErrorType, const char *, void *);

@@ -37,6 +37,7 @@ typedef struct {
 typedef struct {
   PetscInt   realization; /* index */
   PetscInt   ranks;       /* MPI ranks that computed it */
+  PetscInt   run;         /* the run that computed it: /runs/NNNN of the file */
   PetscInt   N, nconv;    /* sizes */
   PetscReal  energy, gnorm, gnorm_tao, lowest;
   PetscInt   tao_its, tao_nfuncs, tao_reason, polish_done, factor_ok, status, factor_precision;

@@ -192,7 +192,6 @@ PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt nt
   PetscLogDouble tstart, tnow;
   PetscErrorCode aerr = 0;
   char           amsg[KHGPS_MSG_LEN] = "";
-  KhgpsSolvers   s0 = {0};
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
@@ -201,7 +200,7 @@ PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt nt
   g     = rank / gsize;
   PetscCallMPI(MPI_Comm_split(comm, g, rank, &gcomm));
   PetscCallMPI(MPI_Comm_rank(gcomm, &grank));
-  if (g == 0) PetscCall(KhgpsSolversCreate(gcomm, p, &s0)); /* the solver types, for the file's provenance */
+  KhgpsSignalsWork(ntodo);
   PetscCall(PetscPrintf(comm, "khgps: %" PetscInt_FMT " realization(s) to compute (of %" PetscInt_FMT " from %" PetscInt_FMT "), N = %" PetscInt_FMT ", %" PetscInt_FMT " group(s) of %d rank(s)%s%s\n", ntodo, p->realizations, p->first, p->N, G, gsize, p->output[0] ? ", output " : "", p->output));
   PetscCall(PetscTime(&tstart));
   for (PetscInt t = 0; t * G < ntodo; t++) {
@@ -241,7 +240,7 @@ PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt nt
     if (rank == 0 && p->output[0]) { /* a failed append is reported in one line below, on every rank */
       PetscCall(PetscLogStagePush(KhgpsLog.write));
       PetscCall(PetscPushErrorHandler(KhgpsCaptureErrorHandler, amsg));
-      aerr = KhgpsAppend(p, &s0, nround, recs, &twrite);
+      aerr = KhgpsAppend(p, nround, recs, &twrite);
       PetscCall(PetscPopErrorHandler());
       PetscCall(PetscLogStagePop());
     }
@@ -271,7 +270,6 @@ PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt nt
       int failed = aerr != 0, any;
       PetscCallMPI(MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, comm));
       if (any) {
-        if (g == 0) PetscCall(KhgpsSolversDestroy(&s0));
         PetscCallMPI(MPI_Comm_free(&gcomm));
         PetscFunctionReturn(KHGPS_ERR_REPORTED);
       }
@@ -287,7 +285,6 @@ PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt nt
     PetscCallMPI(MPI_Reduce(&rss, &rsum, 1, MPI_DOUBLE, MPI_SUM, 0, comm));
     PetscCall(PetscPrintf(comm, "khgps: done: %" PetscInt_FMT " minimum, %" PetscInt_FMT " not converged, %" PetscInt_FMT " saddle, %.1f s; peak resident memory %.0f MiB (largest rank), %.0f MiB (all %d ranks)\n", counts[0], counts[1], counts[2], (double)(tnow - tstart), rmax, rsum, size));
   }
-  if (g == 0) PetscCall(KhgpsSolversDestroy(&s0));
   PetscCallMPI(MPI_Comm_free(&gcomm));
   PetscFunctionReturn(0);
 }

@@ -1,14 +1,23 @@
-/* io.c: the HDF5 run file (layout in README.md). One writer per file: rank 0 holds an exclusive
-   lock (flock) on a lock file beside it, .FILE.lock, for the life of the process, so that a second
-   run on the same file stops before any work; the kernel releases the lock when the process dies.
-   Appends are atomic: FILE is copied to a temporary file of a unique name beside it
-   (.FILE.XXXXXX.part), the new groups are added, the copy is synced and renamed over FILE, so that
-   a kill at any moment leaves FILE either as it was or with the new realizations. A symbolic link
-   is written through (the file it points to is replaced, the link stays); a write-protected file is
-   refused. The lock file names the holder (host, pid) and the temporary file in use, so that the
-   next holder removes one a killed run left behind. */
-#define _GNU_SOURCE /* mkstemps */
-#include <petscviewerhdf5.h>
+/* io.c: the run file's life (its HDF5 layout is runfile.c): one writer per file, resume, appends
+   that cost what they add, the fold, and a clean stop on a signal (docs/design.md "Run files").
+   One writer per file: rank 0 holds an exclusive lock on the run file itself (an open file
+   description lock, whatever name or path reaches the file) and on a lock file beside it,
+   .FILE.lock, which names the holder; the kernel releases both when the process dies.
+   Appends: realizations go to FILE.pending, an append-only log of checksummed records (a write
+   and a sync per round, whatever the size of FILE); a record cut by a kill is ignored. The log is
+   folded into FILE (a copy beside it with the records added, synced and renamed over FILE) when it
+   holds FOLD_RATIO times the realizations of FILE, and at the end of a run, so that each
+   realization is copied O(1) times. The log names FILE's log_id: a fold gives FILE a new one, so
+   that a log already folded (a kill between the rename and the log's reset) is recognised as
+   stale. A symbolic link is written through; a write-protected file is refused. */
+#define _GNU_SOURCE /* mkstemps, F_OFD_SETLK */
+#include <petscsys.h>
+#include <petsctao.h>
+#include <slepceps.h>
+#include <hdf5.h>
+#include <signal.h>
+#include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -23,12 +32,10 @@
 #include "khgps_solvers.h"
 #include "khgps_io.h"
 #include "khgps_kernels.h"
+#include "khgps_runfile.h"
 
-/* An HDF5 call that returns a negative value (herr_t or hid_t) failed. */
-#define KhgpsCallHDF5(v, call) \
-  do { \
-    if (((v) = (call)) < 0) SETERRQ(PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5 call failed: %s", #call); \
-  } while (0)
+/* The log is folded into FILE when it holds FOLD_RATIO times FILE's realizations (and at the end). */
+#define FOLD_RATIO 4
 
 /* Rank 0's hold on the run file, for the life of the process. */
 static struct {
@@ -44,7 +51,23 @@ static struct {
   PetscBool keep_owner;
   PetscBool appended;                      /* this process has already replaced the file once */
   PetscBool broken;                        /* HDF5 could not close a temporary file (KhgpsOutputBroken) */
-} run = {.lockfd = -1};
+  int       mainfd;                        /* the run file itself, locked (-1: not there yet) */
+  int       logfd;                         /* FILE.pending, open for appends (-1: not yet) */
+  char      pending[PETSC_MAX_PATH_LEN + 16]; /* FILE.pending */
+  char      log_id[40];                    /* FILE's log_id, which its log names */
+  long      main_count, log_count;         /* realizations in FILE and in its log */
+  long      log_bytes;                     /* valid bytes of the log */
+  PetscInt  run_index;                     /* this run's /runs/NNNN */
+  PetscBool run_logged;                    /* this run's description is in the file or its log */
+  char     *describe;                      /* this run's description, key=value lines */
+  KhgpsParam params[40];                   /* /params: physics and protocol */
+  int       nparams;
+  char      protocol_text[3][4096];        /* storage for the protocol's strings */
+} run = {.lockfd = -1, .mainfd = -1, .logfd = -1};
+
+/* For the signal handler: the temporary file being written (removed if a signal stops the run). */
+static char             tmp_in_use[2 * PETSC_MAX_PATH_LEN];
+static volatile sig_atomic_t tmp_set;
 
 /* dir and base of a path ("." for a bare name). */
 static void SplitPath(const char *path, char *dir, char *base, size_t len)
@@ -84,6 +107,10 @@ static int ResolveOutput(const char *output, char *msg, size_t len)
     }
     if (!S_ISREG(st.st_mode)) {
       snprintf(msg, len, "%s is not a regular file; it was left as it is: use another -khgps_output", output);
+      return 1;
+    }
+    if (access(run.path, W_OK) && errno == EROFS) {
+      snprintf(msg, len, "cannot write output file %s: it is on a read-only file system; it was left as it is: use another -khgps_output", output);
       return 1;
     }
     if (!(st.st_mode & S_IWUSR) || access(run.path, W_OK)) {
@@ -213,32 +240,508 @@ static int MakeTemp(char *part, size_t len)
   return fd;
 }
 
-/* Scalar attributes of /params that a resumed run must share with the file. */
-typedef struct {
-  const char *name;
-  PetscBool   isint;
-  PetscReal   r;
-  long        i; /* written as a 64-bit integer */
-} ParamAttr;
+/* ---- the protocol and the run's description ------------------------------------------------ */
 
-#define NPARAM 12
-static void ParamList(const KhgpsParams *p, ParamAttr a[NPARAM])
+/* Options that decide the path of the minimization (besides -tao_type and the tolerances, which
+   are read from TAO itself): every -tao_ option but monitors and views, the Newton polish's. */
+static PetscBool PathOption(const char *name)
 {
-  ParamAttr l[NPARAM] = {
-    {"sparse", PETSC_TRUE, 0, p->sparse},
-    {"connectivity", PETSC_FALSE, p->sparse ? p->connectivity : 0, 0},
-    {"N", PETSC_TRUE, 0, p->N},
-    {"kappa0", PETSC_FALSE, p->kappa0, 0},
-    {"kappa_min", PETSC_FALSE, p->kappa_min, 0},
-    {"J", PETSC_FALSE, p->J, 0},
-    {"h", PETSC_FALSE, p->h, 0},
-    {"A", PETSC_FALSE, p->A, 0},
-    {"seed", PETSC_TRUE, 0, p->seed},
-    {"nev", PETSC_TRUE, 0, p->nev},
-    {"x0_amplitude", PETSC_FALSE, p->x0_amplitude, 0},
-    {"coupling_bits", PETSC_TRUE, 0, 32}, /* J_ij is its draw rounded to float32 (KhgpsCoupling) */
-  };
-  for (int k = 0; k < NPARAM; k++) a[k] = l[k];
+  static const char *const prefixes[] = {"tao_", "khgps_newton_", "khgps_minimizer", "khgps_precondition"};
+  static const char *const outputs[]  = {"monitor", "view", "converged_reason", "_log", "tao_type", "tao_gatol", "tao_grtol", "tao_gttol", "tao_max_it", "tao_max_funcs"};
+  PetscBool                ok = PETSC_FALSE;
+
+  for (size_t k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++)
+    if (!strncmp(name, prefixes[k], strlen(prefixes[k]))) ok = PETSC_TRUE;
+  for (size_t k = 0; ok && k < sizeof(outputs) / sizeof(outputs[0]); k++)
+    if (strstr(name, outputs[k])) ok = PETSC_FALSE;
+  return ok;
+}
+
+static int CompareStrings(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The explicit path options, sorted, "-name value" joined by spaces. */
+static PetscErrorCode PathOptions(char *out, size_t len)
+{
+  PetscInt n;
+  char   **names, **values, **items;
+  int      m = 0;
+
+  PetscFunctionBeginUser;
+  out[0] = 0;
+  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values)); /* the unused ones, then the used ones below */
+  PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
+  {
+    char *all, *tok, *save = NULL;
+    PetscCall(PetscOptionsGetAll(NULL, &all));
+    PetscCall(PetscMalloc1(strlen(all) / 2 + 2, &items));
+    for (tok = strtok_r(all, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+      if (tok[0] == '-' && !(tok[1] >= '0' && tok[1] <= '9') && tok[1] != '.') {
+        if (PathOption(tok + 1)) items[m++] = tok;
+        else continue;
+      } else if (m && items[m - 1] + strlen(items[m - 1]) + 1 == tok) {
+        items[m - 1][strlen(items[m - 1])] = ' '; /* join "-name value" */
+      }
+    }
+    qsort(items, (size_t)m, sizeof(char *), CompareStrings);
+    for (int k = 0; k < m; k++) {
+      size_t l = strlen(out);
+      snprintf(out + l, len - l, "%s%s", k ? " " : "", items[k]);
+    }
+    PetscCall(PetscFree(items));
+    PetscCall(PetscFree(all));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Before any work, once, from the solvers as set-up made them: the file's /params (the physics and
+   the protocol: what decides which minimum is found and what counts as one) and this run's
+   description (what does not change results beyond rounding). */
+PetscErrorCode KhgpsOutputDescribe(const KhgpsSolvers *s, const KhgpsParams *p)
+{
+  TaoType     taotype;
+  EPSType     epstype;
+  PetscReal   gatol, grtol, gttol, etol;
+  PetscInt    maxit, maxf, eits;
+  PetscMPIInt size;
+  char        buf[256], *opts, host[256] = "unknown", date[64];
+  size_t      len;
+  time_t      now = time(NULL);
+  int         n = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(TaoGetType(s->tao, &taotype));
+  PetscCall(TaoGetTolerances(s->tao, &gatol, &grtol, &gttol));
+  PetscCall(TaoGetMaximumIterations(s->tao, &maxit));
+  PetscCall(TaoGetMaximumFunctionEvaluations(s->tao, &maxf));
+  PetscCall(EPSGetTolerances(s->eps, &etol, &eits));
+  PetscCall(EPSGetType(s->eps, &epstype));
+  PetscCall(PetscStrncpy(run.protocol_text[0], taotype, sizeof(run.protocol_text[0])));
+  PetscCall(PathOptions(run.protocol_text[1], sizeof(run.protocol_text[1])));
+#define PI(nm, v)       run.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_INT, (long long)(v), 0, NULL, PETSC_FALSE}
+#define PR(nm, v)       run.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_REAL, 0, (double)(v), NULL, PETSC_FALSE}
+#define PPI(nm, v)      run.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_INT, (long long)(v), 0, NULL, PETSC_TRUE}
+#define PPR(nm, v)      run.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_REAL, 0, (double)(v), NULL, PETSC_TRUE}
+#define PPS(nm, v)      run.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_STRING, 0, 0, (v), PETSC_TRUE}
+  PI("sparse", p->sparse);
+  PR("connectivity", p->sparse ? p->connectivity : 0);
+  PI("N", p->N);
+  PR("kappa0", p->kappa0);
+  PR("kappa_min", p->kappa_min);
+  PR("J", p->J);
+  PR("h", p->h);
+  PR("A", p->A);
+  PI("seed", p->seed);
+  PI("nev", p->nev);
+  PR("x0_amplitude", p->x0_amplitude);
+  PI("coupling_bits", 32); /* J_ij is its draw rounded to float32 (KhgpsCoupling) */
+  PR("gtol", p->gtol);
+  PI("polish_its", p->polish_its);
+  /* the protocol, recorded since 2026-12 (files before lack it: refused on resume) */
+  PPS("tao_type", run.protocol_text[0]);
+  PPR("tao_gatol", gatol);
+  PPR("tao_grtol", grtol);
+  PPR("tao_gttol", gttol);
+  PPI("tao_max_it", maxit);
+  PPI("tao_max_funcs", maxf);
+  PPS("minimizer_options", run.protocol_text[1]);
+  PPR("eps_tol", etol);
+  run.nparams = n;
+#undef PI
+#undef PR
+#undef PPI
+#undef PPR
+#undef PPS
+
+  /* the run's description */
+  PetscCall(PetscFree(run.describe));
+  PetscCall(PetscOptionsGetAll(NULL, &opts));
+  len = strlen(opts) + 4096;
+  PetscCall(PetscMalloc1(len, &run.describe));
+  run.describe[0] = 0;
+  (void)gethostname(host, sizeof(host));
+  host[sizeof(host) - 1] = 0;
+  strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+#define ADD(...) snprintf(run.describe + strlen(run.describe), len - strlen(run.describe), __VA_ARGS__)
+  ADD("format=khgps-1\n");
+  ADD("khgps_version=%s\n", KHGPS_VERSION);
+  PetscCall(PetscGetVersion(buf, sizeof(buf)));
+  ADD("petsc_version=%s\n", buf);
+  PetscCall(SlepcGetVersion(buf, sizeof(buf)));
+  ADD("slepc_version=%s\n", buf);
+  ADD("mpi_size=%d\ngroups=%" PetscInt_FMT "\npetscint_bits=%d\n", (int)size, p->groups, (int)(sizeof(PetscInt) * 8));
+  ADD("tao_type=%s\n", taotype);
+  ADD("eps_type=%s\n", p->solver.block ? "khgps-block-krylov-schur" : epstype);
+  ADD("eigensolver=%s\n", p->solver.block ? "block" : "slepc");
+  if (p->solver.block) ADD("block_size=%" PetscInt_FMT "\nblock_ncv=%" PetscInt_FMT "\n", p->solver.block_size, p->solver.block_ncv);
+  ADD("hessian_mat_type=%s\n", p->solver.htype);
+  ADD("simd=%s\n", KhgpsSimdName());
+  ADD("blas_core=%s\n", KhgpsBLASCore());
+  ADD("factor_precision=%s\n", p->solver.factor_single && !strcmp(p->solver.htype, KHGPS_PACKED) ? "single" : "double");
+  ADD("host=%s\nstarted=%s\n", host, date);
+  for (char *c = opts; *c; c++)
+    if (*c == '\n') *c = ' ';
+  ADD("options=%s\n", opts);
+#undef ADD
+  PetscCall(PetscFree(opts));
+  PetscFunctionReturn(0);
+}
+
+/* ---- the pending log: header, records ------------------------------------------------------ */
+
+static const char LOG_MAGIC[] = "khgps-pending-1";
+static const char REC_MAGIC[8] = {'K', 'H', 'G', 'P', 'S', 'R', 'E', 'C'};
+static const char RUN_MAGIC[8] = {'K', 'H', 'G', 'P', 'S', 'R', 'U', 'N'};
+
+/* A record's checksum (analysis/khgps_io.py _checksum): the payload as little-endian 64-bit words,
+   zero-padded, sum of (w_k xor k * 0x9E3779B97F4A7C15) * (2k + 1) modulo 2^64, xor the byte count.
+   A kill cuts a record short (its length shows it); the checksum catches what a crash of the
+   machine may leave. */
+static uint64_t Checksum(const unsigned char *b, size_t n)
+{
+  uint64_t h = 0, k = 0, w;
+  size_t   i = 0;
+  for (; i + 8 <= n; i += 8, k++) {
+    memcpy(&w, b + i, 8);
+    h += (w ^ (k * 0x9E3779B97F4A7C15ULL)) * (2 * k + 1);
+  }
+  if (i < n) {
+    w = 0;
+    memcpy(&w, b + i, n - i);
+    h += (w ^ (k * 0x9E3779B97F4A7C15ULL)) * (2 * k + 1);
+  }
+  return h ^ (uint64_t)n;
+}
+
+/* The log's header: the format, FILE's log_id, and the record layout (record.c's tables), so that
+   a reader unpacks a record without knowing khgps's version. Ends with "end\n". */
+static void LogHeader(char *h, size_t len, const char *log_id)
+{
+  size_t l;
+  snprintf(h, len, "%s\nlog_id %s\nrecord N nconv has_J", LOG_MAGIC, log_id);
+  for (int k = 0; k < KhgpsRecordNScalars; k++) {
+    l = strlen(h);
+    snprintf(h + l, len - l, " %s:%s", KhgpsRecordScalars[k].name, KhgpsRecordScalars[k].names ? "e" : KhgpsRecordScalars[k].isint ? "i" : "r");
+  }
+  l = strlen(h);
+  snprintf(h + l, len - l, "\narrays");
+  for (int k = 0; k < KhgpsRecordNArrays; k++) {
+    l = strlen(h);
+    snprintf(h + l, len - l, " %s:%s", KhgpsRecordArrays[k].name, KhgpsRecordArrays[k].per_pair ? "nconv" : "N");
+  }
+  l = strlen(h);
+  snprintf(h + l, len - l, "\nenum status");
+  for (int k = 0; k < 3; k++) {
+    l = strlen(h);
+    snprintf(h + l, len - l, " %d=%s", k, KhgpsStatusNames[k]);
+  }
+  l = strlen(h);
+  snprintf(h + l, len - l, "\nenum tao_reason");
+  for (int k = -8; k <= 8; k++) {
+    if (!TaoConvergedReasons[k] || !TaoConvergedReasons[k][0] || strchr(TaoConvergedReasons[k], ' ')) continue;
+    l = strlen(h);
+    snprintf(h + l, len - l, " %d=%s", k, TaoConvergedReasons[k]);
+  }
+  l = strlen(h);
+  snprintf(h + l, len - l, "\nenum factor_precision");
+  for (int k = 0; KhgpsFactorPrecisionNames[k]; k++) {
+    l = strlen(h);
+    snprintf(h + l, len - l, " %d=%s", k, KhgpsFactorPrecisionNames[k]);
+  }
+  l = strlen(h);
+  snprintf(h + l, len - l, "\nend\n");
+}
+
+/* Write a whole buffer (EINTR retried); 0 or an errno. */
+static int WriteFull(int fd, const void *buf, size_t n)
+{
+  const char *b = (const char *)buf;
+  while (n) {
+    ssize_t w = write(fd, b, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return w < 0 ? errno : ENOSPC;
+    b += w, n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* A fresh log for FILE's current log_id: written beside it and renamed over FILE.pending. */
+static PetscErrorCode LogReset(void)
+{
+  char hdr[8192], tmp[2 * PETSC_MAX_PATH_LEN];
+  int  fd, err;
+
+  PetscFunctionBeginUser;
+  LogHeader(hdr, sizeof(hdr), run.log_id);
+  PetscCheck(snprintf(tmp, sizeof(tmp), "%s.XXXXXX", run.pending) < (int)sizeof(tmp), PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "path too long");
+  fd = mkstemp(tmp);
+  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot create %s: %s", tmp, strerror(errno));
+  (void)fchmod(fd, run.mode);
+  err = WriteFull(fd, hdr, strlen(hdr));
+  if (!err && fsync(fd)) err = errno;
+  if (!err && rename(tmp, run.pending)) err = errno;
+  if (err) {
+    close(fd);
+    unlink(tmp);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot write %s: %s", run.pending, strerror(err));
+  }
+  if (run.logfd >= 0) close(run.logfd);
+  run.logfd     = fd; /* the same file, now at its name: appends go to its end */
+  run.log_count = 0;
+  run.log_bytes = (long)strlen(hdr);
+  (void)lseek(fd, 0, SEEK_END);
+  PetscFunctionReturn(0);
+}
+
+/* Scan FILE.pending: the records of a log that names FILE's log_id, up to the first one that is
+   cut or damaged (a kill during its write). For each valid record: cb(ctx, kind, payload, bytes).
+   Returns 0 (valid bytes in *valid, -1 if the log is absent, stale or of another layout) or 1
+   with a message. */
+typedef int (*LogVisitor)(void *, int, const char *, size_t);
+static int LogScan(const char *path, const char *log_id, long *valid, long *nrec, LogVisitor cb, void *ctx, char *msg, size_t mlen)
+{
+  FILE  *f = fopen(path, "rb");
+  char   expect[8192], *buf = NULL;
+  size_t hl;
+  long   off;
+
+  *valid = -1;
+  *nrec  = 0;
+  if (!f) return 0;
+  LogHeader(expect, sizeof(expect), log_id); /* the header the log must have */
+  hl  = strlen(expect);
+  buf = (char *)malloc(hl + 1);
+  if (!buf || fread(buf, 1, hl, f) != hl || memcmp(buf, expect, hl)) { /* stale, cut or of another layout */
+    free(buf);
+    fclose(f);
+    return 0;
+  }
+  free(buf);
+  off = (long)hl;
+  for (;;) {
+    char     head[16];
+    uint64_t n, sum;
+    char    *pl;
+    int      kind;
+    if (fread(head, 1, 16, f) != 16) break;
+    if (!memcmp(head, REC_MAGIC, 8)) kind = 0;
+    else if (!memcmp(head, RUN_MAGIC, 8)) kind = 1;
+    else break;
+    memcpy(&n, head + 8, 8);
+    if (n > ((uint64_t)1 << 40)) break;
+    pl = (char *)malloc(n ? n : 1);
+    if (!pl) {
+      snprintf(msg, mlen, "out of memory reading %s", path);
+      fclose(f);
+      return 1;
+    }
+    if (fread(pl, 1, n, f) != n || fread(&sum, 1, 8, f) != 8 || sum != Checksum((unsigned char *)pl, n)) {
+      free(pl);
+      break;
+    }
+    if (cb && cb(ctx, kind, pl, n)) {
+      free(pl);
+      fclose(f);
+      return 1;
+    }
+    free(pl);
+    off += (long)(24 + n);
+    if (kind == 0) (*nrec)++;
+  }
+  fclose(f);
+  *valid = off;
+  return 0;
+}
+
+/* Append one entry to the log (one write, then fdatasync). */
+static PetscErrorCode LogAppend(int kind, const void *payload, size_t n)
+{
+  char    *b;
+  uint64_t len = n, sum = Checksum((const unsigned char *)payload, n);
+  int      err;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(n + 24, &b));
+  memcpy(b, kind ? RUN_MAGIC : REC_MAGIC, 8);
+  memcpy(b + 8, &len, 8);
+  memcpy(b + 16, payload, n);
+  memcpy(b + 16 + n, &sum, 8);
+  err = WriteFull(run.logfd, b, n + 24);
+  PetscCall(PetscFree(b));
+  if (!err && fdatasync(run.logfd)) err = errno;
+  if (err) { /* a cut record: taken back, so that the next one follows a whole record */
+    if (ftruncate(run.logfd, run.log_bytes)) { } /* best effort: the reader stops at a cut record anyway */
+    (void)lseek(run.logfd, 0, SEEK_END);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot write %s: %s", run.pending, strerror(err));
+  }
+  run.log_bytes += (long)(n + 24);
+  PetscFunctionReturn(0);
+}
+
+/* ---- locks on the run file itself ---------------------------------------------------------- */
+
+/* An open file description lock on fd (whatever name reached the file): 0, 1 held elsewhere,
+   2 no locks on this file system. */
+static int LockInode(int fd)
+{
+  struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+  if (fcntl(fd, F_OFD_SETLK, &l) == 0) return 0;
+  return (errno == EAGAIN || errno == EACCES) ? 1 : 2;
+}
+
+/* ---- reading an existing file -------------------------------------------------------------- */
+
+typedef struct {
+  const KhgpsParams *p;
+  PetscInt          *done, ndone, cap;
+  long               runs;
+  char              *msg;
+  size_t             mlen;
+} ScanCtx;
+
+static int ScanVisit(void *vctx, int kind, const char *pl, size_t n)
+{
+  ScanCtx         *c = (ScanCtx *)vctx;
+  const PetscReal *b = (const PetscReal *)pl;
+  size_t           expect;
+
+  if (kind == 1) {
+    c->runs++;
+    return 0;
+  }
+  if (n < sizeof(PetscReal) * (size_t)(3 + KhgpsRecordNScalars) || n % sizeof(PetscReal)) goto bad;
+  if (b[0] != (PetscReal)c->p->N || b[1] < 0 || b[1] > c->p->nev) goto bad;
+  expect = (size_t)(3 + KhgpsRecordNScalars);
+  for (int k = 0; k < KhgpsRecordNArrays; k++) expect += (size_t)(KhgpsRecordArrays[k].per_pair ? b[1] : b[0]);
+  if (b[2] != 0) expect += (size_t)(b[0] * b[0]);
+  if (expect * sizeof(PetscReal) != n) goto bad;
+  if (c->ndone == c->cap) {
+    c->cap  = 2 * c->cap + 64;
+    c->done = (PetscInt *)realloc(c->done, sizeof(PetscInt) * (size_t)c->cap);
+    if (!c->done) return 1;
+  }
+  c->done[c->ndone++] = (PetscInt)b[3]; /* the table starts with the realization */
+  return 0;
+bad:
+  snprintf(c->msg, c->mlen, "%s.pending holds a record that is not a realization of this run's N and nev: a damaged log; it was left as it is", run.path);
+  return 1;
+}
+
+/* An abbreviated path for messages: long paths keep their end. */
+static const char *Short(const char *path, char *buf, size_t len)
+{
+  size_t n = strlen(path);
+  if (n <= 200) return path;
+  snprintf(buf, len, "...%s", path + n - 160);
+  return buf;
+}
+
+/* Rank 0: read an existing run file (and its log) without changing them: a khgps file of the same
+   parameters and protocol, complete realizations; list them. Any problem: msg set, *bad = 1. */
+static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done, int *bad, char *msg, size_t len)
+{
+  hid_t   fid = -1, g = -1, pg = -1;
+  char    fmt[64] = "", sb[256];
+  int     fd;
+  ScanCtx ctx = {p, NULL, 0, 0, 0, msg, len};
+  const char *out = Short(p->output, sb, sizeof(sb));
+
+  *ndone = 0;
+  *done  = NULL;
+  *bad   = 1;
+  /* another program's HDF5 holds its lock on the file (h5py "r+", say): the file may be fine */
+  if ((fd = open(run.path, O_RDONLY | O_CLOEXEC)) >= 0) {
+    if (flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK) {
+      snprintf(msg, len, "%s is open for writing in another program (HDF5's lock on it is held); it was left as it is: close it there, then run again", out);
+      close(fd);
+      return;
+    }
+    (void)flock(fd, LOCK_UN);
+    close(fd);
+  }
+  if (H5Fis_hdf5(run.path) <= 0 || (fid = KhgpsH5Open(run.path, PETSC_FALSE)) < 0) {
+    snprintf(msg, len, "%s exists but is not a readable HDF5 file (corrupt, truncated or foreign); it was left as it is: use another -khgps_output, or -khgps_overwrite to replace it", out);
+    return;
+  }
+  if (KhgpsH5ReadString(fid, "format", fmt, sizeof(fmt)) || strcmp(fmt, "khgps-1")) {
+    snprintf(msg, len, "%s is not a khgps run file (no format attribute khgps-1); it was left as it is", out);
+    goto out;
+  }
+  if ((pg = H5Gopen2(fid, "/params", H5P_DEFAULT)) < 0) {
+    snprintf(msg, len, "%s has no /params: not a complete khgps run file; it was left as it is", out);
+    goto out;
+  }
+  for (int k = 0; k < run.nparams; k++) {
+    const KhgpsParam *a = &run.params[k];
+    long long         i = 0;
+    double            r = 0;
+    char              s[4096];
+    int               rc;
+    if (a->kind == KHGPS_PARAM_STRING) rc = KhgpsH5ReadString(pg, a->name, s, sizeof(s));
+    else rc = KhgpsH5ReadNumber(pg, a->name, (PetscBool)(a->kind == KHGPS_PARAM_INT), &i, &r);
+    if (rc == 1) {
+      if (!strcmp(a->name, "coupling_bits")) snprintf(msg, len, "%s was written by an older khgps whose couplings were not rounded to float32 (a different realization of J); it was left as it is: use another -khgps_output", out);
+      else if (!strcmp(a->name, "sparse") || !strcmp(a->name, "connectivity")) continue; /* came later: absent means dense */
+      else if (a->since_protocol) snprintf(msg, len, "%s was written by an older khgps that did not record its protocol (%s and the other minimizer settings); resuming it could mix protocols: use another -khgps_output (runs/tail.sh starts a new one from the digest)", out, a->name);
+      else snprintf(msg, len, "%s has no parameter %s: not a complete khgps run file; it was left as it is", out, a->name);
+      goto out;
+    }
+    if (rc == 2) {
+      snprintf(msg, len, "%s: /params/%s is not %s: not a khgps run file of this kind; it was left as it is", out, a->name, a->kind == KHGPS_PARAM_STRING ? "a string" : a->kind == KHGPS_PARAM_INT ? "an integer" : "a number");
+      goto out;
+    }
+    if (a->kind == KHGPS_PARAM_INT && i != a->i) snprintf(msg, len, "%s holds a run with %s = %lld, not %lld: use another -khgps_output, or -khgps_overwrite to start over", out, a->name, i, a->i);
+    else if (a->kind == KHGPS_PARAM_REAL && r != a->r) snprintf(msg, len, "%s holds a run with %s = %.15g, not %.15g: use another -khgps_output, or -khgps_overwrite to start over", out, a->name, r, a->r);
+    else if (a->kind == KHGPS_PARAM_STRING && strcmp(s, a->s)) snprintf(msg, len, "%s holds a run with %s = \"%s\", not \"%s\": a file is one protocol; use another -khgps_output, or -khgps_overwrite to start over", out, a->name, s, a->s);
+    else continue;
+    goto out;
+  }
+  if (KhgpsH5ReadString(fid, "log_id", run.log_id, sizeof(run.log_id))) run.log_id[0] = 0;
+  run.run_index = (PetscInt)KhgpsRunFileCount(fid, "/runs");
+  if (H5Lexists(fid, "/realizations", H5P_DEFAULT) > 0) {
+    H5G_info_t info;
+    if ((g = H5Gopen2(fid, "/realizations", H5P_DEFAULT)) < 0 || H5Gget_info(g, &info) < 0) {
+      snprintf(msg, len, "%s: cannot read /realizations (damaged file); it was left as it is", out);
+      goto out;
+    }
+    ctx.cap  = (PetscInt)info.nlinks + 64;
+    ctx.done = (PetscInt *)malloc(sizeof(PetscInt) * (size_t)ctx.cap);
+    for (hsize_t k = 0; k < info.nlinks; k++) {
+      char name[256], why[256];
+      if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, name, sizeof(name), H5P_DEFAULT) < 0) {
+        snprintf(msg, len, "%s: cannot list /realizations (damaged file); it was left as it is", out);
+        goto out;
+      }
+      if (KhgpsRunFileCheckRealization(g, name, p->N, p->nev, &ctx.done[ctx.ndone], why, sizeof(why))) {
+        snprintf(msg, len, "%s: /realizations/%s is not a complete realization (%s): a damaged file; it was left as it is", out, name, why);
+        goto out;
+      }
+      ctx.ndone++;
+    }
+  }
+  run.main_count = (long)ctx.ndone;
+  if (run.log_id[0]) { /* the log of this incarnation of FILE, if any */
+    long valid, nrec;
+    if (LogScan(run.pending, run.log_id, &valid, &nrec, ScanVisit, &ctx, msg, len)) goto out;
+    run.log_count = valid >= 0 ? nrec : 0;
+    run.log_bytes = valid;
+    run.run_index += (PetscInt)ctx.runs;
+  }
+  *bad = 0;
+out:
+  if (g >= 0) H5Gclose(g);
+  if (pg >= 0) H5Gclose(pg);
+  H5Fclose(fid);
+  if (*bad) {
+    free(ctx.done);
+    return;
+  }
+  if (PetscMalloc1(ctx.ndone + 1, done) == 0 && ctx.ndone) memcpy(*done, ctx.done, sizeof(PetscInt) * (size_t)ctx.ndone);
+  *ndone = ctx.ndone;
+  free(ctx.done);
 }
 
 static int CompareInt(const void *a, const void *b)
@@ -247,188 +750,42 @@ static int CompareInt(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-/* A dataset of group g: 0 as the layout has it (float, rank 1 [n0] or rank 2 [n0, n1]), 1 absent,
-   2 of another shape or type. */
-static int DatasetShape(hid_t g, const char *name, int rank, hsize_t n0, hsize_t n1)
+/* Rank 0: lock the run file itself (if it exists), named in the refusal like the lock file. */
+static int LockExisting(const char *output, char *msg, size_t len)
 {
-  hid_t   d, sp, t;
-  hsize_t dims[2] = {0, 0};
-  int     r, ok;
-
-  if (H5Lexists(g, name, H5P_DEFAULT) <= 0) return 1;
-  if ((d = H5Dopen2(g, name, H5P_DEFAULT)) < 0) return 2;
-  sp = H5Dget_space(d);
-  t  = H5Dget_type(d);
-  r  = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
-  ok = r == rank && H5Sget_simple_extent_dims(sp, dims, NULL) == r && dims[0] == n0 && (rank < 2 || dims[1] == n1) && t >= 0 && H5Tget_class(t) == H5T_FLOAT;
-  if (t >= 0) H5Tclose(t);
-  if (sp >= 0) H5Sclose(sp);
-  H5Dclose(d);
-  return ok ? 0 : 2;
-}
-
-/* An integer attribute of group g into *v: 0, or 1 if absent or not an integer. */
-static int IntAttribute(hid_t g, const char *name, long long *v)
-{
-  hid_t a, t;
-  int   ok;
-
-  if (H5Aexists(g, name) <= 0 || (a = H5Aopen(g, name, H5P_DEFAULT)) < 0) return 1;
-  t  = H5Aget_type(a);
-  ok = t >= 0 && H5Tget_class(t) == H5T_INTEGER && H5Aread(a, H5T_NATIVE_LLONG, v) >= 0;
-  if (t >= 0) H5Tclose(t);
-  H5Aclose(a);
-  return ok ? 0 : 1;
-}
-
-/* Realization group `name` of /realizations (rg) against the layout (README "Output (HDF5)"): its
-   six-digit index as name, every attribute, kappa and x of length N, eigenvalues, participation
-   ratios and residuals of length nconv (in [0, nev]), J N x N if there. 0 and *idx, or 1 and why. */
-static int CheckRealization(hid_t rg, const char *name, const KhgpsParams *p, PetscInt *idx, char *why, size_t len)
-{
-  static const char *const names[] = {"status_name", "tao_reason_name"}; /* beside the table's */
-  long long                status, real, nconv;
-  hid_t                    g;
-  int                      bad = 1, r;
-
-  if (strlen(name) != 6 || strspn(name, "0123456789") != 6) {
-    snprintf(why, len, "its name is not a six-digit realization index");
-    return 1;
-  }
-  *idx = (PetscInt)strtol(name, NULL, 10);
-  if ((g = H5Gopen2(rg, name, H5P_DEFAULT)) < 0) {
-    snprintf(why, len, "not a group");
-    return 1;
-  }
-  for (int k = 0; k < KhgpsRecordNScalars + 2; k++) {
-    const char *a = k < KhgpsRecordNScalars ? KhgpsRecordScalars[k].name : names[k - KhgpsRecordNScalars];
-    if (k < KhgpsRecordNScalars && KhgpsRecordScalars[k].optional) continue; /* files of an older khgps lack it */
-    if (H5Aexists(g, a) <= 0) {
-      snprintf(why, len, "no attribute %s", a);
-      goto out;
+  char sb[256];
+  for (int tries = 0; tries < 20; tries++) {
+    struct stat a, b;
+    int         fd = open(run.path, O_RDONLY | O_CLOEXEC), r;
+    if (fd < 0) return errno == ENOENT ? 0 : (snprintf(msg, len, "cannot read output file %s: %s", Short(output, sb, sizeof(sb)), strerror(errno)), 1);
+    r = LockInode(fd);
+    if (r == 1) {
+      snprintf(msg, len, "%s is being written by another run (it holds the file's lock, through another name of the same file); it was left to it: wait for that run to end, or use another -khgps_output", Short(output, sb, sizeof(sb)));
+      close(fd);
+      return 1;
     }
-  }
-  if (IntAttribute(g, "status", &status) || status < 0 || status > 2) {
-    snprintf(why, len, "status is not 0, 1 or 2");
-    goto out;
-  }
-  if (IntAttribute(g, "realization", &real) || real != *idx) {
-    snprintf(why, len, "its realization attribute is not %" PetscInt_FMT, *idx);
-    goto out;
-  }
-  if (IntAttribute(g, "nconv", &nconv) || nconv < 0 || nconv > p->nev) {
-    snprintf(why, len, "nconv is not in [0, nev] = [0, %" PetscInt_FMT "]", p->nev);
-    goto out;
-  }
-  for (int k = 0; k < KhgpsRecordNArrays; k++) { /* an empty per-pair dataset may be absent */
-    const KhgpsRecordArray *f = &KhgpsRecordArrays[k];
-    const long long         n = f->per_pair ? nconv : (long long)p->N;
-    r                         = DatasetShape(g, f->name, 1, (hsize_t)n, 0);
-    if (r == 2 || (r == 1 && n > 0)) {
-      if (r == 1) snprintf(why, len, "no dataset %s", f->name);
-      else snprintf(why, len, "dataset %s is not %s = %lld reals", f->name, f->per_pair ? "nconv" : "N", n);
-      goto out;
+    if (fstat(fd, &a) == 0 && stat(run.path, &b) == 0 && (a.st_ino != b.st_ino || a.st_dev != b.st_dev)) { /* replaced meanwhile */
+      close(fd);
+      continue;
     }
+    if (run.mainfd >= 0) close(run.mainfd);
+    run.mainfd = fd;
+    return 0;
   }
-  if (DatasetShape(g, "J", 2, (hsize_t)p->N, (hsize_t)p->N) == 2) {
-    snprintf(why, len, "dataset J is not N x N");
-    goto out;
-  }
-  bad = 0;
-out:
-  H5Gclose(g);
-  return bad;
-}
-
-/* Rank 0: read an existing run file without changing it: check that it is a khgps file of the
-   same parameters whose realizations are complete, and list them. Any problem: msg set, *bad = 1. */
-static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done, int *bad, char *msg, size_t len)
-{
-  hid_t      fid = -1, g = -1, attr, type;
-  char       fmt[64] = "";
-  ParamAttr  a[NPARAM];
-  H5G_info_t info;
-
-  *ndone = 0;
-  *done  = NULL;
-  *bad   = 1;
-  if (H5Fis_hdf5(run.path) <= 0 || (fid = H5Fopen(run.path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
-    snprintf(msg, len, "%s exists but is not a readable HDF5 file (corrupt, truncated or foreign); it was left as it is: use another -khgps_output, or -khgps_overwrite to replace it", p->output);
-    return;
-  }
-  if (H5Aexists_by_name(fid, "/", "format", H5P_DEFAULT) > 0 && (attr = H5Aopen_by_name(fid, "/", "format", H5P_DEFAULT, H5P_DEFAULT)) >= 0) {
-    type = H5Aget_type(attr);
-    if (H5Tget_class(type) == H5T_STRING && H5Tget_size(type) < sizeof(fmt)) H5Aread(attr, type, fmt);
-    H5Tclose(type);
-    H5Aclose(attr);
-  }
-  if (strcmp(fmt, "khgps-1")) {
-    snprintf(msg, len, "%s is not a khgps run file (no format attribute khgps-1); it was left as it is", p->output);
-    goto out;
-  }
-  ParamList(p, a);
-  for (int k = 0; k < NPARAM; k++) {
-    double    r = 0;
-    long long i = 0;
-    if (H5Aexists_by_name(fid, "/params", a[k].name, H5P_DEFAULT) <= 0) {
-      if (!strcmp(a[k].name, "coupling_bits")) {
-        snprintf(msg, len, "%s was written by an older khgps whose couplings were not rounded to float32 (a different realization of J); it was left as it is: use another -khgps_output", p->output);
-        goto out;
-      }
-      if (k >= 2) { /* sparse and connectivity came later: absent means dense */
-        snprintf(msg, len, "%s has no parameter %s: not a complete khgps run file; it was left as it is", p->output, a[k].name);
-        goto out;
-      }
-    } else if ((attr = H5Aopen_by_name(fid, "/params", a[k].name, H5P_DEFAULT, H5P_DEFAULT)) >= 0) {
-      if (a[k].isint) H5Aread(attr, H5T_NATIVE_LLONG, &i);
-      else H5Aread(attr, H5T_NATIVE_DOUBLE, &r);
-      H5Aclose(attr);
-    }
-    if (a[k].isint ? (i != (long long)a[k].i) : (r != (double)a[k].r)) {
-      if (a[k].isint) snprintf(msg, len, "%s holds a run with %s = %lld, not %lld: use another -khgps_output, or -khgps_overwrite to start over", p->output, a[k].name, i, (long long)a[k].i);
-      else snprintf(msg, len, "%s holds a run with %s = %.15g, not %.15g: use another -khgps_output, or -khgps_overwrite to start over", p->output, a[k].name, r, (double)a[k].r);
-      goto out;
-    }
-  }
-  if (H5Lexists(fid, "/realizations", H5P_DEFAULT) > 0) {
-    if ((g = H5Gopen2(fid, "/realizations", H5P_DEFAULT)) < 0 || H5Gget_info(g, &info) < 0) {
-      snprintf(msg, len, "%s: cannot read /realizations (damaged file); it was left as it is", p->output);
-      goto out;
-    }
-    if (PetscMalloc1(info.nlinks + 1, done)) goto out;
-    for (hsize_t k = 0; k < info.nlinks; k++) {
-      char name[256], why[256];
-      if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, name, sizeof(name), H5P_DEFAULT) < 0) {
-        snprintf(msg, len, "%s: cannot list /realizations (damaged file); it was left as it is", p->output);
-        goto out;
-      }
-      if (CheckRealization(g, name, p, &(*done)[*ndone], why, sizeof(why))) {
-        snprintf(msg, len, "%s: /realizations/%s is not a complete realization (%s): a damaged file; it was left as it is", p->output, name, why);
-        goto out;
-      }
-      (*ndone)++;
-    }
-  }
-  *bad = 0;
-out:
-  if (g >= 0) H5Gclose(g);
-  H5Fclose(fid);
-  if (*bad) {
-    (void)PetscFree(*done);
-    *ndone = 0;
-  }
+  snprintf(msg, len, "cannot lock output file %s: it keeps being replaced", Short(output, sb, sizeof(sb)));
+  return 1;
 }
 
 /* Before any work, on all ranks: refuse an output that cannot be written, that another run is
    writing, that is write-protected or not a regular file, or an existing file that is not a
-   complete khgps run of the same parameters (unless -khgps_overwrite: start over), and return the
-   realizations of [first, first + realizations) that the file does not hold yet. Rank 0 keeps the
-   file's lock from here to its exit. */
+   complete khgps run of the same parameters and protocol (unless -khgps_overwrite: start over),
+   and return the realizations of [first, first + realizations) that the file does not hold yet.
+   Rank 0 keeps the file's locks from here to its exit. */
 PetscErrorCode KhgpsPrepareOutput(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, PetscInt **todo)
 {
   PetscMPIInt rank;
   int         bad = 0;
-  char        msg[3 * PETSC_MAX_PATH_LEN + 512] = "", part[2 * PETSC_MAX_PATH_LEN];
+  char        msg[3 * PETSC_MAX_PATH_LEN + 512] = "", part[2 * PETSC_MAX_PATH_LEN], sb[256];
   PetscInt    ndone = 0, *done = NULL, nin = 0;
 
   PetscFunctionBeginUser;
@@ -437,12 +794,14 @@ PetscErrorCode KhgpsPrepareOutput(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* HDF5's own error stack would bury our one line */
     bad = ResolveOutput(p->output, msg, sizeof(msg));
     if (!bad) bad = LockOutput(p->output, msg, sizeof(msg));
-    if (!bad && !p->overwrite && access(run.path, F_OK) == 0) ReadExisting(p, &ndone, &done, &bad, msg, sizeof(msg));
-    if (!bad) { /* the appends' temporary files can be made */
+    if (!bad) bad = LockExisting(p->output, msg, sizeof(msg));
+    if (!bad) snprintf(run.pending, sizeof(run.pending), "%s.pending", run.path);
+    if (!bad && !p->overwrite && run.mainfd >= 0) ReadExisting(p, &ndone, &done, &bad, msg, sizeof(msg));
+    if (!bad) { /* the temporary files can be made */
       int fd = MakeTemp(part, sizeof(part));
       if (fd < 0) {
         bad = 1;
-        snprintf(msg, sizeof(msg), "cannot write output file %s: cannot create a file in %s: %s", p->output, run.dir, strerror(errno));
+        snprintf(msg, sizeof(msg), "cannot write output file %s: cannot create a file in its folder: %s", Short(p->output, sb, sizeof(sb)), strerror(errno));
       } else {
         close(fd);
         unlink(part);
@@ -455,8 +814,8 @@ PetscErrorCode KhgpsPrepareOutput(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo
   PetscCallMPI(MPI_Bcast(&ndone, 1, MPIU_INT, 0, comm));
   if (rank) PetscCall(PetscMalloc1(ndone + 1, &done));
   if (ndone) PetscCallMPI(MPI_Bcast(done, (PetscMPIInt)ndone, MPIU_INT, 0, comm));
-  qsort(done, (size_t)ndone, sizeof(PetscInt), CompareInt);
-  PetscCall(PetscMalloc1(p->realizations, todo));
+  if (ndone) qsort(done, (size_t)ndone, sizeof(PetscInt), CompareInt);
+  PetscCall(PetscMalloc1(p->realizations + 1, todo));
   *ntodo = 0;
   for (PetscInt k = p->first, d = 0; k < p->first + p->realizations; k++) {
     while (d < ndone && done[d] < k) d++;
@@ -468,125 +827,7 @@ PetscErrorCode KhgpsPrepareOutput(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo
   PetscFunctionReturn(0);
 }
 
-/* A string attribute, replacing one of another length (HDF5 keeps the old size otherwise). */
-static PetscErrorCode WriteString(PetscViewer v, const char *parent, const char *name, const char *value)
-{
-  PetscBool has;
-  hid_t     fid;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscViewerHDF5HasAttribute(v, parent, name, &has));
-  if (has) {
-    PetscCall(PetscViewerHDF5GetFileId(v, &fid));
-    PetscCheck(H5Adelete_by_name(fid, parent, name, H5P_DEFAULT) >= 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "HDF5: cannot replace attribute %s", name);
-  }
-  PetscCall(PetscViewerHDF5WriteAttribute(v, parent, name, PETSC_STRING, value));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode WriteProvenance(PetscViewer v, const KhgpsParams *p, const KhgpsSolvers *s)
-{
-  char        buf[256];
-  char       *opts;
-  PetscMPIInt size;
-  PetscInt    isize = (PetscInt)sizeof(PetscInt) * 8, msize;
-  TaoType     taotype;
-  EPSType     epstype;
-  ParamAttr   a[NPARAM];
-
-  PetscFunctionBeginUser;
-  PetscCall(WriteString(v, "/", "format", "khgps-1"));
-  PetscCall(WriteString(v, "/", "khgps_version", KHGPS_VERSION));
-  PetscCall(PetscGetVersion(buf, sizeof(buf)));
-  PetscCall(WriteString(v, "/", "petsc_version", buf));
-  PetscCall(SlepcGetVersion(buf, sizeof(buf)));
-  PetscCall(WriteString(v, "/", "slepc_version", buf));
-  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
-  msize = size;
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "mpi_size", PETSC_INT, &msize));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "groups", PETSC_INT, &p->groups));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "petscint_bits", PETSC_INT, &isize));
-  PetscCall(PetscOptionsGetAll(NULL, &opts));
-  PetscCall(WriteString(v, "/", "options", opts));
-  PetscCall(PetscFree(opts));
-  PetscCall(TaoGetType(s->tao, &taotype));
-  PetscCall(WriteString(v, "/", "tao_type", taotype));
-  PetscCall(EPSGetType(s->eps, &epstype));
-  PetscCall(WriteString(v, "/", "eps_type", p->solver.block ? "khgps-block-krylov-schur" : epstype));
-  PetscCall(WriteString(v, "/", "eigensolver", p->solver.block ? "block" : "slepc"));
-  if (p->solver.block) {
-    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "block_size", PETSC_INT, &p->solver.block_size));
-    PetscCall(PetscViewerHDF5WriteAttribute(v, "/", "block_ncv", PETSC_INT, &p->solver.block_ncv));
-  }
-  PetscCall(WriteString(v, "/", "hessian_mat_type", p->solver.htype));
-  PetscCall(WriteString(v, "/", "simd", KhgpsSimdName())); /* khgps' own kernels (packed J x, block solves) */
-  PetscCall(WriteString(v, "/", "blas_core", KhgpsBLASCore())); /* the factorization's kernels (OpenBLAS core and build) */
-  PetscCall(WriteString(v, "/", "factor_precision", p->solver.factor_single && !strcmp(p->solver.htype, KHGPS_PACKED) ? "single" : "double")); /* asked for; per realization: what ran */
-  ParamList(p, a);
-  for (int k = 0; k < NPARAM; k++) PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", a[k].name, a[k].isint ? PETSC_LONG : PETSC_REAL, a[k].isint ? (void *)&a[k].i : (void *)&a[k].r));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "gtol", PETSC_REAL, &p->gtol));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, "/params", "polish_its", PETSC_INT, &p->polish_its));
-  PetscFunctionReturn(0);
-}
-
-/* An array as a 1-D dataset of the current group. */
-static PetscErrorCode WriteArray(PetscViewer v, const char *name, PetscInt n, const PetscReal *a)
-{
-  Vec w;
-
-  PetscFunctionBeginUser;
-  if (!n) PetscFunctionReturn(0);
-  PetscCall(VecCreateSeqWithArray(PETSC_COMM_SELF, 1, n, (const PetscScalar *)a, &w));
-  PetscCall(PetscObjectSetName((PetscObject)w, name));
-  PetscCall(VecView(w, v));
-  PetscCall(VecDestroy(&w));
-  PetscFunctionReturn(0);
-}
-
-/* J as an N x N row-major dataset `J` of group. */
-static PetscErrorCode WriteCouplings(PetscViewer v, const char *group, PetscInt N, const PetscReal *J)
-{
-  hid_t   fid, dset, space;
-  herr_t  herr;
-  hsize_t dims[2] = {(hsize_t)N, (hsize_t)N};
-  char    path[PETSC_MAX_PATH_LEN];
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(path, sizeof(path), "%s/J", group));
-  PetscCall(PetscViewerHDF5GetFileId(v, &fid));
-  KhgpsCallHDF5(space, H5Screate_simple(2, dims, NULL));
-  KhgpsCallHDF5(dset, H5Dcreate2(fid, path, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  KhgpsCallHDF5(herr, H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, J));
-  KhgpsCallHDF5(herr, H5Dclose(dset));
-  KhgpsCallHDF5(herr, H5Sclose(space));
-  PetscFunctionReturn(0);
-}
-
-/* One realization's group /realizations/NNNNNN: datasets and scalar attributes. */
-static PetscErrorCode WriteRecord(PetscViewer v, const KhgpsRecord *c)
-{
-  char group[64];
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscSNPrintf(group, sizeof(group), "/realizations/%06" PetscInt_FMT, c->realization));
-  PetscCall(PetscViewerHDF5PushGroup(v, group));
-  for (int k = 0; k < KhgpsRecordNArrays; k++) {
-    PetscInt   n;
-    PetscReal *a = KhgpsRecordArrayGet(c, &KhgpsRecordArrays[k], &n);
-    PetscCall(WriteArray(v, KhgpsRecordArrays[k].name, n, a));
-  }
-  if (c->J) PetscCall(WriteCouplings(v, group, c->N, c->J));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "status_name", PETSC_STRING, KhgpsStatusNames[c->status]));
-  PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, "tao_reason_name", PETSC_STRING, TaoConvergedReasons[c->tao_reason]));
-  for (int k = 0; k < KhgpsRecordNScalars; k++) { /* the table ends with status: it marks the group complete */
-    const KhgpsRecordScalar *f = &KhgpsRecordScalars[k];
-    const void              *a = (const char *)c + f->offset;
-    if (f->names) PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, f->name, PETSC_STRING, f->names[*(const PetscInt *)a]));
-    else PetscCall(PetscViewerHDF5WriteAttribute(v, NULL, f->name, f->isint ? PETSC_INT : PETSC_REAL, a));
-  }
-  PetscCall(PetscViewerHDF5PopGroup(v));
-  PetscFunctionReturn(0);
-}
+/* ---- appends and the fold ------------------------------------------------------------------ */
 
 /* Copy file `from` into the open descriptor fd (the temporary file `to`); *size: its bytes. */
 static PetscErrorCode CopyFile(const char *from, int fd, const char *to, off_t *size)
@@ -594,35 +835,31 @@ static PetscErrorCode CopyFile(const char *from, int fd, const char *to, off_t *
   FILE  *in;
   char  *buf;
   size_t n;
-  int    bad = 0, err = 0;
+  int    err = 0;
 
   PetscFunctionBeginUser;
   *size = 0;
   in    = fopen(from, "rb");
   PetscCheck(in, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot read %s: %s", from, strerror(errno));
   PetscCall(PetscMalloc1(1 << 22, &buf));
-  while (!bad && (n = fread(buf, 1, 1 << 22, in)) > 0)
-    for (size_t k = 0; k < n && !bad;) {
-      ssize_t w = write(fd, buf + k, n - k);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) bad = 1, err = w < 0 ? errno : ENOSPC;
-      else k += (size_t)w, *size += w;
-    }
-  if (!bad && ferror(in)) bad = 1, err = EIO;
+  while (!err && (n = fread(buf, 1, 1 << 22, in)) > 0) {
+    err = WriteFull(fd, buf, n);
+    if (!err) *size += (off_t)n;
+  }
+  if (!err && ferror(in)) err = EIO;
   fclose(in);
   PetscCall(PetscFree(buf));
-  PetscCheck(!bad, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "copying %s to %s failed: %s", from, to, strerror(err));
+  PetscCheck(!err, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "copying %s to %s failed: %s", from, to, strerror(err));
   PetscFunctionReturn(0);
 }
 
-/* Reserve the disk space of a file of `bytes` (fd): a full disk or a file size limit shows here,
-   before HDF5 writes a byte. A file system without fallocate reserves nothing. 0 bytes: empty it. */
+/* Reserve the disk space of a file of `bytes` (fd): a full disk shows here, before HDF5 writes. */
 static PetscErrorCode Reserve(int fd, off_t bytes, const char *part)
 {
-  int err = bytes ? posix_fallocate(fd, 0, bytes) : ftruncate(fd, 0) ? errno : 0;
+  int err = posix_fallocate(fd, 0, bytes);
 
   PetscFunctionBeginUser;
-  if (bytes && (err == EINVAL || err == EOPNOTSUPP)) err = 0;
+  if (err == EINVAL || err == EOPNOTSUPP) err = 0;
   PetscCheck(!err, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "no room for %.3g bytes in %s (%s)", (double)bytes, part, strerror(err));
   PetscFunctionReturn(0);
 }
@@ -639,36 +876,88 @@ static PetscErrorCode SyncPath(const char *path, PetscBool must)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode WriteAll(PetscViewer v, const KhgpsParams *p, const KhgpsSolvers *s, PetscInt n, KhgpsRecord *recs)
+/* A new log_id: FILE's incarnation, which its log names. */
+static void NewLogId(void)
 {
-  PetscFunctionBeginUser;
-  PetscCall(WriteProvenance(v, p, s));
-  for (PetscInt q = 0; q < n; q++) PetscCall(WriteRecord(v, &recs[q]));
-  PetscFunctionReturn(0);
+  uint64_t r = 0;
+  int      fd = open("/dev/urandom", O_RDONLY);
+  if (fd < 0 || read(fd, &r, sizeof(r)) != (ssize_t)sizeof(r)) r = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid() << 32 ^ (uint64_t)clock();
+  if (fd >= 0) close(fd);
+  snprintf(run.log_id, sizeof(run.log_id), "%016llx", (unsigned long long)r);
 }
 
-/* The append proper, into the new temporary file part (descriptor fd, closed here): the copy of
-   the run file (or nothing) and the room for the new groups first, then HDF5. The HDF5 file is
-   closed whatever happens; if HDF5 cannot close it (its writes fail), run.broken is set. */
-static PetscErrorCode AppendTo(const KhgpsParams *p, const KhgpsSolvers *s, PetscInt n, KhgpsRecord *recs, const char *part, int fd, PetscBool extend)
+typedef struct {
+  hid_t     f;
+  PetscInt *present; /* realizations already in FILE (sorted) */
+  PetscInt  npresent;
+  PetscInt  run;
+  PetscErrorCode err;
+} FoldCtx;
+
+static int FoldVisit(void *vctx, int kind, const char *pl, size_t n)
 {
-  PetscViewer    v = NULL;
-  PetscErrorCode ierr, ierr2;
-  off_t          size = 0, more = 1 << 16; /* provenance, options and index growth */
+  FoldCtx *c = (FoldCtx *)vctx;
+  if (kind == 1) {
+    char *text = (char *)malloc(n + 1);
+    memcpy(text, pl, n);
+    text[n] = 0;
+    c->err = KhgpsRunFileWriteRun(c->f, c->run++, text);
+    free(text);
+  } else {
+    KhgpsRecord rec;
+    PetscReal  *b = (PetscReal *)malloc(n);
+    memcpy(b, pl, n); /* aligned */
+    c->err = KhgpsRecordUnpack(b, &rec);
+    free(b);
+    if (!c->err) {
+      char name[64];
+      snprintf(name, sizeof(name), "/realizations/%06" PetscInt_FMT, rec.realization);
+      if (H5Lexists(c->f, "/realizations", H5P_DEFAULT) <= 0 || H5Lexists(c->f, name, H5P_DEFAULT) <= 0) c->err = KhgpsRunFileWriteRecord(c->f, &rec);
+      (void)KhgpsRecordDestroy(&rec);
+    }
+  }
+  return c->err ? 1 : 0;
+}
+
+/* Write FILE anew into the temporary file part (descriptor fd): FILE's copy (or a new file with
+   /params), this run's description if not logged yet, the log's entries, the records `recs`, a new
+   log_id. The HDF5 file is closed whatever happens (run.broken if HDF5 cannot). */
+static PetscErrorCode WriteNew(const KhgpsParams *p, PetscInt n, KhgpsRecord *recs, const char *part, int fd, PetscBool extend)
+{
+  hid_t          f = -1;
+  PetscErrorCode ierr = 0;
+  off_t          size = 0, more = 1 << 16;
+  FoldCtx        c = {0};
 
   PetscFunctionBeginUser;
   for (PetscInt q = 0; q < n; q++) more += (off_t)(8 * (2 * recs[q].N + 3 * recs[q].nconv + (recs[q].J ? (double)recs[q].N * recs[q].N : 0)) + (1 << 14));
+  if (extend) more += 2 * (off_t)run.log_bytes;
   ierr = extend ? CopyFile(run.path, fd, part, &size) : 0;
   if (!ierr) ierr = Reserve(fd, size + more + more / 8, part);
-  if (!ierr && !extend) ierr = Reserve(fd, 0, part); /* a new file: HDF5 creates it afresh */
-  close(fd);
+  if (!ierr && !extend && ftruncate(fd, 0)) ierr = PETSC_ERR_FILE_WRITE;
   PetscCall(ierr);
-  ierr = PetscViewerHDF5Open(PETSC_COMM_SELF, part, extend ? FILE_MODE_APPEND : FILE_MODE_WRITE, &v);
-  if (!ierr) ierr = WriteAll(v, p, s, n, recs);
-  ierr2 = v ? PetscViewerDestroy(&v) : 0;
-  if (ierr || ierr2) { /* whatever HDF5 still holds open of the file: closed, so that nothing touches it later */
+  f = extend ? KhgpsH5Open(part, PETSC_TRUE) : KhgpsH5Create(part);
+  PetscCheck(f >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "HDF5 cannot open %s", part);
+  if (!extend) {
+    ierr = KhgpsRunFileWriteParams(f, run.params, run.nparams);
+    if (!ierr) ierr = KhgpsH5WriteString(f, "format", "khgps-1");
+  }
+  if (!ierr && extend && run.log_id[0]) { /* the log's entries, in order */
+    long valid, nrec;
+    char lmsg[512];
+    c.f   = f;
+    c.run = (PetscInt)KhgpsRunFileCount(f, "/runs");
+    if (LogScan(run.pending, run.log_id, &valid, &nrec, FoldVisit, &c, lmsg, sizeof(lmsg))) ierr = c.err ? c.err : PETSC_ERR_FILE_READ;
+  }
+  if (!ierr && !run.run_logged) ierr = KhgpsRunFileWriteRun(f, run.run_index, run.describe);
+  for (PetscInt q = 0; q < n && !ierr; q++) ierr = KhgpsRunFileWriteRecord(f, &recs[q]);
+  if (!ierr) {
+    NewLogId();
+    ierr = KhgpsH5WriteString(f, "log_id", run.log_id);
+  }
+  if (H5Fclose(f) < 0) {
     ssize_t nopen = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
-    if (nopen > 0) {
+    if (nopen > 0) { /* whatever HDF5 still holds open: closed, so that nothing touches it later */
       hid_t *ids = (hid_t *)malloc((size_t)nopen * sizeof(hid_t));
       if (ids) {
         nopen = H5Fget_obj_ids(H5F_OBJ_ALL, H5F_OBJ_ALL, (size_t)nopen, ids);
@@ -685,11 +974,49 @@ static PetscErrorCode AppendTo(const KhgpsParams *p, const KhgpsSolvers *s, Pets
       }
     }
     run.broken = (PetscBool)(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE) > 0);
+    if (!ierr) ierr = PETSC_ERR_FILE_WRITE;
   }
   PetscCall(ierr);
-  PetscCall(ierr2);
-  PetscCall(SyncPath(part, PETSC_TRUE));
-  PetscCheck(rename(part, run.path) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot rename %s to %s: %s", part, run.path, strerror(errno));
+  PetscFunctionReturn(0);
+}
+
+/* Rank 0: FILE replaced by a new version with the log's entries and `recs` (n of them) added:
+   a temporary file beside it, locked, synced and renamed over it; then a fresh log. A failure
+   (a full disk, say) removes the temporary file and leaves FILE and its log as they were. */
+static PetscErrorCode Replace(const KhgpsParams *p, PetscInt n, KhgpsRecord *recs)
+{
+  PetscBool      extend = (PetscBool)(run.mainfd >= 0 && !(p->overwrite && !run.appended));
+  PetscErrorCode ierr;
+  int            fd;
+  char           old_id[40];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(old_id, run.log_id, sizeof(old_id)));
+  fd = MakeTemp(tmp_in_use, sizeof(tmp_in_use));
+  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot create a temporary file in %s: %s", run.dir, strerror(errno));
+  tmp_set = 1;
+  LockNote(tmp_in_use); /* a killed run's temporary file is the next holder's to remove */
+  (void)LockInode(fd);  /* the new file is locked before it gets FILE's name */
+  ierr = WriteNew(p, n, recs, tmp_in_use, fd, extend);
+  if (!ierr) ierr = SyncPath(tmp_in_use, PETSC_TRUE);
+  if (!ierr && rename(tmp_in_use, run.path)) ierr = PETSC_ERR_FILE_WRITE;
+  if (ierr) {
+    (void)unlink(tmp_in_use);
+    tmp_set = 0;
+    close(fd);
+    PetscCall(PetscStrncpy(run.log_id, old_id, sizeof(run.log_id)));
+    LockNote(NULL);
+    PetscCall(ierr);
+  }
+  tmp_set = 0;
+  LockNote(NULL);
+  if (run.mainfd >= 0) close(run.mainfd);
+  run.mainfd = fd;
+  PetscCall(SyncPath(run.dir, PETSC_FALSE));
+  run.main_count = (extend ? run.main_count + run.log_count : 0) + n;
+  run.run_logged = PETSC_TRUE;
+  run.appended   = PETSC_TRUE;
+  PetscCall(LogReset()); /* a kill before this: the old log names the old log_id, and is stale */
   PetscFunctionReturn(0);
 }
 
@@ -700,30 +1027,154 @@ PetscBool KhgpsOutputBroken(void)
   return run.broken;
 }
 
-/* Rank 0: add n realizations to the run file atomically (copy, append, sync, rename). On a
-   failure (a full disk, say) the temporary file is removed and the run file is as it was. */
-PetscErrorCode KhgpsAppend(const KhgpsParams *p, const KhgpsSolvers *s, PetscInt n, KhgpsRecord *recs, PetscReal *seconds)
+static volatile sig_atomic_t written_count; /* realizations this run has added (for the stop line) */
+
+/* Rank 0: add n realizations. A new file (or -khgps_overwrite's first append) is written whole;
+   otherwise the records go to the log, which is folded into FILE when it holds FOLD_RATIO times
+   FILE's realizations. On a failure the file and its log keep what they held. */
+PetscErrorCode KhgpsAppend(const KhgpsParams *p, PetscInt n, KhgpsRecord *recs, PetscReal *seconds)
 {
-  char           part[2 * PETSC_MAX_PATH_LEN];
-  PetscBool      extend = (PetscBool)(access(run.path, F_OK) == 0 && !(p->overwrite && !run.appended));
   PetscLogDouble t0, t1;
-  PetscErrorCode ierr;
-  int            fd;
 
   PetscFunctionBeginUser;
   PetscCall(PetscTime(&t0));
-  fd = MakeTemp(part, sizeof(part));
-  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot create a temporary file in %s: %s", run.dir, strerror(errno));
-  LockNote(part); /* a killed run's temporary file is the next holder's to remove */
-  ierr = AppendTo(p, s, n, recs, part, fd, extend);
-  if (ierr) (void)unlink(part);
-  LockNote(NULL);
-  PetscCall(ierr);
-  PetscCall(SyncPath(run.dir, PETSC_FALSE));
-  run.appended = PETSC_TRUE;
+  for (PetscInt q = 0; q < n; q++) recs[q].run = run.run_index;
+  if (run.mainfd < 0 || (p->overwrite && !run.appended) || !run.log_id[0]) PetscCall(Replace(p, n, recs));
+  else {
+    if (run.logfd < 0) { /* the log of FILE's log_id, cut back to its last whole record */
+      if (run.log_bytes <= 0) PetscCall(LogReset());
+      else {
+        run.logfd = open(run.pending, O_WRONLY | O_CLOEXEC);
+        PetscCheck(run.logfd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot open %s: %s", run.pending, strerror(errno));
+        PetscCheck(ftruncate(run.logfd, run.log_bytes) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot write %s: %s", run.pending, strerror(errno));
+        (void)lseek(run.logfd, 0, SEEK_END);
+      }
+    }
+    if (!run.run_logged) {
+      PetscCall(LogAppend(1, run.describe, strlen(run.describe)));
+      run.run_logged = PETSC_TRUE;
+    }
+    for (PetscInt q = 0; q < n; q++) {
+      PetscInt   len;
+      PetscReal *buf;
+      PetscCall(KhgpsRecordPack(&recs[q], &len, &buf));
+      PetscCall(LogAppend(0, buf, sizeof(PetscReal) * (size_t)len));
+      PetscCall(PetscFree(buf));
+      run.log_count++;
+    }
+    if (run.log_count >= FOLD_RATIO * PetscMax(run.main_count, 1)) PetscCall(Replace(p, 0, NULL));
+  }
+  written_count += (sig_atomic_t)n;
   PetscCall(PetscTime(&t1));
   *seconds = t1 - t0;
   PetscFunctionReturn(0);
+}
+
+/* Rank 0, at the end of a run: the log folded into FILE, so that FILE alone holds everything. */
+PetscErrorCode KhgpsFinishOutput(const KhgpsParams *p)
+{
+  PetscFunctionBeginUser;
+  if (p->output[0] && run.mainfd >= 0 && run.log_count > 0) PetscCall(Replace(p, 0, NULL));
+  if (p->output[0] && run.logfd >= 0 && run.log_count == 0) { /* an empty log is of no use to anyone */
+    close(run.logfd);
+    run.logfd = -1;
+    (void)unlink(run.pending);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* ---- a clean stop on a signal -------------------------------------------------------------- */
+
+static volatile sig_atomic_t total_count = -1; /* realizations this run computes (-1: before work) */
+static char                  stop_output[PETSC_MAX_PATH_LEN];
+static int                   stop_rank;
+
+static size_t Append(char *b, size_t at, size_t cap, const char *s)
+{
+  while (*s && at + 1 < cap) b[at++] = *s++;
+  return at;
+}
+
+static size_t AppendInt(char *b, size_t at, size_t cap, long v)
+{
+  char t[24];
+  int  n = 0;
+  if (v < 0) {
+    at = Append(b, at, cap, "-");
+    v  = -v;
+  }
+  do t[n++] = (char)('0' + v % 10);
+  while ((v /= 10) && n < 23);
+  while (n && at + 1 < cap) b[at++] = t[--n];
+  return at;
+}
+
+/* SIGTERM (a batch system's time limit), SIGINT, SIGHUP, SIGQUIT: the temporary file in use (if
+   any) is removed, one line says what the file holds, exit 128 + the signal. Everything on disk
+   is whole at any moment (a record cut in the log is ignored), so nothing else is needed. */
+static void StopHandler(int sig)
+{
+  char        b[PETSC_MAX_PATH_LEN + 256];
+  size_t      at = 0;
+  const char *name = sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGQUIT";
+
+  if (tmp_set) (void)unlink(tmp_in_use);
+  if (stop_rank == 0) {
+    at = Append(b, at, sizeof(b), "khgps: stopped by ");
+    at = Append(b, at, sizeof(b), name);
+    if (total_count < 0) {
+      at = Append(b, at, sizeof(b), " before any work");
+      if (stop_output[0]) at = Append(b, at, sizeof(b), "; "), at = Append(b, at, sizeof(b), stop_output), at = Append(b, at, sizeof(b), " is as it was");
+    } else {
+      at = Append(b, at, sizeof(b), " after ");
+      at = AppendInt(b, at, sizeof(b), (long)written_count);
+      at = Append(b, at, sizeof(b), " of ");
+      at = AppendInt(b, at, sizeof(b), (long)total_count);
+      at = Append(b, at, sizeof(b), " realizations");
+      if (stop_output[0] && written_count == 0) {
+        at = Append(b, at, sizeof(b), "; none was finished, ");
+        at = Append(b, at, sizeof(b), stop_output);
+        at = Append(b, at, sizeof(b), " is as it was; run again to start");
+      } else if (stop_output[0]) {
+        at = Append(b, at, sizeof(b), "; ");
+        at = Append(b, at, sizeof(b), stop_output);
+        at = Append(b, at, sizeof(b), " holds them; run again to continue");
+      }
+    }
+    at = Append(b, at, sizeof(b), "\n");
+    (void)!write(2, b, at);
+  }
+  _exit(128 + sig);
+}
+
+/* Install the stop handlers (after PETSc's, which they replace for these signals). */
+PetscErrorCode KhgpsSignalsInstall(const char *output)
+{
+  struct sigaction sa;
+  PetscMPIInt      rank;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  stop_rank = rank;
+  if (output) PetscCall(PetscStrncpy(stop_output, output, sizeof(stop_output)));
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = StopHandler;
+  sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, SIGTERM);
+  sigaddset(&sa.sa_mask, SIGINT);
+  sigaddset(&sa.sa_mask, SIGHUP);
+  sigaddset(&sa.sa_mask, SIGQUIT);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  sigaction(SIGQUIT, &sa, NULL);
+  PetscFunctionReturn(0);
+}
+
+/* The number of realizations this run computes: the stop line counts from here. */
+void KhgpsSignalsWork(PetscInt total)
+{
+  total_count = (sig_atomic_t)total;
 }
 
 /* An error handler that keeps the first message in ctx (a char[KHGPS_MSG_LEN]) and prints nothing:

@@ -90,6 +90,7 @@ static PetscErrorCode Setup(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, Pets
   PetscFunctionBeginUser;
   PetscCall(KhgpsProcessOptions(comm, p));    /* every -khgps_ option, once */
   PetscCall(KhgpsSolversCreate(comm, p, &s)); /* the solvers' own options (-tao_*, -eps_*, -khgps_newton_*), checked once */
+  PetscCall(KhgpsOutputDescribe(&s, p));       /* the file's /params (physics, protocol) and this run's description */
   PetscCall(KhgpsSolversDestroy(&s));
   PetscCall(KhgpsCheckUnusedOptions(comm, "khgps_newton_mat_")); /* a misspelled -khgps_ option is caught here */
   PetscCall(PetscOptionsHasHelp(NULL, helped));
@@ -138,6 +139,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsHasName(NULL, NULL, "-error_output_none", &quiet));
   if (!quiet) PetscErrorPrintf = PetscErrorPrintfDefault;
   PetscCall(KhgpsLogRegister());
+  PetscCall(KhgpsSignalsInstall(NULL));
   PetscCall(PetscPushErrorHandler(OneLineErrorHandler, NULL));
   ierr = Setup(PETSC_COMM_WORLD, &p, &ntodo, &todo, &helped);
   PetscCall(PetscPopErrorHandler());
@@ -146,7 +148,23 @@ int main(int argc, char **argv)
     PetscCall(SlepcFinalize());
     return ierr ? 2 : 0;
   }
+  PetscCall(KhgpsSignalsInstall(p.output));
   ierr = KhgpsRunEnsemble(PETSC_COMM_WORLD, &p, ntodo, todo);
+  if (!ierr) { /* the log folded into the file: FILE alone holds the run */
+    PetscMPIInt rank;
+    char        amsg[KHGPS_MSG_LEN] = "";
+    PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+    if (rank == 0) {
+      PetscCall(PetscPushErrorHandler(KhgpsCaptureErrorHandler, amsg));
+      ierr = KhgpsFinishOutput(&p);
+      PetscCall(PetscPopErrorHandler());
+      if (ierr) {
+        PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "khgps: error: cannot fold %s.pending into %s: %s; both keep every realization (readers and the next run read both): free the space or fix the cause, then run again\n", p.output, p.output, amsg));
+        ierr = KHGPS_ERR_REPORTED;
+      }
+    }
+    PetscCallMPI(MPI_Bcast(&ierr, 1, MPI_INT, 0, PETSC_COMM_WORLD));
+  }
   if (ierr == KHGPS_ERR_REPORTED) { /* reported in one line: the file keeps what it held */
     if (KhgpsOutputBroken()) { /* HDF5 holds a file it could not close: it would crash at MPI_Finalize */
       fflush(NULL);

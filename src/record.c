@@ -8,12 +8,14 @@
 const char *const KhgpsFactorPrecisionNames[] = {"double", "single", "single->double", NULL};
 
 #define SCALAR(member, name, isint)            {name, offsetof(KhgpsRecord, member), isint, NULL, PETSC_FALSE}
+#define OPTIONAL(member, name, isint)          {name, offsetof(KhgpsRecord, member), isint, NULL, PETSC_TRUE}
 #define ENUM(member, name, names, optional) {name, offsetof(KhgpsRecord, member), PETSC_TRUE, names, optional}
 /* Scalars: attributes of /realizations/NNNNNN. `status` comes last: written last, it marks the
    group complete (a killed append leaves no group that looks done). */
 const KhgpsRecordScalar KhgpsRecordScalars[] = {
   SCALAR(realization, "realization", PETSC_TRUE),
   SCALAR(ranks, "ranks", PETSC_TRUE),
+  OPTIONAL(run, "run", PETSC_TRUE), /* the run (/runs/NNNN) that computed it */
   SCALAR(energy, "energy", PETSC_FALSE),
   SCALAR(gnorm, "gradient_norm", PETSC_FALSE),
   SCALAR(gnorm_tao, "gradient_norm_tao", PETSC_FALSE),

@@ -1,8 +1,12 @@
 """Shared helpers of the khgps tests: run the program, read its file, count checks.
 
 Each test script prints one line per check, `PASS: what` or `FAIL: what (numbers)`, and exits
-non-zero if any check failed; tests/run.sh adds them up."""
+non-zero if any check failed; tests/run.sh adds them up. Every file a test makes is in TMP, one
+folder per test script: done() removes it when every check passed and keeps it otherwise (a
+failed check, or a crash before done()), printing where it is."""
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,7 +38,16 @@ def skip(what, why):
 
 
 def done():
+    """End of a test script: exit 1 if a check failed (TMP kept, its place printed), else remove TMP."""
+    if not _failed:
+        shutil.rmtree(TMP, ignore_errors=True)
     sys.exit(1 if _failed else 0)
+
+
+@atexit.register
+def _kept():
+    if os.path.isdir(TMP):
+        print(f"temporary files kept in {TMP} ({'a check failed' if _failed else 'the test did not finish'})", flush=True)
 
 
 def run(args, np_=1, check_rc=True, mpi=None, env=None):

@@ -5,9 +5,10 @@ set -u
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
 MPI=(mpiexec --oversubscribe); [ "$(id -u)" = 0 ] && MPI+=(--allow-run-as-root)
-log=$(mktemp -d)/tests.log
+logdir=$(mktemp -d -t khgps-tests-XXXXXX); log=$logdir/tests.log
 pass=0; fail=0
-skips=$(mktemp)
+skips=$logdir/skips
+: > "$skips"
 record() { # name, command...
   local name=$1; shift
   local t0=$SECONDS out rc
@@ -31,7 +32,11 @@ record "derivatives sparse np=2" "${MPI[@]}" -n 2 tests/bin/test_derivatives -kh
 for t in tests/test_*.py; do
   record "$(basename "$t" .py)" $PY "$t"
 done
-echo "full log: $log"
 [ -s "$skips" ] && { echo "skipped ($(wc -l < "$skips")):"; sed 's/^SKIP: /  /' "$skips"; }
+if [ "$fail" -eq 0 ]; then
+  rm -rf "$logdir"  # all passed: nothing left behind (each test removed its own folder)
+else
+  echo "full log kept: $log (the failed tests' temporary folders are named in it)"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

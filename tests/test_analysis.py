@@ -10,8 +10,13 @@
     several such runs give omega_x^2 proportional to k1, with omega_x,ref^2 = pi k1/2.
 (c) Small real khgps runs: the summary's numbers equal those computed with h5py + numpy.
 (d) Non-minimum realizations (status 1, 2) and duplicates are left out and reported.
-(e) The scripts: summary, plot_spectrum and the figures (a figure without input is skipped)."""
+(e) The scripts: summary, plot_spectrum and the figures (a figure without input is skipped).
+(f) plot_spectrum.py on bad inputs (a missing file, a folder, an empty, truncated, garbage or
+    foreign file, a khgps file without realizations, without a minimum, without kappa or
+    /params/J, NaN eigenvalues or x, an output in a missing folder or of an unknown format, a
+    usage error): one line `plot_spectrum.py: error: ...`, exit 1, no traceback, no figure."""
 import os
+import shutil
 import subprocess
 import sys
 
@@ -287,4 +292,75 @@ p = subprocess.run([PY, os.path.join(ROOT, "analysis", "khgps_figures.py"), "--f
 check(p.returncode == 0 and os.path.getsize(os.path.join(figdir, "fig2_dos.png")) > 10000
       and "fig3: skipped" in p.stdout and "fig5: skipped: no input" in p.stdout and "Traceback" not in p.stderr,
       "figures: fig2 from the runs given; fig3 with one h and fig5 without input skipped with a message", p.stdout + p.stderr)
+# (f) ------------------------------------------------------------------------------------------
+good = write_fake(out("plot_good.h5"), synthetic_reals(rng, 3), N=N, nev=NEV)
+bad_dir = out("plot_bad")
+os.mkdir(bad_dir)
+
+
+def bad_file(name, content=None, edit=None):
+    path = os.path.join(bad_dir, name)
+    if content is not None:
+        open(path, "wb").write(content)
+    else:
+        shutil.copy(good, path)
+        with h5py.File(path, "r+") as h:
+            edit(h)
+    return path
+
+
+def set_nan(key):
+    def edit(h):
+        d = h[f"realizations/000001/{key}"]
+        v = d[()]
+        v[len(v) // 2] = np.nan
+        d[...] = v
+    return edit
+
+
+def all_saddles(h):
+    for g in h["realizations"].values():
+        g.attrs["status"] = 2
+        g.attrs["status_name"] = "saddle"
+
+
+def foreign(h):
+    for k in list(h.attrs):
+        del h.attrs[k]
+    del h["params"]
+
+
+data = open(good, "rb").read()
+png = os.path.join(bad_dir, "bad.png")
+bad_cases = [
+    ("a missing file", [os.path.join(bad_dir, "nothere.h5")], "no such file"),
+    ("a folder", [bad_dir], "is a folder"),
+    ("an empty file", [bad_file("empty.h5", b"")], "is empty"),
+    ("a truncated file", [bad_file("truncated.h5", data[: len(data) // 3])], "not a readable khgps run file"),
+    ("garbage bytes", [bad_file("garbage.h5", bytes(np.random.default_rng(1).integers(0, 256, 4000, dtype=np.uint8)))], "not a readable khgps run file"),
+    ("a foreign HDF5 file", [bad_file("foreign.h5", edit=foreign)], "not a khgps run file"),
+    ("a khgps file with no realizations", [bad_file("empty_run.h5", edit=lambda h: h.__delitem__("realizations"))], "holds no realization"),
+    ("no minimum (all saddles)", [bad_file("saddles.h5", edit=all_saddles)], "no realization at a minimum"),
+    ("NaN eigenvalues", [bad_file("nan_eig.h5", edit=set_nan("eigenvalues"))], "realization 1 of"),
+    ("NaN x", [bad_file("nan_x.h5", edit=set_nan("x"))], "realization 1 of"),
+    ("a realization without kappa", [bad_file("no_kappa.h5", edit=lambda h: h["realizations/000001"].__delitem__("kappa"))], ""),
+    ("/params without J", [bad_file("no_J.h5", edit=lambda h: h["params"].attrs.__delitem__("J"))], "not a khgps run file (no J"),
+    ("a good file and a garbage one", [good, os.path.join(bad_dir, "garbage.h5")], "not a readable khgps run file"),
+]
+for what, files, needle in bad_cases:
+    p = subprocess.run([PY, os.path.join(ROOT, "analysis", "plot_spectrum.py"), *files, "-o", png], capture_output=True, text=True)
+    err = [l for l in p.stderr.splitlines() if l.strip()]
+    check(p.returncode == 1 and len(err) == 1 and err[0].startswith("plot_spectrum.py: error: ") and needle in err[0]
+          and "Traceback" not in p.stderr and not os.path.exists(png), f"plot_spectrum.py on {what}: one line, exit 1", repr(p.stderr[-400:]))
+for what, args, needle in (("an output in a missing folder", [good, "-o", os.path.join(bad_dir, "no", "x.png")], "cannot write"),
+                           ("an output of an unknown format", [good, "-o", os.path.join(bad_dir, "x.notaformat")], "cannot write"),
+                           ("no file (usage)", ["-o", png], "the following arguments are required"),
+                           ("--bins 0", [good, "--bins", "0", "-o", png], "--bins 0"),
+                           ("--bins x (usage)", [good, "--bins", "x", "-o", png], "argument --bins")):
+    p = subprocess.run([PY, os.path.join(ROOT, "analysis", "plot_spectrum.py"), *args], capture_output=True, text=True)
+    err = [l for l in p.stderr.splitlines() if l.strip()]
+    check(p.returncode == 1 and len(err) == 1 and err[0].startswith("plot_spectrum.py: error: ") and needle in err[0] and "Traceback" not in p.stderr,
+          f"plot_spectrum.py with {what}: one line, exit 1", repr(p.stderr[-400:]))
+p = subprocess.run([PY, os.path.join(ROOT, "analysis", "plot_spectrum.py"), good, "-o", png], capture_output=True, text=True)
+check(p.returncode == 0 and os.path.getsize(png) > 10000, "plot_spectrum.py on the good file of (f): exit 0, a figure", p.stderr[-300:])
 done()

@@ -1,8 +1,11 @@
 """Ensembles: kill -9 at random moments and resume; groups; merge; files that must be refused.
 
-* A run of R realizations killed with SIGKILL at >= 5 random moments and resumed each time ends
-  with exactly realizations first..first+R-1, once each, bit for bit equal to an uninterrupted
-  run (same rank count); after every kill the file is readable and holds a prefix of them.
+* A run of R realizations killed with SIGKILL 6 times and resumed each time ends with exactly
+  realizations first..first+R-1, once each, bit for bit equal to an uninterrupted run (same rank
+  count); after every kill the file is readable, holds a prefix of them and every realization the
+  killed run reported finished. The kills are set by the run's own progress lines (after 1-3
+  reported realizations, plus a random part of one realization's time), not by the clock alone,
+  so that their number does not depend on the machine's load.
 * -khgps_groups 2 on 2 ranks gives the realizations of 1 rank within the pipeline's bound.
 * khgps-merge detects gaps, duplicates and mismatched parameters.
 * A corrupt, truncated or foreign file offered for resume or merge, or a rerun with other
@@ -47,34 +50,45 @@ T = time.time() - t0  # an uninterrupted run: the kill moments are drawn within 
 want = contents(ref)
 check(sorted(want) == list(range(FIRST, FIRST + R)), f"uninterrupted run holds realizations {FIRST}..{FIRST + R - 1}")
 
-# --- kill -9 at random moments, resume each time
+# --- kill -9 at moments set by the run's own progress, resume each time. Each of the KILLS runs
+# is killed after it has reported j finished realizations (j drawn in 1..3), plus a random part of
+# one realization's time (so that the kill lands anywhere in a realization: in the minimization,
+# the spectrum or the append). The number of kills does not depend on the machine's speed: every
+# run has at least 35 realizations left when it starts, so it is still working when it is killed.
 rng = random.Random(20261125)
 f = out("ens_killed.h5")
 cmd = [KHGPS] + BASE + ["-khgps_first", str(FIRST), "-khgps_realizations", str(R), "-khgps_output", f]
-kills, prefix_ok, attempts = 0, True, 0
-while attempts < 60:
-    attempts += 1
-    left = 1 - (len(contents(f)) / R if os.path.exists(f) else 0)
-    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+KILLS, per = 6, T / R
+kills, prefix_ok, reported_ok, still_running = 0, True, True, True
+for attempt in range(KILLS):
+    before = len(contents(f)) if os.path.exists(f) else 0
+    j = rng.randint(1, 3)
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    finished = 0
+    for line in p.stdout:
+        if line.startswith("khgps: [") and "] realization " in line:
+            finished += 1  # printed once the realization is in the file
+            if finished == j:
+                break
+    time.sleep(rng.uniform(0, per))
+    still_running &= p.poll() is None
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    p.stdout.close()
+    kills += 1
     try:
-        p.wait(timeout=rng.uniform(0.1, 0.1 + 0.8 * left * T) if kills < 8 else 300)
-        if p.returncode != 0:
-            print(p.stderr.read().decode())
-        break  # finished by itself
-    except subprocess.TimeoutExpired:
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-        kills += 1
-        if os.path.exists(f):
-            try:
-                have = contents(f)
-            except Exception as e:  # noqa: BLE001
-                prefix_ok = False
-                print(f"unreadable after kill {kills}: {e}")
-                continue
-            prefix_ok &= sorted(have) == list(range(FIRST, FIRST + len(have))) and all(equal(have[k], want[k]) for k in have)
-check(kills >= 5, f"killed with SIGKILL {kills} times at random moments", f"(only {kills})")
+        have = contents(f)
+    except Exception as e:  # noqa: BLE001
+        prefix_ok = False
+        print(f"unreadable after kill {kills}: {e}")
+        continue
+    prefix_ok &= sorted(have) == list(range(FIRST, FIRST + len(have))) and all(equal(have[k], want[k]) for k in have)
+    reported_ok &= len(have) >= before + j
+    print(f"kill {kills}: after {j} reported realization(s) + up to {per:.2f} s; the file holds {len(have)}")
+check(kills == KILLS and still_running, f"killed with SIGKILL {KILLS} times, each while the run was still working", f"(kills {kills}, still running {still_running})")
 check(prefix_ok, "after every kill the file is readable and holds finished realizations only, each equal to the uninterrupted run")
+check(reported_ok, "after every kill the file holds every realization the killed run reported finished")
+p = run(BASE + ["-khgps_first", str(FIRST), "-khgps_realizations", str(R), "-khgps_output", f])  # the last resume, to the end
 got = contents(f)
 check(sorted(got) == sorted(want), f"resumed run ends with exactly realizations {FIRST}..{FIRST + R - 1}", f"{sorted(got)}")
 check(all(equal(got[k], want[k]) for k in want if k in got), "every realization bit for bit equal to the uninterrupted run")
@@ -112,9 +126,12 @@ other = out("ens_otherJ.h5")
 run(["-khgps_N", "250", "-khgps_J", "0.5", "-khgps_nev", "20", "-khgps_seed", "11", "-khgps_first", "20", "-khgps_realizations", "2", "-khgps_output", other])
 m2 = out("ens_merged_bad.h5")
 p = subprocess.run([MERGE, m2, blocks[0], other], capture_output=True, text=True)
-check(p.returncode == 1 and "differ in J" in p.stderr and not os.path.exists(m2), "merge refuses mismatched parameters and writes nothing", p.stderr)
-conflict = out("ens_conflict.h5")
-run(BASE + ["-khgps_first", "0", "-khgps_realizations", "1", "-khgps_polish_its", "0", "-khgps_output", conflict])
+check(p.returncode == 1 and "differ in /params J (0.5 vs 0.3)" in p.stderr and not os.path.exists(m2), "merge refuses mismatched parameters and writes nothing", p.stderr)
+conflict = out("ens_conflict.h5")  # realization 0 of the same parameters, its x changed in the last bit
+shutil.copy(blocks[0], conflict)
+with h5py.File(conflict, "r+") as h:
+    x = h["realizations/000000/x"]
+    x[0] = np.nextafter(x[0], np.inf)
 p = subprocess.run([MERGE, "--check", blocks[0], conflict], capture_output=True, text=True)
 check(p.returncode == 1 and "CONFLICT: realization 0" in p.stderr, "merge detects a duplicate with different results", p.stdout + p.stderr)
 

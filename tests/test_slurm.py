@@ -27,8 +27,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import KHGPS, ROOT, TMP, check, done  # noqa: E402
 
-os.environ["HDF5_USE_FILE_LOCKING"] = "FALSE"  # read block files while khgps appends (it renames whole copies)
+os.environ["HDF5_USE_FILE_LOCKING"] = "FALSE"  # read block files while khgps appends
+sys.path.insert(0, os.path.join(ROOT, "analysis"))
 import h5py  # noqa: E402
+import khgps_io  # noqa: E402  (a run file and its log FILE.pending)
 import numpy as np  # noqa: E402
 
 
@@ -101,12 +103,9 @@ def read(path):
 
 
 def realizations(path):
-    """{index: (x, eigenvalues, energy)} of a khgps file."""
-    out = {}
-    with h5py.File(path, "r") as f:
-        for k, g in f["realizations"].items():
-            out[int(k)] = (g["x"][()], g["eigenvalues"][()], g.attrs["energy"])
-    return out
+    """{index: (x, eigenvalues, energy)} of a khgps file and its log (FILE.pending)."""
+    return {int(d["realization"]): (d["x"], d["eigenvalues"], d["energy"])
+            for _, d in khgps_io.realizations(path, minima_only=False)}
 
 
 def same(a, b, idx):
@@ -203,6 +202,8 @@ try:
             f = glob.glob(os.path.join(c_out, "*.block000.h5"))
             if f:
                 shutil.copyfile(f[0], c_snap)
+                if os.path.exists(f[0] + ".pending"):
+                    shutil.copyfile(f[0] + ".pending", c_snap + ".pending")
                 c_snapped = True
         if tick % 10 == 0 and queue_empty():
             break
@@ -248,15 +249,22 @@ try:
     check(stops >= 1, f"(c) the time-limit signal stopped khgps with exit 143 and the task requeued itself ({stops} time(s))", clog[-3000:])
     check("DUE TO TIME LIMIT" not in clog and not re.search(rf"JobId=\d+ .*JobState=TIMEOUT.*ArrayJobId={c_array} ", comp),
           "(c) never killed by the time limit (no TIMEOUT)")
-    if subprocess.run("grep -q 'stopped by SIGTERM' src/*.c", shell=True, cwd=ROOT).returncode == 0:
-        check(re.search(r"khgps: stopped by SIGTERM after \d+ of \d+ realizations; .* holds them; run again to continue", clog) is not None,
-              "(c) khgps' one-line stop message in the log")
+    if subprocess.run("grep -q 'stopped by ' src/*.c", shell=True, cwd=ROOT).returncode == 0:
+        said = re.findall(r"^khgps: stopped by SIGTERM after \d+ of \d+ realizations; .*(?:holds them; run again to continue|is as it was; run again to start)$", clog, re.M)
+        check(stops >= 1 and len(said) >= stops, f"(c) khgps' one-line stop message at each stop ({len(said)} of {stops})", clog[-3000:])
     else:
-        print("SKIP: slurm: (c) khgps' one-line stop message (khgps does not print it yet: src/ has no 'stopped by SIGTERM')", flush=True)
+        print("SKIP: slurm: (c) khgps' one-line stop message (khgps does not print it yet: src/ has no 'stopped by')", flush=True)
     if c_snapped:
         p = subprocess.run([sys.executable, "scripts/khgps-merge", "--check", c_snap], cwd=ROOT, capture_output=True, text=True)
-        k = len(realizations(c_snap)) if p.returncode == 0 else -1
-        check(p.returncode == 0 and 0 < k < c_R, f"(c) the file left by the stop is whole (khgps-merge --check) and partial: {k} of {c_R}", p.stdout + p.stderr)
+        try:
+            snap = realizations(c_snap)
+            k = len(snap)
+            whole = all(len(v[0]) == 2000 and len(v[1]) == 10 for v in snap.values())
+        except Exception as e:  # noqa: BLE001
+            k, whole = -1, False
+            p.stdout += f" {type(e).__name__}: {e}"
+        check(p.returncode == 0 and whole and 0 < k < c_R,
+              f"(c) what the stop left is whole (khgps-merge --check FILE, FILE + FILE.pending read) and partial: {k} of {c_R}", p.stdout + p.stderr)
     else:
         check(False, "(c) the file left by the stop was seen")
     held = [int(x) for x in re.findall(r"resuming .*: it holds (\d+) realization", clog)]
