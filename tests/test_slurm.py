@@ -2,16 +2,18 @@
 
 Runs as root where slurm-wlm and munge are installed or installable (scripts/install-deps.sh slurm),
 else prints `SKIP: slurm: <reason>` and exits 0. The cluster lives in a temporary state folder on
-free ports, is stopped at the end (also on failure) and its folder removed. About 2-3 minutes; the
-cases run side by side on the node's CPUs:
+free ports, is stopped at the end (also on failure) and its folder removed; the test's TMP is
+removed when every check passed, else kept and named with the daemons' logs in it (common.done).
+2.5-4.5 minutes on 2 shared cores; the cases run side by side on the node's CPUs:
   (a) runs/slurm_sweep.sh: an array of 3 blocks of 2 realizations (N = 200, nev 10) and its
       dependent merge job: the merged file equals an unsplit local run bit for bit;
   (b) runs/slurm_array.sbatch: one task requeued from outside (scontrol requeue) in the middle of
       its block resumes its file; the result equals a local run bit for bit;
-  (c) one task whose block (N = 2000, 80 realizations, about a minute of work) outlasts a one-minute
-      time limit: SIGTERM (--signal=TERM@10) stops khgps before the kill (exit 143), its file is
-      whole, the task requeues itself and finishes; no TIMEOUT; the realizations where it stopped and
-      resumed equal a local run bit for bit;
+  (c) one task whose block (N = 2000, about 75 s of one core's work, measured here) outlasts a
+      one-minute time limit: SIGTERM (--signal=TERM@10) stops khgps before the kill (exit 143, its
+      one-line stop message), what it leaves (FILE and FILE.pending) is whole, the task requeues
+      itself and finishes; no TIMEOUT; the realizations where it stopped and resumed equal a local
+      run bit for bit;
   (d) a 2-rank task through srun with PMIx (-khgps_groups 2): ran on 2 ranks, equals a 1-rank local
       run bit for bit."""
 import glob
@@ -305,7 +307,9 @@ finally:
         st = sh(["scripts/slurm-local.sh", "status"], check_rc=False, timeout=60)
         check(p.returncode == 0 and st.returncode != 0 and "running (pid" not in st.stdout, "slurm-local.sh stop: its daemons stopped", st.stdout)
     finally:
+        import common
+        if common._failed:  # like every test: TMP kept and named (common.done); the daemons' logs in it
+            shutil.copytree(os.path.join(STATE, "log"), os.path.join(TMP, "slurm-logs"), dirs_exist_ok=True)
         shutil.rmtree(STATE, ignore_errors=True)
-        shutil.rmtree(TMP, ignore_errors=True)
 print(f"test_slurm: {time.time() - T0:.0f} s", flush=True)
-done()
+done()  # removes TMP when every check passed
