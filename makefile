@@ -6,12 +6,12 @@ export PETSC_DIR SLEPC_DIR
 
 ifeq ($(wildcard $(SLEPC_DIR)/lib/slepc/conf/slepc_variables),)
 # PETSc/SLEPc not installed yet: every target first runs the installer, then make re-reads this file.
-all run test bench bench-sparse bench-kernels figures tail khgps: deps
+all run test bench bench-sparse bench-kernels bench-appends figures tail khgps: deps
 	@test -f $(SLEPC_DIR)/lib/slepc/conf/slepc_variables || { echo "makefile: no SLEPc at SLEPC_DIR=$(SLEPC_DIR)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory $(MAKECMDGOALS)
 deps:
 	bash scripts/install-deps.sh
-.PHONY: all run test bench bench-sparse bench-kernels figures tail khgps deps
+.PHONY: all run test bench bench-sparse bench-kernels bench-appends figures tail khgps deps
 else
 include $(SLEPC_DIR)/lib/slepc/conf/slepc_variables
 
@@ -74,6 +74,10 @@ bench/bin:
 bench-kernels: deps all bench/bin/kernels
 	bench/bin/kernels $(KERNELS_ARGS)
 
+# What appends cost: bytes written against the file, the Write stage against the wall time (BENCH_APPENDS="N nev R").
+bench-appends: deps all
+	$(PY) bench/appends.py
+
 # The sparse eigensolvers and 2 ranks against 1 (BENCH_SPARSE_N=1000000 for the issue's size).
 bench-sparse: deps all
 	$(PY) bench/sparse.py
@@ -89,5 +93,5 @@ figures: deps
 clean:
 	rm -rf obj bin tests/bin
 
-.PHONY: all deps run test bench bench-sparse bench-kernels figures tail FORCE
+.PHONY: all deps run test bench bench-sparse bench-kernels bench-appends figures tail FORCE
 endif

@@ -67,7 +67,10 @@ typedef struct {
 
 /* options.c */
 PetscErrorCode KhgpsProcessOptions(MPI_Comm, KhgpsParams *);
-PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm, const char *);
+PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm, const KhgpsParams *);
+PetscErrorCode KhgpsCheckOptionsText(MPI_Comm);
+void           KhgpsNameOptionInMessage(const char *, char *, size_t);
+#define KHGPS_MAX_OPTIONS_TEXT 65000 /* characters of all options: the run file's attribute (64 KiB) */
 PetscErrorCode KhgpsCheckMemory(MPI_Comm, const KhgpsParams *);
 PetscErrorCode KhgpsOptionsInt(PetscOptionItems *, const char *, const char *, PetscInt64, PetscInt64, const char *, PetscInt *, PetscBool *);
 PetscErrorCode KhgpsOptionsReal(PetscOptionItems *, const char *, const char *, PetscReal *, PetscBool *);

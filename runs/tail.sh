@@ -52,6 +52,9 @@ plan=()
 for N in $SIZES; do
   d=$RESULTS/$point/N$N.h5 f=$OUT/$point/N$N.h5
   [ -f "$f" ] && digest update "$d" "$f" >/dev/null
+  if [ -f "$f" ] && ! $PY -c 'import h5py, sys; sys.exit("tao_type" not in h5py.File(sys.argv[1], "r")["params"].attrs)' "$f" 2>/dev/null; then
+    mv "$f" "${f%.h5}.pre-protocol.h5"   # a run file of before 2026-12-05 (no protocol): in the digest; continue in a new one
+  fi
   first=$(digest next "$d")
   plan+=("$N ${R[$N]} $first")
 done

@@ -1,7 +1,11 @@
 /* main.c: khgps, an ensemble of realizations of the KHGPS model from options to one HDF5 file. */
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "khgps_options.h"
 #include "khgps_log.h"
@@ -19,7 +23,11 @@ static PetscErrorCode OneLineErrorHandler(MPI_Comm comm, int line, const char *f
   PetscMPIInt rank;
   (void)comm, (void)line, (void)fun, (void)file, (void)ctx;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  if (p == PETSC_ERROR_INITIAL && rank == 0) fprintf(stderr, "khgps: error: %s\n", mess ? mess : "(no message)");
+  if (p == PETSC_ERROR_INITIAL && rank == 0) {
+    char named[1024];
+    KhgpsNameOptionInMessage(mess ? mess : "(no message)", named, sizeof(named)); /* which option's value */
+    fprintf(stderr, "khgps: error: %s\n", named);
+  }
   return n;
 }
 
@@ -34,26 +42,113 @@ static int LauncherRank(void)
   return 0;
 }
 
-/* Before PETSc starts: every -options_file on the command line must be a readable file (PETSc would
-   stop with a traceback). Every rank checks (no MPI yet), rank 0 says why. Returns 1 on a problem. */
-static int CheckOptionsFiles(int argc, char **argv)
+/* Options file `name` (to be included) and the files it includes through -options_file lines, as
+   PETSc will read them: a file that includes itself, directly or through others, would make PETSc
+   recurse until the stack overflows. chain: the (device, inode) pairs of the files being read. */
+#define KHGPS_MAX_INCLUDE 32
+static int ScanOptionsFile(const char *name, dev_t *dev, ino_t *ino, int depth, int rank)
 {
-  for (int i = 1; i + 1 < argc; i++) {
-    const char *name = argv[i + 1];
-    FILE       *f;
-    char        buf[4096];
-    int         err = 0;
-    if (strcmp(argv[i], "-options_file") || strchr(name, '$') || name[0] == '~') continue; /* PETSc expands those itself */
-    if (!(f = fopen(name, "r"))) err = errno;
-    else {
-      while (fread(buf, 1, sizeof(buf), f) == sizeof(buf)) { }
-      if (ferror(f)) err = errno ? errno : EIO;
-      fclose(f);
-    }
-    if (err) {
-      if (LauncherRank() == 0) fprintf(stderr, "khgps: error: cannot read options file %s: %s\n", name, strerror(err));
+  struct stat st;
+  FILE       *f;
+  char        line[8192];
+  int         err = 0;
+
+  if (strchr(name, '$') || name[0] == '~') return 0; /* PETSc expands those itself */
+  if (stat(name, &st)) err = errno;
+  else if (S_ISDIR(st.st_mode)) err = EISDIR;
+  else if (access(name, R_OK)) err = errno;
+  if (err) {
+    if (rank == 0) fprintf(stderr, "khgps: error: cannot read options file %s: %s; nothing was run\n", name, strerror(err));
+    return 1;
+  }
+  if (!S_ISREG(st.st_mode)) return 0; /* a stream: copied if on the command line (CopyStream); one named inside a file is PETSc's */
+  for (int k = 0; k < depth; k++)
+    if (dev[k] == st.st_dev && ino[k] == st.st_ino) {
+      if (rank == 0) fprintf(stderr, "khgps: error: options file %s includes itself (-options_file, %s); nothing was run\n", name, k + 1 == depth ? "directly" : "through the files it includes");
       return 1;
     }
+  if (depth == KHGPS_MAX_INCLUDE) {
+    if (rank == 0) fprintf(stderr, "khgps: error: options files include each other more than %d deep (at %s); nothing was run\n", KHGPS_MAX_INCLUDE, name);
+    return 1;
+  }
+  dev[depth] = st.st_dev;
+  ino[depth] = st.st_ino;
+  if (!(f = fopen(name, "r"))) return 0; /* PETSc says why */
+  while (fgets(line, sizeof(line), f)) {  /* as PETSc reads it: '#' comments, "-option value" */
+    char *save, *key, *val;
+    line[strcspn(line, "#")] = 0;
+    if (!(key = strtok_r(line, " \t\r\n", &save)) || strcasecmp(key, "-options_file") || !(val = strtok_r(NULL, " \t\r\n", &save))) continue;
+    if (ScanOptionsFile(val, dev, ino, depth + 1, rank)) {
+      fclose(f);
+      return 1;
+    }
+  }
+  fclose(f);
+  return 0;
+}
+
+/* A stream given as an options file (-options_file /dev/stdin, <(...)): PETSc 3.18 opens a file
+   twice (once to look for YAML, reading a buffer's worth of a stream, then to read it), so the
+   launcher's rank 0 (the one that reads options files) reads the stream once into an unlinked
+   temporary file that PETSc reads as /proc/self/fd/N. Returns the new name or NULL (errno). */
+static char *CopyStream(const char *name)
+{
+  char    tmpl[PATH_MAX], buf[65536], *copy;
+  FILE   *in;
+  size_t  n;
+  int     fd, ok = 1;
+  const char *dir = getenv("TMPDIR");
+
+  snprintf(tmpl, sizeof(tmpl), "%s/khgps-options-XXXXXX", dir && *dir ? dir : "/tmp");
+  if (!(in = fopen(name, "r"))) return NULL;
+  if ((fd = mkstemp(tmpl)) < 0) {
+    fclose(in);
+    return NULL;
+  }
+  unlink(tmpl); /* gone when the process ends, however it ends */
+  while (ok && (n = fread(buf, 1, sizeof(buf), in)) > 0) ok = write(fd, buf, n) == (ssize_t)n;
+  ok = ok && !ferror(in);
+  fclose(in);
+  if (!ok || !(copy = malloc(32))) {
+    close(fd);
+    errno = errno ? errno : EIO;
+    return NULL;
+  }
+  snprintf(copy, 32, "/proc/self/fd/%d", fd);
+  return copy;
+}
+
+/* Before PETSc starts: every -options_file on the command line must be a readable file that does
+   not include itself (PETSc would stop with a traceback, or crash). Regular files are only looked
+   at (stat, and a scan for -options_file lines); a stream is read once (CopyStream). Every rank
+   checks (no MPI yet), rank 0 says why. Returns 1 on a problem. */
+static int CheckOptionsFiles(int argc, char **argv)
+{
+  dev_t       dev[KHGPS_MAX_INCLUDE + 1];
+  ino_t       ino[KHGPS_MAX_INCLUDE + 1];
+  struct stat st;
+  const int   rank = LauncherRank();
+
+  for (int i = 1; i + 1 < argc; i++) {
+    if (strcasecmp(argv[i], "-options_file") || argv[i + 1][0] == '-') continue;
+    if (rank == 0 && !strchr(argv[i + 1], '$') && argv[i + 1][0] != '~' && !stat(argv[i + 1], &st) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+      char *copy = CopyStream(argv[i + 1]);
+      if (!copy) {
+        fprintf(stderr, "khgps: error: cannot read options file %s: %s; nothing was run\n", argv[i + 1], strerror(errno));
+        return 1;
+      }
+      argv[i + 1] = copy;
+    }
+    if (ScanOptionsFile(argv[i + 1], dev, ino, 0, rank)) return 1;
+  }
+  { /* the files PETSc reads by itself, and -options_file in PETSC_OPTIONS: loops there too */
+    const char *env = getenv("PETSC_OPTIONS"), *home = getenv("HOME");
+    char        rc[PATH_MAX], opts[8192], *save, *tok;
+    if (home && snprintf(rc, sizeof(rc), "%s/.petscrc", home) < (int)sizeof(rc) && !access(rc, F_OK) && ScanOptionsFile(rc, dev, ino, 0, rank)) return 1;
+    if ((!access(".petscrc", F_OK) && ScanOptionsFile(".petscrc", dev, ino, 0, rank)) || (!access("petscrc", F_OK) && ScanOptionsFile("petscrc", dev, ino, 0, rank))) return 1;
+    if (env && snprintf(opts, sizeof(opts), "%s", env) < (int)sizeof(opts))
+      for (tok = strtok_r(opts, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save))
+        if (!strcasecmp(tok, "-options_file") && (tok = strtok_r(NULL, " \t", &save)) && ScanOptionsFile(tok, dev, ino, 0, rank)) return 1;
   }
   return 0;
 }
@@ -73,6 +168,7 @@ static int InitializeFailed(PetscErrorCode ierr)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
   }
+  if (specific && strstr(specific, "max number of options")) specific = "more than 512 options in all (command line, options files, PETSC_OPTIONS): PETSc's options database holds at most 512; nothing was run";
   if (rank == 0) fprintf(stderr, "khgps: error: %s\n", specific && specific[0] ? specific : text && text[0] ? text : "PETSc could not start");
   if (init && !fin) {
     if (size > 1) MPI_Abort(MPI_COMM_WORLD, 2);
@@ -88,11 +184,12 @@ static PetscErrorCode Setup(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, Pets
   KhgpsSolvers s = {0};
 
   PetscFunctionBeginUser;
+  PetscCall(KhgpsCheckOptionsText(comm));     /* all of them fit in the run file */
   PetscCall(KhgpsProcessOptions(comm, p));    /* every -khgps_ option, once */
   PetscCall(KhgpsSolversCreate(comm, p, &s)); /* the solvers' own options (-tao_*, -eps_*, -khgps_newton_*), checked once */
   PetscCall(KhgpsOutputDescribe(&s, p));       /* the file's /params (physics, protocol) and this run's description */
   PetscCall(KhgpsSolversDestroy(&s));
-  PetscCall(KhgpsCheckUnusedOptions(comm, "khgps_newton_mat_")); /* a misspelled -khgps_ option is caught here */
+  PetscCall(KhgpsCheckUnusedOptions(comm, p)); /* a misspelled or unused option of any kind is caught here */
   PetscCall(PetscOptionsHasHelp(NULL, helped));
   if (*helped) PetscFunctionReturn(0);
   PetscCall(KhgpsCheckMemory(comm, p));
@@ -132,6 +229,16 @@ int main(int argc, char **argv)
   PetscBool      helped = PETSC_FALSE, quiet;
   PetscErrorCode ierr;
 
+  sigset_t       stops, old;
+
+  /* SIGTERM and the like are held until khgps's handler is in place (after PETSc's own): a signal
+     during start-up then gets the same one line as later */
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGTERM);
+  sigaddset(&stops, SIGINT);
+  sigaddset(&stops, SIGHUP);
+  sigaddset(&stops, SIGQUIT);
+  sigprocmask(SIG_BLOCK, &stops, &old);
   if (CheckOptionsFiles(argc, argv)) return 2;
   PetscErrorPrintf = PetscErrorPrintfNone; /* PetscInitialize's own errors: one line below */
   ierr = SlepcInitialize(&argc, &argv, NULL, help);
@@ -140,6 +247,7 @@ int main(int argc, char **argv)
   if (!quiet) PetscErrorPrintf = PetscErrorPrintfDefault;
   PetscCall(KhgpsLogRegister());
   PetscCall(KhgpsSignalsInstall(NULL));
+  sigprocmask(SIG_SETMASK, &old, NULL);
   PetscCall(PetscPushErrorHandler(OneLineErrorHandler, NULL));
   ierr = Setup(PETSC_COMM_WORLD, &p, &ntodo, &todo, &helped);
   PetscCall(PetscPopErrorHandler());
@@ -155,9 +263,11 @@ int main(int argc, char **argv)
     char        amsg[KHGPS_MSG_LEN] = "";
     PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
     if (rank == 0) {
+      PetscCall(PetscLogStagePush(KhgpsLog.write));
       PetscCall(PetscPushErrorHandler(KhgpsCaptureErrorHandler, amsg));
       ierr = KhgpsFinishOutput(&p);
       PetscCall(PetscPopErrorHandler());
+      PetscCall(PetscLogStagePop());
       if (ierr) {
         PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "khgps: error: cannot fold %s.pending into %s: %s; both keep every realization (readers and the next run read both): free the space or fix the cause, then run again\n", p.output, p.output, amsg));
         ierr = KHGPS_ERR_REPORTED;
@@ -177,6 +287,7 @@ int main(int argc, char **argv)
   PetscCall(ierr);
   PetscCall(PetscFree(todo));
   PetscCall(LogView());
+  sigprocmask(SIG_BLOCK, &stops, NULL); /* the work is done and written: a late signal changes nothing (PETSc's finalize would restore the default action) */
   PetscCall(SlepcFinalize());
   return 0;
 }

@@ -1,14 +1,47 @@
 /* options.c: the -khgps_* options (all listed by -help), their defaults and their checks. */
+#include <ctype.h>
 #include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <strings.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include "khgps_options.h"
+#include <petscsf.h>
 #include "khgps_kernels.h"
 
 const char *const KhgpsCouplingTypes[] = {"dense", "sparse"};
 const char *const KhgpsStatusNames[] = {"minimum", "not_converged", "saddle", "KhgpsStatus", "KHGPS_", NULL};
+
+/* The value of -khgps_<name> as given (NULL if none: a flag, or a value that starts with '-' and so
+   was read as the next option); it counts as read. */
+static PetscErrorCode RawValue(PetscOptionItems *PetscOptionsObject, const char *name, const char **value, PetscBool *set)
+{
+  PetscFunctionBeginUser;
+  *value = NULL;
+  PetscCall(PetscOptionsFindPair(NULL, PetscOptionsObject->prefix, name, value, set));
+  PetscFunctionReturn(0);
+}
+
+/* A -khgps_ option that takes a value: refused in one line if it has none (missing, '' or a value
+   that starts with '-', which PETSc reads as the next option) or one longer than maxlen (a fixed
+   buffer would cut it). */
+static PetscErrorCode CheckValue(PetscOptionItems *PetscOptionsObject, const char *name, size_t maxlen, const char *what)
+{
+  const char *v;
+  PetscBool   set;
+  size_t      len;
+
+  PetscFunctionBeginUser;
+  PetscCall(RawValue(PetscOptionsObject, name, &v, &set));
+  if (!set) PetscFunctionReturn(0);
+  PetscCheck(v && v[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-khgps_%s: needs %s (none given; a value that starts with '-' is read as the next option)", name + 1, what);
+  len = strlen(v);
+  PetscCheck(len <= maxlen, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-khgps_%s %.20s...: a value of %zu characters, longer than the %zu this option takes (refused, not cut)", name + 1, v, len, maxlen);
+  PetscFunctionReturn(0);
+}
 
 /* An integer option parsed as a 64-bit integer with overflow and garbage checks, in [lo, hi]
    (PetscOptionsInt would wrap 4294968296 to 1000 with a 32-bit PetscInt); hint, if any, says
@@ -20,6 +53,7 @@ static PetscErrorCode OptionsInt64(PetscOptionItems *PetscOptionsObject, const c
   long long x;
 
   PetscFunctionBeginUser;
+  PetscCall(CheckValue(PetscOptionsObject, name, sizeof(buf) - 1, "an integer"));
   PetscCall(PetscSNPrintf(def, sizeof(def), "%" PetscInt64_FMT, *v));
   PetscCall(PetscOptionsString(name, text, "khgps", def, buf, sizeof(buf), &flg));
   if (set) *set = flg;
@@ -45,9 +79,17 @@ PetscErrorCode KhgpsOptionsInt(PetscOptionItems *PetscOptionsObject, const char 
 /* A real option that must be a finite number (PetscOptionsReal takes nan and inf). */
 PetscErrorCode KhgpsOptionsReal(PetscOptionItems *PetscOptionsObject, const char *name, const char *text, PetscReal *v, PetscBool *set)
 {
-  PetscBool flg;
+  PetscBool   flg;
+  const char *raw;
 
   PetscFunctionBeginUser;
+  PetscCall(CheckValue(PetscOptionsObject, name, 63, "a number"));
+  PetscCall(RawValue(PetscOptionsObject, name, &raw, &flg));
+  if (flg) { /* checked here, so that the message names the option (PETSc's does not) */
+    char *end;
+    (void)strtod(raw, &end);
+    PetscCheck(end != raw && !*end, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-khgps_%s %s: need a number", name + 1, raw);
+  }
   PetscCall(PetscOptionsReal(name, text, "khgps", *v, v, &flg));
   if (set) *set = flg;
   if (flg && PetscIsInfOrNanReal(*v)) {
@@ -55,6 +97,23 @@ PetscErrorCode KhgpsOptionsReal(PetscOptionItems *PetscOptionsObject, const char
     snprintf(val, sizeof(val), "%g", (double)*v); /* PETSc's %g would print "nan." */
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-khgps_%s %s: need a finite number", name + 1, val);
   }
+  PetscFunctionReturn(0);
+}
+
+/* A true/false option: PETSc's own message for a bad value does not name the option. */
+static PetscErrorCode OptionsBool(PetscOptionItems *PetscOptionsObject, const char *name, const char *text, PetscBool *v)
+{
+  const char *const ok[] = {"1", "0", "true", "false", "yes", "no", "on", "off"};
+  const char       *raw;
+  PetscBool         set, good = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCall(RawValue(PetscOptionsObject, name, &raw, &set));
+  if (set && raw && raw[0]) {
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]) && !good; i++) PetscCall(PetscStrcasecmp(raw, ok[i], &good));
+    PetscCheck(good, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "-khgps_%s %.64s: need true or false (1 or 0, or nothing: true)", name + 1, raw);
+  }
+  PetscCall(PetscOptionsBool(name, text, "khgps", *v, v, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -79,6 +138,7 @@ static PetscErrorCode ProcessSolverOptions(PetscOptionItems *PetscOptionsObject,
     epsset = (PetscBool)(epsset || t);
   }
   PetscCall(PetscStrncpy(htype, p->sparse ? MATAIJ : gsize == 1 ? KHGPS_PACKED : MATSCALAPACK, sizeof(htype)));
+  PetscCall(CheckValue(PetscOptionsObject, "-hessian_mat_type", sizeof(htype) - 1, "a storage type"));
   PetscCall(PetscOptionsString("-hessian_mat_type", "Storage of J and the Hessian: packed (1 rank: one N x N buffer, factored in place), dense (J and a Hessian copy), scalapack (more ranks)", "khgps", htype, htype, sizeof(htype), &set));
   PetscCall(PetscStrcmp(htype, MATSCALAPACK, &isscalapack));
   PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &ispacked));
@@ -93,16 +153,17 @@ static PetscErrorCode ProcessSolverOptions(PetscOptionItems *PetscOptionsObject,
   {
     const char *const precisions[] = {"double", "single", "KhgpsFactorPrecision", "", NULL};
     PetscEnum         prec         = (PetscEnum)o->factor_single;
+    PetscCall(CheckValue(PetscOptionsObject, "-factor_precision", 63, "double or single"));
     PetscCall(PetscOptionsEnum("-factor_precision", "Packed storage (one rank): factor the Hessian in double (8N^2 bytes in all) or single (float32 factor, 4N^2 bytes; the pairs refined with the double M to the same tolerance); other storages factor in double", "khgps", precisions, prec, &prec, NULL));
     o->factor_single = (PetscBool)(prec == 1);
-    PetscCall(PetscOptionsBool("-factor_single_fail", "Treat the float32 factorization as failed (tests the fallback to double)", "khgps", o->factor_single_fail, &o->factor_single_fail, NULL));
+    PetscCall(OptionsBool(PetscOptionsObject, "-factor_single_fail", "Treat the float32 factorization as failed (tests the fallback to double)", &o->factor_single_fail));
   }
   o->packed_lapack_solve = PETSC_FALSE;
   o->packed_trsolve      = PETSC_TRUE;
   o->newton_factor       = PETSC_FALSE;
-  PetscCall(PetscOptionsBool("-packed_lapack_solve", "Packed: solve with LAPACK potrs instead of the blocked dgemv solve", "khgps", o->packed_lapack_solve, &o->packed_lapack_solve, NULL));
-  PetscCall(PetscOptionsBool("-packed_trsolve", "Packed: blocks of right-hand sides by khgps' AVX2 triangular solves (0: LAPACK potrs)", "khgps", o->packed_trsolve, &o->packed_trsolve, NULL));
-  PetscCall(PetscOptionsBool("-newton_factor", "Newton polish with a Cholesky factorization per step instead of CG + Jacobi", "khgps", o->newton_factor, &o->newton_factor, NULL));
+  PetscCall(OptionsBool(PetscOptionsObject, "-packed_lapack_solve", "Packed: solve with LAPACK potrs instead of the blocked dgemv solve", &o->packed_lapack_solve));
+  PetscCall(OptionsBool(PetscOptionsObject, "-packed_trsolve", "Packed: blocks of right-hand sides by khgps' AVX2 triangular solves (0: LAPACK potrs)", &o->packed_trsolve));
+  PetscCall(OptionsBool(PetscOptionsObject, "-newton_factor", "Newton polish with a Cholesky factorization per step instead of CG + Jacobi", &o->newton_factor));
   PetscCheck(!o->newton_factor || !p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_newton_factor: sparse Hessians are not factored (fill-in)");
 
   o->block_size         = PetscMin(16, p->nev);
@@ -113,6 +174,7 @@ static PetscErrorCode ProcessSolverOptions(PetscOptionItems *PetscOptionsObject,
   PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-block_ncv", "Block eigensolver: largest basis (>= nev + 2 block_size)", 1, PETSC_MAX_INT, NULL, &o->block_ncv, NULL));
   PetscCheck(o->block_ncv >= p->nev + 2 * (PetscInt64)o->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_block_ncv %" PetscInt_FMT " must be >= nev + 2 block_size = %" PetscInt64_FMT, o->block_ncv, p->nev + 2 * (PetscInt64)o->block_size);
   PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-block_max_restarts", "Block eigensolver: restarts before giving up", 0, PETSC_MAX_INT, NULL, &o->block_max_restarts, NULL));
+  PetscCall(CheckValue(PetscOptionsObject, "-eigensolver", 63, "auto, block or slepc"));
   PetscCall(PetscOptionsEnum("-eigensolver", "Eigensolver: auto (block on packed storage unless an -eps_type/-st_* option is given, else slepc), block (packed: block Krylov-Schur on the one factorization) or slepc (the EPS, -eps_*/-st_*)", "khgps", names, (PetscEnum)which, (PetscEnum *)&which, &set));
   if (which == 0) which = (ispacked && !epsset && p->N >= o->block_ncv + 2 * (PetscInt64)o->block_size) ? 2 : 1;
   o->block = (PetscBool)(which == 2);
@@ -124,6 +186,7 @@ static PetscErrorCode ProcessSolverOptions(PetscOptionItems *PetscOptionsObject,
   o->filter_cut    = 0;
   PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-filter_degree", "Sparse: the EPS on the Chebyshev polynomial of M of this degree that damps [cut, top of the spectrum] (0: on M itself; default 20 for sparse couplings unless an -eps_type/-st_* option is given)", 0, PETSC_MAX_INT, "0: no filter", &o->filter_degree, &set));
   PetscCheck(!set || !o->filter_degree || p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_filter_degree is for sparse couplings (dense Hessians are factored: shift-invert)");
+  PetscCall(CheckValue(PetscOptionsObject, "-filter_cut", sizeof(cut) - 1, "a number or interlacing"));
   PetscCall(PetscOptionsString("-filter_cut", "Sparse filter: lower end of the damped interval, above the nev-th eigenvalue, or interlacing (a bound by interlacing)", "khgps", cut, cut, sizeof(cut), NULL));
   PetscCall(PetscStrcmp(cut, "interlacing", &t));
   o->filter_cut_set = (PetscBool)!t;
@@ -150,6 +213,88 @@ static PetscErrorCode DefaultPetscOptions(void)
   PetscCall(PetscOptionsHasName(NULL, NULL, "-tao_blmvm_mat_lmvm_scale_type", &set));
   if (blmvm && !set) PetscCall(PetscOptionsSetValue(NULL, "-tao_blmvm_mat_lmvm_scale_type", "scalar"));
   PetscFunctionReturn(0);
+}
+
+/* Finite values whose scales the double-precision work cannot hold, found before any work. The
+   scales: the start's |x| <= a (-khgps_x0_amplitude) and the minimum's x ~ xm = max((6|h|/A)^(1/3),
+   sqrt(4J/A)) (the quartic A x^3/6 balancing the field, A x^2/2 balancing the couplings' lowest
+   curvature -2J). What must hold, in base-10 logarithms:
+   - representable: x^4, N A x^4/24 (energy), N kappa0 x^2/2 and N (A x^3/6)^2 (squared gradient)
+     below 1e300 at x = a and x = xm (1e8 below the largest double: room for line-search steps);
+   - resolvable: at the minimum the gradient's terms reach T = max(|h|, A xJ^3/6, 2J xm), and their
+     rounding, DBL_EPSILON T sqrt(N), must stay below -khgps_gtol, or no minimum can be certified;
+   - separable: the Hessian's diagonal S = A xm^2/2 must not swamp the disorder width
+     W = kappa0 - kappa_min + 2J: the eigensolver's tolerance 1e-12 S must stay below the mean
+     eigenvalue spacing W/N, or its lowest eigenvalues come out equal (Krylov-Schur breaks down).
+   Returns 0 if all hold, else which fails (1: start, 2: minimum, 3: rounding, 4: spacing), with
+   why (a clause) if asked. */
+static int ScaleTrouble(double N, double h, double A, double J, double a, double k0, double kmin, double gtol, char *why, size_t len)
+{
+  const double lim = 300, lN = log10(N), lA = log10(A);
+  const double xh = h != 0 ? cbrt(6 * fabs(h) / A) : 0, xJ = J > 0 ? sqrt(4 * J / A) : 0, xm = PetscMax(xh, xJ);
+  const double xs[2] = {a, xm};
+
+  for (int k = 0; k < 2; k++) {
+    double lx;
+    if (!(xs[k] > 0)) continue;
+    lx = log10(xs[k]);
+    if (4 * lx > lim || lN + lA + 4 * lx - log10(24.0) > lim || lN + 2 * (lA + 3 * lx - log10(6.0)) > lim || (!k && k0 > 0 && lN + log10(k0) + 2 * lx > lim)) {
+      if (why) snprintf(why, len, k ? "the minimum's x ~ max((6|h|/A)^(1/3), sqrt(4J/A)) = %.3g must keep x^4, N A x^4/24 and N (A x^3/6)^2 below 1e300" : "the start's |x| <= %.3g must keep x^4, N A x^4/24, N kappa0 x^2/2 and N (A x^3/6)^2 below 1e300", xs[k]);
+      return k + 1;
+    }
+  }
+  {
+    const double T = PetscMax(PetscMax(fabs(h), A * xJ * xJ * xJ / 6), 2 * J * xm), S = A * xm * xm / 2, W = k0 - kmin + 2 * J;
+    if (DBL_EPSILON * T * sqrt(N) > gtol) {
+      if (why) snprintf(why, len, "at the minimum the gradient's terms reach %.3g, and their rounding, 2.2e-16 x %.3g x sqrt(N), exceeds -khgps_gtol %.3g: no minimum could be certified", T, T, gtol);
+      return 3;
+    }
+    if (1e-12 * S > W / N) {
+      if (why) snprintf(why, len, "at the minimum the Hessian's diagonal A x^2/2 ~ %.3g swamps the disorder kappa0 - kappa_min + 2J = %.3g: the eigensolver's tolerance 1e-12 x %.3g exceeds the eigenvalue spacing %.3g/N", S, W, S, W);
+      return 4;
+    }
+  }
+  return 0;
+}
+
+/* The scales of p (ScaleTrouble), refused with the bound on the option to blame: a, or the one of
+   h (or J) and A that is further from 1 in orders of magnitude. The bound is found by bisection
+   (in log10) between the given value and the default, with the other options as given. */
+static PetscErrorCode CheckScales(MPI_Comm comm, const KhgpsParams *p)
+{
+  double v[4] = {p->x0_amplitude, p->h, p->A, p->J}, lo, hi, ref;
+  const char *const names[4]    = {"x0_amplitude", "h", "A", "J"};
+  const double      defaults[4] = {1, 0.01, 1, 0.1};
+  char              why[400], bound[96] = "";
+  int               which, k;
+
+  PetscFunctionBeginUser;
+#define TROUBLE(w, s, l) ScaleTrouble((double)p->N, w[1], w[2], w[3], w[0], (double)p->kappa0, (double)p->kappa_min, (double)p->gtol, s, l)
+  if (!(which = TROUBLE(v, why, sizeof(why)))) PetscFunctionReturn(0);
+  if (which == 1) k = 0;
+  else {
+    const double xh = p->h != 0 ? cbrt(6 * fabs((double)p->h) / p->A) : 0, xJ = p->J > 0 ? sqrt(4 * (double)p->J / p->A) : 0;
+    k = xJ > xh ? 3 : 1;
+    if (fabs(log10((double)p->A)) > fabs(log10(fabs(v[k])))) k = 2;
+  }
+  ref = defaults[k];
+  { /* bisection in log10 between the value (fails) and the default (passes, or no bound is given) */
+    double w[4] = {v[0], v[1], v[2], v[3]};
+    w[k] = k == 1 && v[1] < 0 ? -ref : ref;
+    if (!TROUBLE(w, NULL, 0)) {
+      lo = log10(ref);
+      hi = log10(fabs(v[k]));
+      for (int it = 0; it < 200; it++) {
+        double mid = 0.5 * (lo + hi);
+        w[k]       = (k == 1 && v[1] < 0 ? -1 : 1) * pow(10, mid);
+        if (TROUBLE(w, NULL, 0)) hi = mid;
+        else lo = mid;
+      }
+      snprintf(bound, sizeof(bound), "need %s %s %.2g with the other options as given ", k == 0 ? "a" : k == 1 ? "|h|" : names[k], log10(fabs(v[k])) > log10(ref) ? "<=" : ">=", pow(10, lo));
+    }
+  }
+#undef TROUBLE
+  SETERRQ(comm, PETSC_ERR_USER_INPUT, "-khgps_%s %g: %s(%s); nothing was run", names[k], v[k], bound[0] ? bound : "out of the range that works ", why);
 }
 
 PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
@@ -191,6 +336,7 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-kappa0", "Upper end of the uniform stiffness distribution", &p->kappa0, NULL));
   PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-kappa_min", "Lower end of the uniform stiffness distribution", &p->kappa_min, NULL));
   PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-J", "Coupling strength: J_ij Gaussian with variance J^2/N", &p->J, NULL));
+  PetscCall(CheckValue(PetscOptionsObject, "-coupling", 63, "dense or sparse"));
   PetscCall(PetscOptionsEList("-coupling", "Couplings: dense (all pairs, Var J^2/N) or sparse (pairs with probability c/N, Var J^2/c)", "khgps", KhgpsCouplingTypes, 2, KhgpsCouplingTypes[p->sparse], &coupling, NULL));
   p->sparse = (PetscBool)(coupling == 1);
   PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-connectivity", "Mean number of couplings per oscillator c (sparse)", &p->connectivity, NULL));
@@ -211,13 +357,14 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   p->gtol = 1e-10 * PetscSqrtReal((PetscReal)p->N);
   PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-gtol", "A minimum needs ||grad H||_2 <= gtol at the end (default 1e-10 sqrt(N))", &p->gtol, NULL));
   PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-polish_its", "Newton steps after TAO (0: none)", 0, PETSC_MAX_INT, NULL, &p->polish_its, NULL));
-  PetscCall(PetscOptionsBool("-save_couplings", "Write J to the output file", "khgps", p->save_couplings, &p->save_couplings, NULL));
+  PetscCall(OptionsBool(PetscOptionsObject, "-save_couplings", "Write J to the output file", &p->save_couplings));
   {
     PetscBool avx512 = PETSC_TRUE;
-    PetscCall(PetscOptionsBool("-avx512", "khgps' own kernels (packed J x, block triangular solves) may use AVX-512 where the processor has it (0: AVX2)", "khgps", avx512, &avx512, NULL));
+    PetscCall(OptionsBool(PetscOptionsObject, "-avx512", "khgps' own kernels (packed J x, block triangular solves) may use AVX-512 where the processor has it (0: AVX2)", &avx512));
     KhgpsSetAVX512(avx512);
   }
-  PetscCall(PetscOptionsBool("-overwrite", "Replace an existing output file", "khgps", p->overwrite, &p->overwrite, NULL));
+  PetscCall(OptionsBool(PetscOptionsObject, "-overwrite", "Replace an existing output file", &p->overwrite));
+  PetscCall(CheckValue(PetscOptionsObject, "-output", sizeof(p->output) - 1, "a file name"));
   PetscCall(PetscOptionsString("-output", "Output HDF5 file", "khgps", p->output, p->output, sizeof(p->output), NULL));
 
   PetscCheck(p->kappa0 > p->kappa_min, comm, PETSC_ERR_USER_INPUT, "-khgps_kappa0 %g must be > -khgps_kappa_min %g", (double)p->kappa0, (double)p->kappa_min);
@@ -236,34 +383,143 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCheck(!p->save_couplings || p->N <= 20000, comm, PETSC_ERR_USER_INPUT, "-khgps_save_couplings is for N <= 20000 (J takes 8 N^2 bytes per realization)");
   PetscCheck(p->x0_amplitude >= 0, comm, PETSC_ERR_USER_INPUT, "-khgps_x0_amplitude %g must be >= 0", (double)p->x0_amplitude);
   PetscCheck(p->gtol > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_gtol %g must be > 0", (double)p->gtol);
+  PetscCheck(!p->sparse || p->nev >= 2, comm, PETSC_ERR_USER_INPUT, "sparse couplings need -khgps_nev >= 2, so N >= 3 (N = %" PetscInt_FMT ", nev = %" PetscInt_FMT "): their Krylov-Schur basis of 2 nev vectors must exceed nev + 1; nothing was run", p->N, p->nev);
+  PetscCall(CheckScales(comm, p));
   PetscCall(ProcessSolverOptions(PetscOptionsObject, comm, size / (PetscMPIInt)p->groups, p));
   PetscOptionsEnd();
   PetscCall(DefaultPetscOptions());
   PetscFunctionReturn(0);
 }
 
-/* A -khgps_ option that nothing has read is a typo or an unknown option: refuse it before any work.
-   Options under `skip` (read later, e.g. by a factorization package) are left to -options_left. */
-PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm comm, const char *skip)
+/* The run file keeps every option (PetscOptionsGetAll) in one HDF5 attribute of the root group,
+   which holds at most 64 KiB (an object header message): a longer text would fail at the first
+   write, after the work. Refused before any work instead. */
+PetscErrorCode KhgpsCheckOptionsText(MPI_Comm comm)
 {
-  PetscInt  n;
-  char    **names, **values;
-  PetscBool bad = PETSC_FALSE;
-  char      first[256] = "";
+  char  *all;
+  size_t len;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
-  for (PetscInt i = 0; i < n && !bad; i++) {
-    PetscBool ours, later = PETSC_FALSE;
-    PetscCall(PetscStrbeginswith(names[i], "khgps_", &ours));
-    if (skip) PetscCall(PetscStrbeginswith(names[i], skip, &later));
-    if (ours && !later) {
-      bad = PETSC_TRUE;
-      PetscCall(PetscStrncpy(first, names[i], sizeof(first)));
+  PetscCall(PetscOptionsGetAll(NULL, &all));
+  PetscCall(PetscStrlen(all, &len));
+  PetscCall(PetscFree(all));
+  PetscCheck(len <= KHGPS_MAX_OPTIONS_TEXT, comm, PETSC_ERR_USER_INPUT, "the options add up to %zu characters, more than the %d that the run file stores (one HDF5 attribute, 64 KiB): shorten them; nothing was run", len, KHGPS_MAX_OPTIONS_TEXT);
+  PetscFunctionReturn(0);
+}
+
+/* PETSc's messages for a bad value of an option of its objects ("Input string abc has no integer
+   value") do not name the option: msg with the option found by its value in the database, e.g.
+   "-tao_max_it abc: need an integer (PETSc: ...)"; else msg itself. Used by the one-line handler. */
+void KhgpsNameOptionInMessage(const char *msg, char *out, size_t len)
+{
+  const char *const pats[][2] = {{"Input string ", "an integer"}, {"Unknown logical value: ", "true or false"}};
+  char              val[256] = "", *all = NULL, *save, *tok, *prev = NULL;
+  const char       *need = NULL;
+
+  snprintf(out, len, "%s", msg);
+  for (size_t k = 0; k < 2 && !need; k++)
+    if (!strncmp(msg, pats[k][0], strlen(pats[k][0]))) {
+      const char *v = msg + strlen(pats[k][0]);
+      size_t      n = k ? strlen(v) : strcspn(v, " ");
+      if (n >= sizeof(val)) return;
+      memcpy(val, v, n);
+      val[n] = 0;
+      need   = k ? pats[k][1] : strstr(v, "integer") ? "an integer" : "a number";
+    }
+  if (!need || !val[0] || PetscOptionsGetAll(NULL, &all)) return;
+  for (tok = strtok_r(all, " ", &save); tok; prev = tok, tok = strtok_r(NULL, " ", &save))
+    if (prev && prev[0] == '-' && !strcmp(tok, val)) {
+      snprintf(out, len, "%s %s: need %s (PETSc: %s)", prev, val, need, msg);
+      break;
+    }
+  PetscFree(all);
+}
+
+/* Options that nothing reads at set-up but that are read later, by PETSc itself (at PetscFinalize,
+   by a viewer, a debugger, a factorization package) or by khgps' objects as they solve. */
+static PetscBool ReadLater(const char *name)
+{
+  const char *const heads[] = {"options_", "help", "log", "info", "malloc", "memory_", "history", "viewer_", "draw_", "on_error_", "error_output_", "debugger", "start_in_debugger", "stop_for_debugger", "display", "fp_trap", "check_pointer_intensity", "objects_dump", "no_signal_handler", "skip_petscrc", "saws", "mpi_", "use_gpu_aware_mpi", "device_", "omp_", "blas_", "petsc_ci", "timeout", "checkstack", "nox", "x_virtual", "get_total_flops", "version"};
+  const char *const parts[] = {"_view", "_converged_reason", "_error_relative", "_error_absolute", "_error_backward", "mat_mumps_", "mat_scalapack_", "mat_superlu", "mat_umfpack_", "mat_cholmod_", "mat_klu_", "mat_spqr_", "mat_strumpack_", "mat_pastix_", "mat_mkl_", "khgps_newton_mat_"};
+  char              low[256];
+  size_t            n = strlen(name);
+
+  if (n >= sizeof(low)) return PETSC_FALSE;
+  for (size_t i = 0; i <= n; i++) low[i] = (char)tolower((unsigned char)name[i]);
+  for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+    if (!strncmp(low, heads[i], strlen(heads[i]))) return PETSC_TRUE;
+  for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+    const char *at = strstr(low, parts[i]);
+    /* _view: as a word ("-eps_view", "-ksp_view_pre"), not "-eps_viewx" */
+    if (at && (i || !at[5] || at[5] == '_')) return PETSC_TRUE;
+  }
+  return PETSC_FALSE;
+}
+
+/* Edit distance of a and b, case-insensitive, '-' and '_' alike (for a did-you-mean). */
+static size_t Distance(const char *a, const char *b)
+{
+  size_t na = strlen(a), nb = strlen(b), d[128];
+  if (na >= 127 || nb >= 127) return 1000;
+  for (size_t j = 0; j <= nb; j++) d[j] = j;
+  for (size_t i = 1; i <= na; i++) {
+    size_t diag = d[0];
+    d[0]        = i;
+    for (size_t j = 1; j <= nb; j++) {
+      int    ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+      size_t up = d[j], best = diag + ((ca == cb || ((ca == '-' || ca == '_') && (cb == '-' || cb == '_'))) ? 0 : 1);
+      if (up + 1 < best) best = up + 1;
+      if (d[j - 1] + 1 < best) best = d[j - 1] + 1;
+      diag = d[j];
+      d[j] = best;
     }
   }
+  return d[nb];
+}
+
+/* Every option in the database (command line, options files, PETSC_OPTIONS) must be read by khgps
+   or by its PETSc objects once they are all set from the options, or be one that is read later
+   (ReadLater): anything else is a typo or an option for something this run does not use, and is
+   refused before any work. Called after every SetFromOptions of the set-up; the objects that are
+   made only during the work (the sparse couplings matrix, the ghost-value star forest) are made
+   here once so that their options count as read. */
+PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm comm, const KhgpsParams *p)
+{
+  const char *const known[] = {"khgps_N", "khgps_kappa0", "khgps_kappa_min", "khgps_J", "khgps_coupling", "khgps_connectivity", "khgps_h", "khgps_A", "khgps_seed", "khgps_first", "khgps_realization", "khgps_realizations", "khgps_groups", "khgps_x0_amplitude", "khgps_nev", "khgps_gtol", "khgps_polish_its", "khgps_save_couplings", "khgps_avx512", "khgps_overwrite", "khgps_output", "khgps_hessian_mat_type", "khgps_factor_precision", "khgps_factor_single_fail", "khgps_packed_lapack_solve", "khgps_packed_trsolve", "khgps_newton_factor", "khgps_block_size", "khgps_block_ncv", "khgps_block_max_restarts", "khgps_eigensolver", "khgps_filter_degree", "khgps_filter_cut", "khgps_couplings_view", "khgps_couplings_mat_type", "khgps_newton_ksp_type", "khgps_newton_pc_type", "khgps_newton_ksp_rtol", "tao_type", "tao_max_it", "tao_gatol", "tao_grtol", "tao_monitor", "tao_view", "eps_type", "eps_tol", "eps_nev", "eps_ncv", "eps_mpd", "eps_max_it", "eps_monitor", "eps_view", "st_type", "st_ksp_type", "st_pc_type", "st_pc_factor_mat_solver_type", "sf_type", "log_view", "options_file", "help"};
+  PetscInt          n;
+  char            **names, **values;
+  char              first[256] = "", hint[300] = "";
+
+  PetscFunctionBeginUser;
+  { /* -sf_*: read by the star forest of the sparse ordered products (repro.c) */
+    PetscSF sf;
+    PetscCall(PetscSFCreate(comm, &sf));
+    PetscCall(PetscSFSetFromOptions(sf));
+    PetscCall(PetscSFDestroy(&sf));
+  }
+  if (p->sparse) { /* -khgps_couplings_*: read by the sparse couplings matrix (sparse.c) */
+    Mat J;
+    PetscCall(MatCreate(comm, &J));
+    PetscCall(MatSetSizes(J, PETSC_DECIDE, PETSC_DECIDE, p->N, p->N));
+    PetscCall(MatSetOptionsPrefix(J, "khgps_couplings_"));
+    PetscCall(MatSetType(J, MATAIJ));
+    PetscCall(MatSetFromOptions(J));
+    PetscCall(MatDestroy(&J));
+  }
+  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
+  for (PetscInt i = 0; i < n && !first[0]; i++)
+    if (!ReadLater(names[i])) PetscCall(PetscStrncpy(first, names[i], sizeof(first)));
   PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
-  PetscCheck(!bad, comm, PETSC_ERR_USER_INPUT, "unknown option -%s (see -help for the -khgps_ options)", first);
+  if (first[0]) {
+    size_t best = 3, k = 0;
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+      size_t d = Distance(first, known[i]);
+      if (d < best) best = d, k = i + 1;
+    }
+    if (k && strcasecmp(first, known[k - 1])) snprintf(hint, sizeof(hint), " (did you mean -%s?)", known[k - 1]);
+  }
+  PetscCheck(!first[0] || !hint[0], comm, PETSC_ERR_USER_INPUT, "unknown option -%s%s; nothing was run", first, hint);
+  PetscCheck(!first[0], comm, PETSC_ERR_USER_INPUT, "unknown option -%s: nothing in this run reads it (misspelled, or for a solver or storage this run does not use; -help lists the options); nothing was run", first);
   PetscFunctionReturn(0);
 }
 

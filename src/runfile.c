@@ -6,6 +6,7 @@
 #include <petscsys.h>
 #include <hdf5.h>
 #include <string.h>
+#include <stdlib.h>
 #include "khgps_result.h"
 #include "khgps_runfile.h"
 
@@ -196,7 +197,12 @@ PetscErrorCode KhgpsRunFileWriteDescription(hid_t obj, const char *text)
         PetscCall(PetscMalloc1(vl + 1, &val));
         memcpy(val, eq + 1, vl);
         val[vl] = 0;
-        PetscCall(KhgpsH5WriteString(obj, key, val));
+        { /* an integer value is written as one */
+          char     *end;
+          long long iv = strtoll(val, &end, 10);
+          if (vl && !*end && (val[0] == '-' || (val[0] >= '0' && val[0] <= '9'))) PetscCall(KhgpsH5WriteInt(obj, key, iv));
+          else PetscCall(KhgpsH5WriteString(obj, key, val));
+        }
         PetscCall(PetscFree(val));
       }
     }
