@@ -482,23 +482,26 @@ static int WriteFull(int fd, const void *buf, size_t n)
 /* A fresh log for FILE's current log_id: written beside it and renamed over FILE.pending. */
 static PetscErrorCode LogReset(void)
 {
-  char hdr[8192], tmp[2 * PETSC_MAX_PATH_LEN];
+  char hdr[8192];
   int  fd, err;
 
   PetscFunctionBeginUser;
   LogHeader(hdr, sizeof(hdr), run.log_id);
-  PetscCheck(snprintf(tmp, sizeof(tmp), "%s.XXXXXX", run.pending) < (int)sizeof(tmp), PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "path too long");
-  fd = mkstemp(tmp);
-  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot create %s: %s", tmp, strerror(errno));
+  PetscCheck(snprintf(tmp_in_use, sizeof(tmp_in_use), "%s.XXXXXX", run.pending) < (int)sizeof(tmp_in_use), PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "path too long");
+  fd = mkstemp(tmp_in_use); /* a signal now removes it (tmp_set) */
+  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot create %s: %s", tmp_in_use, strerror(errno));
+  tmp_set = 1;
   (void)fchmod(fd, run.mode);
   err = WriteFull(fd, hdr, strlen(hdr));
   if (!err && fsync(fd)) err = errno;
-  if (!err && rename(tmp, run.pending)) err = errno;
+  if (!err && rename(tmp_in_use, run.pending)) err = errno;
   if (err) {
     close(fd);
-    unlink(tmp);
+    unlink(tmp_in_use);
+    tmp_set = 0;
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot write %s: %s", run.pending, strerror(err));
   }
+  tmp_set = 0;
   if (run.logfd >= 0) close(run.logfd);
   run.logfd     = fd; /* the same file, now at its name: appends go to its end */
   run.log_count = 0;

@@ -332,7 +332,7 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
 PetscErrorCode KhgpsSolversCheck(MPI_Comm comm, const KhgpsParams *p, KhgpsSolvers *s)
 {
   Mat            D;
-  PetscInt       n = PetscMax(2 * p->nev + 16, 40), rs, re;
+  PetscInt       n = PetscMin(p->N, PetscMax(4 * p->nev + 64, 1024)), rs, re; /* small, but as large as block methods need */
   PetscErrorCode ierr;
   char           msg[1024] = "";
   EPSType        et;
