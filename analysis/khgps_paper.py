@@ -297,9 +297,14 @@ def regime(r):
     return ""
 
 
+def _ek(k):
+    """The error column of a quantity column."""
+    return "x2_err" if k == "x2_mean" else k + "_err"
+
+
 def _ok(r, *keys):
-    return all(np.isfinite(r.get(k, np.nan)) and r.get(k + "_err", 1.0) > 0 for k in keys) and \
-        all(np.isfinite(r.get(k + "_err", 1.0)) for k in keys)
+    """The quantities are finite with finite positive errors."""
+    return all(np.isfinite(r.get(k, np.nan)) and np.isfinite(r.get(_ek(k), np.nan)) and r[_ek(k)] > 0 for k in keys)
 
 
 def _pts(sel):
@@ -310,7 +315,7 @@ def _pts(sel):
 def _verdict(value, err, paper, n, nmin):
     if n < nmin or not (np.isfinite(value) and np.isfinite(err)):
         return "cannot tell at this size"
-    return "agrees within 2 sigma" if abs(value - paper) <= 2 * err else "differs"
+    return "agrees within 2 sigma" if abs(value - paper) <= 2 * err + 1e-9 * abs(paper) else "differs"
 
 
 def _claim(name, paper_txt, paper_val, value, err, chi2, dof, sel, nmin, verdict=None):
@@ -334,7 +339,7 @@ def _slope_fit(sel, xkey, ykey, xfun=None, extra=None, xerr=None):
         return None
     X = np.column_stack(cols)
     y = np.array([math.log(r[ykey]) for r in sel])
-    s = np.array([r[ykey + "_err"] / r[ykey] for r in sel])
+    s = np.array([r[_ek(ykey)] / r[ykey] for r in sel])
     f = wls(X, y, s)
     if xerr is not None:
         sx = np.array([xerr(r) for r in sel])

@@ -154,8 +154,8 @@ def table(noise=True):
         ag = aw if reg == "weak" else ai if reg == "intermediate" else min(aw, ai)
         r = {"h": h, "J": J, "kappa0": k0, "N": 2000, "omega_x": wx, "A_g": ag, "x2_mean": x2,
              "beta": 4.0, "estimator": "count"}
-        for key in ("omega_x", "A_g", "x2_mean"):
-            r[key + "_err"] = rel * r[key]
+        for key, ek in (("omega_x", "omega_x_err"), ("A_g", "A_g_err"), ("x2_mean", "x2_err")):
+            r[ek] = rel * r[key]
             if noise:
                 r[key] *= math.exp(rel * rng.standard_normal())
         r["beta_err"] = 0.2
