@@ -684,7 +684,8 @@ def figures(rows, outdir):
         s = math.exp(np.mean([math.log(r["A_g"] * r["kappa0"] * r["omega_x"] ** 3) for r in inter])) if inter else 1.0
         if pred:
             ax.plot([r["J"] for r in pred], [s / (r["kappa0"] * r["omega_x"] ** 3) for r in pred], "k-", lw=1,
-                    label=rf"{s:.3g} $\kappa_0^{{-1}}\omega_x^{{-3}}$")
+                    label=(rf"{s:.3g} $\kappa_0^{{-1}}\omega_x^{{-3}}$ (prefactor fitted on the intermediate points)" if inter
+                           else r"$\kappa_0^{-1}\omega_x^{-3}$ (prefactor 1: no intermediate point yet)"))
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.legend(fontsize=7)
