@@ -349,14 +349,19 @@ PetscErrorCode KhgpsSolversCheck(MPI_Comm comm, const KhgpsParams *p, KhgpsSolve
   PetscCall(EPSGetType(s->eps, &et));
   PetscCall(EPSGetST(s->eps, &st));
   PetscCall(STGetType(st, &stt));
-  { /* the storage's own factorization (a shell on the packed buffer) stands aside: LU of D instead */
-    KSP       ksp;
-    PC        pc;
-    PetscBool shell;
+  { /* the storage's own factorization (a shell on the packed buffer, ScaLAPACK's on its storage)
+       stands aside: an LU of D that works on any rank count instead */
+    KSP         ksp;
+    PC          pc;
+    PetscBool   shell, factor;
+    PetscMPIInt size;
+    PetscCallMPI(MPI_Comm_size(comm, &size));
     PetscCall(STGetKSP(st, &ksp));
     PetscCall(KSPGetPC(ksp, &pc));
     PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCSHELL, &shell));
+    PetscCall(PetscObjectTypeCompareAny((PetscObject)pc, &factor, PCLU, PCCHOLESKY, ""));
     if (shell) PetscCall(PCSetType(pc, PCLU));
+    if (shell || factor) PetscCall(PCFactorSetMatSolverType(pc, size > 1 ? MATSOLVERMUMPS : MATSOLVERPETSC));
   }
   PetscCall(EPSSetOperators(s->eps, D, NULL));
   PetscCall(PetscPushErrorHandler(KhgpsCaptureErrorHandler, msg));
