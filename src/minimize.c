@@ -76,10 +76,10 @@ PetscErrorCode KhgpsMinimizerCreate(MPI_Comm comm, const KhgpsParams *p, Tao *ta
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&c));
   c->type  = MINIMIZER_DEFAULT;
-  c->floor = 0.1 * p->kappa0;
+  c->floor = PetscMax(0.5 * p->J, 0.01 * p->kappa0); /* docs/benchmarks.md: 0.05 at J = 0.1, 0.2 at J = 0.4 */
   PetscOptionsBegin(comm, "khgps_", "KHGPS minimizer", "khgps");
   PetscCall(PetscOptionsEList("-minimizer", "Minimizer: bncg (TAO bncg or -tao_type) or lmvm-diag (blmvm from the Hessian diagonal)", "khgps", MinimizerTypes, 2, MinimizerTypes[c->type], &c->type, NULL));
-  PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-minimizer_diag_floor", "lmvm-diag: the initial Hessian is diag(max(kappa_i + A x_i^2/2, floor)) (default 0.1 kappa0)", &c->floor, &set));
+  PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-minimizer_diag_floor", "lmvm-diag: the initial Hessian is diag(max(kappa_i + A x_i^2/2, floor)) (default max(J/2, kappa0/100))", &c->floor, &set));
   PetscCheck(!set || c->floor > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_minimizer_diag_floor %g: need a positive number", (double)c->floor);
   PetscCall(PetscOptionsBool("-minimizer_view", "Print the minimizer's iterations and J x products of every realization", "khgps", c->view, &c->view, NULL));
   PetscOptionsEnd();
