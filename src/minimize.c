@@ -41,29 +41,30 @@ static PetscErrorCode MinCtxDestroy(void *ctx)
   PetscFunctionReturn(0);
 }
 
-/* TAO types that minimize something else than a smooth objective with its gradient: refused. */
+/* TAO types that solve another problem, refused at set-up; each was tried on N = 60 (docs/design.md). */
 static const struct {
   const char *type, *why;
 } Refused[] = {
-  {"bmrm", "bundle method for regularized risk minimization (a convex objective plus a quadratic regularizer), not a general smooth objective"},
-  {"bqpip", "interior point method for bound-constrained quadratic programs (a constant Hessian)"},
-  {"gpcg", "gradient projection CG for bound-constrained quadratic programs (a constant Hessian)"},
-  {"nm", "Nelder-Mead, derivative-free: N+1 simplex vertices, hopeless for N in the thousands"},
-  {"pounders", "least squares (a residual function), not an objective"},
-  {"brgn", "regularized Gauss-Newton for least squares (a residual function), not an objective"},
-  {"lcl", "linearly constrained augmented Lagrangian: needs equality constraints, the model has none"},
-  {"ssils", "semismooth solver for complementarity problems (constraints), not minimization"},
-  {"ssfls", "semismooth solver for complementarity problems (constraints), not minimization"},
-  {"asils", "active-set semismooth solver for complementarity problems (constraints), not minimization"},
-  {"asfls", "active-set semismooth solver for complementarity problems (constraints), not minimization"},
-  {"ipm", "interior point method for constrained problems: needs constraints, the model has none"},
-  {"pdipm", "primal-dual interior point method: needs equality or inequality constraints, the model has none"},
-  {"shell", "a user-written solver: khgps gives it no TaoSolve"},
-  {"admm", "alternating direction method of multipliers: needs two objectives (a split problem)"},
-  {"almm", "augmented Lagrangian multiplier method: needs constraints, the model has none"},
-  {"python", "a Python solver (petsc4py): none is set"},
-  {"owlqn", "orthant-wise L-BFGS minimizes the objective plus lambda ||x||_1, another problem"},
+  {"owlqn", "orthant-wise L-BFGS minimizes H + lambda ||x||_1, another problem (it stops at once at x = 0)"},
+  {"bmrm", "bundle method for regularized risk minimization, another problem (it stops with |grad H| ~ 0.06)"},
+  {"bqpip", "interior point method for bound-constrained quadratic programs (on H it produces NaN)"},
+  {"gpcg", "gradient projection CG for bound-constrained quadratic programs (on H it produces NaN)"},
+  {"nm", "Nelder-Mead is derivative-free (not converged after 200000 iterations at N = 60)"},
+  {"pounders", "least squares: needs a residual function"},
+  {"brgn", "regularized Gauss-Newton for least squares: needs a residual function"},
+  {"lcl", "linearly constrained augmented Lagrangian: needs constraints and a state index set"},
+  {"ssils", "semismooth solver for complementarity problems: needs constraints"},
+  {"ssfls", "semismooth solver for complementarity problems: needs constraints"},
+  {"asils", "active-set semismooth solver for complementarity problems: needs constraints"},
+  {"asfls", "active-set semismooth solver for complementarity problems: needs constraints"},
+  {"ipm", "interior point method: needs constraints"},
+  {"pdipm", "primal-dual interior point method: needs equality or inequality constraints"},
+  {"almm", "augmented Lagrangian multiplier method: needs equality or inequality constraints"},
+  {"admm", "alternating direction method of multipliers: needs a split objective"},
+  {"shell", "a user-written solver: khgps sets no TaoShellSetSolve"},
+  {"python", "a Python solver: khgps sets none"},
 };
+#define KHGPS_TAO_TYPES "bncg (the default), blmvm, lmvm, cg, bqnls, bqnkls, bqnktr, bqnktl, nls, ntr, ntl, tron, bnls, bntr or bntl"
 
 /* Defaults in code, then TaoSetFromOptions last: any -tao_* choice wins. */
 PetscErrorCode KhgpsMinimizerCreate(MPI_Comm comm, const KhgpsParams *p, Tao *tao)
@@ -84,20 +85,34 @@ PetscErrorCode KhgpsMinimizerCreate(MPI_Comm comm, const KhgpsParams *p, Tao *ta
   PetscCall(PetscOptionsBool("-minimizer_view", "Print the minimizer's iterations and J x products of every realization", "khgps", c->view, &c->view, NULL));
   PetscOptionsEnd();
 
-  PetscCall(TaoCreate(comm, tao));
-  PetscCall(TaoSetType(*tao, c->type == MINIMIZER_LMVM_DIAG ? TAOBLMVM : TAOBNCG));
-  PetscCall(TaoSetTolerances(*tao, p->gtol, 0.0, 0.0));
-  PetscCall(TaoSetMaximumIterations(*tao, 200000));
-  PetscCall(TaoSetMaximumFunctionEvaluations(*tao, 400000));
-  PetscCall(TaoSetFromOptions(*tao));
-  PetscCall(TaoGetType(*tao, &type));
-  for (size_t k = 0; k < sizeof(Refused) / sizeof(Refused[0]); k++) {
-    PetscCall(PetscStrcmp(type, Refused[k].type, &set));
-    if (set) {
+  { /* a -tao_type that cannot work is refused before TAO sees it */
+    char           want[64] = "";
+    PetscErrorCode ierr;
+    PetscCall(PetscOptionsGetString(NULL, NULL, "-tao_type", want, sizeof(want), &set));
+    for (size_t k = 0; set && k < sizeof(Refused) / sizeof(Refused[0]); k++) {
+      PetscBool is;
+      PetscCall(PetscStrcmp(want, Refused[k].type, &is));
+      if (is) {
+        PetscCall(MinCtxDestroy(c));
+        SETERRQ(comm, PETSC_ERR_USER_INPUT, "-tao_type %s: %s; use " KHGPS_TAO_TYPES, want, Refused[k].why);
+      }
+    }
+    PetscCall(TaoCreate(comm, tao));
+    PetscCall(TaoSetType(*tao, c->type == MINIMIZER_LMVM_DIAG ? TAOBLMVM : TAOBNCG));
+    PetscCall(TaoSetTolerances(*tao, p->gtol, 0.0, 0.0));
+    PetscCall(TaoSetMaximumIterations(*tao, 200000));
+    PetscCall(TaoSetMaximumFunctionEvaluations(*tao, 400000));
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = TaoSetFromOptions(*tao);
+    PetscCall(PetscPopErrorHandler());
+    if (ierr) {
       PetscCall(MinCtxDestroy(c));
-      SETERRQ(comm, PETSC_ERR_USER_INPUT, "-tao_type %s: %s; use bncg (the default), blmvm, lmvm, cg, bqnls, nls, ntr, ntl, tron, bnls, bntr, bntl, bqnkls, bqnktr or bqnktl", type, Refused[k].why);
+      PetscCall(TaoDestroy(tao));
+      PetscCheck(!set, comm, PETSC_ERR_USER_INPUT, "-tao_type %s: not a TAO type of this PETSc; use " KHGPS_TAO_TYPES, want);
+      PetscCall(ierr);
     }
   }
+  PetscCall(TaoGetType(*tao, &type));
   if (c->type == MINIMIZER_LMVM_DIAG) {
     PetscBool lm;
     PetscCall(PetscObjectTypeCompareAny((PetscObject)*tao, &lm, TAOBLMVM, TAOLMVM, ""));
