@@ -71,6 +71,14 @@ for (n, J, r) in [(60, 0.3, 0), (100, 0.1, 1), (150, 0.4, 2), (200, 0.2, 3)]:
     dx = np.max(np.abs(a["x"] - b["x"]))
     check(dx < 1e-6, f"lmvm-diag {tag}: the same minimum as bncg (|x_a - x_b|_inf {dx:.1e})", f"{dx:.2e}")
 
+# lmvm-diag on 1 and 2 ranks: the same path (its vectors are duplicates of x, reproducible sums)
+its = []
+for np_ in (1, 2):
+    f = out(f"ranks_diag_{np_}.h5")
+    run(["-khgps_N", "400", "-khgps_J", "0.3", "-khgps_nev", "3", "-khgps_minimizer", "lmvm-diag", "-khgps_output", f], np_=np_)
+    its.append(load(f)["tao_iterations"])
+check(its[0] == its[1], f"lmvm-diag: the same TAO iterations on 1 and 2 ranks ({its[0]}, {its[1]})")
+
 # J x products: fewer with the diagonal than without it (the same realizations; counts, not time)
 counts = {}
 for name, extra in [("bncg", []), ("blmvm", ["-tao_type", "blmvm"]), ("lmvm-diag", ["-khgps_minimizer", "lmvm-diag"])]:
