@@ -47,7 +47,7 @@ def speed(args):
     tmp = tempfile.mkdtemp(prefix="khgps-minbench-")
     blas = None
     for N in args.N:
-        for r in range(args.R):
+        for r in range(args.first, args.first + args.R):
             for name in args.configs:
                 f = os.path.join(tmp, f"{name}_{N}_{r}.h5")
                 cmd = [KHGPS, *physics(N, args.J), *skip_spectrum, "-khgps_first", str(r), "-khgps_realizations", "1",
@@ -151,6 +151,7 @@ def main():
     s = sub.add_parser("speed")
     s.add_argument("--N", type=int, nargs="+", default=[2000])
     s.add_argument("--R", type=int, default=3)
+    s.add_argument("--first", type=int, default=0)
     s.add_argument("--J", type=float, default=0.1)
     s.add_argument("--configs", nargs="+", default=["bncg", "blmvm", "lmvm-diag", "ntr"])
     e = sub.add_parser("equiv")
