@@ -62,7 +62,8 @@ for (n, J, r) in [(60, 0.3, 0), (100, 0.1, 1), (150, 0.4, 2), (200, 0.2, 3)]:
     _, fb = solve(f"small_diag_{n}", ["-khgps_minimizer", "lmvm-diag"], base)
     a, b = load(fa, r), load(fb, r)
     tag = f"N={n} J={J} realization {r}"
-    check(b["root"]["tao_type"] == "blmvm", f"lmvm-diag {tag}: TAO type blmvm recorded")
+    check(b["root"]["tao_type"] == "blmvm" and "-khgps_minimizer lmvm-diag" in b["root"]["options"],
+          f"lmvm-diag {tag}: TAO type blmvm and the option recorded")
     check(is_minimum(b), f"lmvm-diag {tag}: a minimum", str(b["status"]))
     check(b["gradient_norm_tao"] <= b["params"]["gtol"], f"lmvm-diag {tag}: TAO's own gradient norm below gtol (before the polish)",
           f"{b['gradient_norm_tao']:.2e}")
