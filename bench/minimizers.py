@@ -91,7 +91,8 @@ def load(files):
         with h5py.File(fn, "r") as f:
             for k, g in f["realizations"].items():
                 out[int(k)] = (int(g.attrs["status"]) if not isinstance(g.attrs["status"], bytes) else g.attrs["status"],
-                               float(g.attrs["energy"]), float(g.attrs["lowest_eigenvalue"]), g["x"][()])
+                               float(g.attrs["energy"]), float(g.attrs["lowest_eigenvalue"]), g["x"][()],
+                               int(g.attrs["tao_function_evaluations"]), int(g.attrs["tao_iterations"]))
     return out
 
 
@@ -120,6 +121,7 @@ def equiv(args):
         e = np.array([D[k][1] / N for k in ok])
         res[name] = (w, x2, e)
         se = lambda v: np.std(v, ddof=1) / math.sqrt(len(v))
+        print(f"{name}: TAO its {np.mean([D[k][5] for k in ok]):.1f}, objective+gradient evaluations (J x products) {np.mean([D[k][4] for k in ok]):.1f} per realization (mean)")
         print(f"{name}: <omega_min> {w.mean():.6f} +- {se(w):.6f}; <x^2> {x2.mean():.8f} +- {se(x2):.8f}; E/N {e.mean():.9f} +- {se(e):.9f}")
     wa, wb = res[args.name_a][0], res[args.name_b][0]
     d, p = ks_2samp(wa, wb)
