@@ -109,7 +109,10 @@ def ks_2samp(a, b):
 
 def equiv(args):
     A, B = load(args.a), load(args.b)
-    common = sorted(set(A) & set(B))
+    common = set(A) & set(B)
+    for fn in args.restrict or []:  # only the realizations that another file holds too
+        common &= set(load([fn]))
+    common = sorted(common)
     ok = [k for k in common if A[k][0] == 0 and B[k][0] == 0]
     N = len(A[common[0]][3])
     print(f"realizations in both: {len(common)}; minimum in both: {len(ok)}; "
@@ -162,6 +165,7 @@ def main():
     e.add_argument("--name-a", default="bncg")
     e.add_argument("--name-b", default="lmvm-diag")
     e.add_argument("--tol", type=float, default=1e-6)
+    e.add_argument("--restrict", nargs="+", help="only realizations also in these files")
     args = ap.parse_args()
     speed(args) if args.cmd == "speed" else equiv(args)
 
