@@ -117,8 +117,11 @@ PetscErrorCode KhgpsMinimizerCreate(MPI_Comm comm, const KhgpsParams *p, Tao *ta
     PetscBool lm;
     PetscCall(PetscObjectTypeCompareAny((PetscObject)*tao, &lm, TAOBLMVM, TAOLMVM, ""));
     if (!lm) {
+      char t[64];
+      PetscCall(PetscStrncpy(t, type, sizeof(t)));
       PetscCall(MinCtxDestroy(c));
-      SETERRQ(comm, PETSC_ERR_USER_INPUT, "-khgps_minimizer lmvm-diag with -tao_type %s: the diagonal initial Hessian is for blmvm or lmvm only", type);
+      PetscCall(TaoDestroy(tao));
+      SETERRQ(comm, PETSC_ERR_USER_INPUT, "-khgps_minimizer lmvm-diag with -tao_type %s: the diagonal initial Hessian is for blmvm or lmvm only", t);
     }
   }
   { /* the Newton types' KSP: a Jacobi preconditioner on the Hessian shell unless one is chosen */
@@ -143,6 +146,21 @@ PetscErrorCode KhgpsMinimizerCreate(MPI_Comm comm, const KhgpsParams *p, Tao *ta
   PetscFunctionReturn(0);
 }
 
+/* lmvm-diag's H0 at X: max(kappa + A x^2/2, floor). */
+static PetscErrorCode SetH0Diagonal(MinCtx *c, Vec X)
+{
+  PetscScalar *d;
+  PetscInt     n;
+
+  PetscFunctionBeginUser;
+  PetscCall(KhgpsFormHessianDiagonal(c->m, X, c->d0));
+  PetscCall(VecGetLocalSize(c->d0, &n));
+  PetscCall(VecGetArray(c->d0, &d));
+  for (PetscInt i = 0; i < n; i++) d[i] = PetscMax(PetscRealPart(d[i]), c->floor);
+  PetscCall(VecRestoreArray(c->d0, &d));
+  PetscFunctionReturn(0);
+}
+
 /* The objective and gradient (model.c), counted; lmvm-diag also takes the diagonal at X. */
 static PetscErrorCode FormFunctionGradient(Tao tao, Vec X, PetscReal *f, Vec G, void *ctx)
 {
@@ -151,15 +169,7 @@ static PetscErrorCode FormFunctionGradient(Tao tao, Vec X, PetscReal *f, Vec G, 
   PetscFunctionBeginUser;
   c->nfg++;
   PetscCall(KhgpsFormFunctionGradient(tao, X, f, G, c->m));
-  if (c->d0) {
-    PetscScalar *d;
-    PetscInt     n;
-    PetscCall(KhgpsFormHessianDiagonal(c->m, X, c->d0));
-    PetscCall(VecGetLocalSize(c->d0, &n));
-    PetscCall(VecGetArray(c->d0, &d));
-    for (PetscInt i = 0; i < n; i++) d[i] = PetscMax(PetscRealPart(d[i]), c->floor);
-    PetscCall(VecRestoreArray(c->d0, &d));
-  }
+  if (c->d0) PetscCall(SetH0Diagonal(c, X));
   PetscFunctionReturn(0);
 }
 
@@ -272,7 +282,7 @@ PetscErrorCode KhgpsMinimize(Tao tao, KhgpsModel *m, const KhgpsParams *p, Khgps
   PetscCall(TaoSetHessian(tao, H, H, FormHessian, c));
   if (c->type == MINIMIZER_LMVM_DIAG) {
     PetscCall(VecDuplicate(m->kappa, &c->d0));
-    PetscCall(VecCopy(c->d, c->d0));
+    PetscCall(SetH0Diagonal(c, r->x));
     PetscCall(CreateShell(c, r->x, &H0));
     PetscCall(MatShellSetOperation(H0, MATOP_MULT, (void (*)(void))MatMult_H0));
     PetscCall(MatShellSetOperation(H0, MATOP_SOLVE, (void (*)(void))MatSolve_H0));
