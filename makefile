@@ -6,12 +6,12 @@ export PETSC_DIR SLEPC_DIR
 
 ifeq ($(wildcard $(SLEPC_DIR)/lib/slepc/conf/slepc_variables),)
 # PETSc/SLEPc not installed yet: every target first runs the installer, then make re-reads this file.
-all run test bench bench-sparse bench-kernels bench-appends figures tail khgps: deps
+all run test bench bench-sparse bench-kernels bench-appends figures tail paper khgps: deps
 	@test -f $(SLEPC_DIR)/lib/slepc/conf/slepc_variables || { echo "makefile: no SLEPc at SLEPC_DIR=$(SLEPC_DIR)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory $(MAKECMDGOALS)
 deps:
 	bash scripts/install-deps.sh
-.PHONY: all run test bench bench-sparse bench-kernels bench-appends figures tail khgps deps
+.PHONY: all run test bench bench-sparse bench-kernels bench-appends figures tail paper khgps deps
 else
 include $(SLEPC_DIR)/lib/slepc/conf/slepc_variables
 
@@ -90,6 +90,10 @@ bench-sparse: deps all
 tail: deps
 	$(PY) analysis/khgps_tail.py --campaign results/tail --csv results/tail.csv --figure figures/tail.png
 
+# The paper reproduced from the paper campaign's digests (runs/paper.sh makes them): table, claims, Figs. 2-6.
+paper: deps
+	$(PY) analysis/khgps_paper.py results/paper --csv results/paper.csv --claims results/paper_claims.md --figures figures
+
 # The paper's figures from the runs/ sweeps (runs/sweep.sh all laptop first).
 figures: deps
 	$(PY) analysis/khgps_figures.py --runs-dir runs/out/laptop --out-dir figures
@@ -97,5 +101,5 @@ figures: deps
 clean:
 	rm -rf obj bin tests/bin
 
-.PHONY: all deps run test bench bench-sparse bench-kernels bench-appends figures tail FORCE
+.PHONY: all deps run test bench bench-sparse bench-kernels bench-appends figures tail paper FORCE
 endif

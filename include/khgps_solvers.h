@@ -10,7 +10,7 @@
    depends on which realization the process computed before it) from p->solver and -tao_*,
    -eps_*, -st_*, -khgps_newton_* options. */
 typedef struct {
-  Tao       tao;       /* minimizer: default bncg, -tao_* */
+  Tao       tao;       /* minimizer: default bncg, -tao_*, -khgps_minimizer (minimize.c) */
   KSP       newton;    /* Newton polish and positive-definiteness check: -khgps_newton_ksp_*, -khgps_newton_pc_* */
   EPS       eps;       /* lowest eigenpairs: Krylov-Schur, shift-invert at 0 (sparse: on M or its filter), -eps_*, -st_* */
   PetscReal block_tol; /* relative residual of a converged pair for the own eigensolvers (the EPS tolerance, -eps_tol) */
@@ -23,6 +23,7 @@ PetscErrorCode KhgpsMinimize(Tao, KhgpsModel *, const KhgpsParams *, KhgpsResult
 /* spectrum.c */
 PetscErrorCode KhgpsSolversCreate(MPI_Comm, const KhgpsParams *, KhgpsSolvers *);
 PetscErrorCode KhgpsSolversDestroy(KhgpsSolvers *);
+PetscErrorCode KhgpsSolversCheck(MPI_Comm, const KhgpsParams *, KhgpsSolvers *);
 PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat *, KhgpsResult *);
 PetscErrorCode KhgpsSpectrum(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat, KhgpsResult *);
 

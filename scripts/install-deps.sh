@@ -1,8 +1,23 @@
 #!/usr/bin/env bash
 # Install everything khgps needs from Debian's archive (idempotent; a no-op when all is present).
 # Called by the makefile (make deps) and by .ci/run. Set KHGPS_NO_INSTALL=1 to skip (e.g. on a cluster).
+#
+#   scripts/install-deps.sh          the build, test and analysis packages
+#   scripts/install-deps.sh slurm    only the optional set for a one-machine SLURM (slurm-wlm, munge;
+#                                    scripts/slurm-local.sh, tests/test_slurm.py); never installed by default
 set -euo pipefail
 [ "${KHGPS_NO_INSTALL:-0}" = 1 ] && exit 0
+set_=${1:-default}
+case $set_ in
+  default) ;;
+  slurm) ;;
+  *) echo "scripts/install-deps.sh: unknown package set $set_ (known: slurm)" >&2; exit 2 ;;
+esac
+if [ "$set_" = slurm ]; then
+pkgs=(
+  slurm-wlm munge                   # SLURM 22.05 (slurmctld, slurmd, sbatch...) and its authentication
+)
+else
 pkgs=(
   build-essential make pkg-config
   petsc-dev slepc-dev               # PETSc/SLEPc 3.18 (real, double), incl. TAO, MUMPS, ScaLAPACK
@@ -12,6 +27,7 @@ pkgs=(
   libopenblas0-pthread libopenblas-dev  # fast BLAS/LAPACK (else Debian links reference BLAS)
   python3-numpy python3-scipy python3-h5py python3-matplotlib   # analysis, reference checks
 )
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -70,6 +70,15 @@ static struct {
 static char             tmp_in_use[2 * PETSC_MAX_PATH_LEN];
 static volatile sig_atomic_t tmp_set;
 
+/* An abbreviated path for messages: long paths keep their end. */
+static const char *Short(const char *path, char *buf, size_t len)
+{
+  size_t n = strlen(path);
+  if (n <= 200) return path;
+  snprintf(buf, len, "...%s", path + n - 160);
+  return buf;
+}
+
 /* dir and base of a path ("." for a bare name). */
 static void SplitPath(const char *path, char *dir, char *base, size_t len)
 {
@@ -91,6 +100,8 @@ static int ResolveOutput(const char *output, char *msg, size_t len)
 {
   struct stat st;
   mode_t      mask = umask(0);
+  char        sb[256];
+  const char *o = Short(output, sb, sizeof(sb));
 
   umask(mask);
   snprintf(run.path, sizeof(run.path), "%s", output);
@@ -99,7 +110,7 @@ static int ResolveOutput(const char *output, char *msg, size_t len)
     if (S_ISLNK(st.st_mode)) {
       char *r = realpath(output, NULL);
       if (!r || stat(r, &st)) {
-        snprintf(msg, len, "%s is a symbolic link to a missing file (%s); it was left as it is: point it to a file, or use another -khgps_output", output, strerror(errno));
+        snprintf(msg, len, "%s is a symbolic link to a missing file (%s); it was left as it is: point it to a file, or use another -khgps_output", o, strerror(errno));
         free(r);
         return 1;
       }
@@ -107,15 +118,15 @@ static int ResolveOutput(const char *output, char *msg, size_t len)
       free(r);
     }
     if (!S_ISREG(st.st_mode)) {
-      snprintf(msg, len, "%s is not a regular file; it was left as it is: use another -khgps_output", output);
+      snprintf(msg, len, "%s is not a regular file; it was left as it is: use another -khgps_output", o);
       return 1;
     }
     if (access(run.path, W_OK) && errno == EROFS) {
-      snprintf(msg, len, "cannot write output file %s: it is on a read-only file system; it was left as it is: use another -khgps_output", output);
+      snprintf(msg, len, "cannot write output file %s: it is on a read-only file system; it was left as it is: use another -khgps_output", o);
       return 1;
     }
     if (!(st.st_mode & S_IWUSR) || access(run.path, W_OK)) {
-      snprintf(msg, len, "%s is write-protected (mode %04o); it was left as it is: make it writable (chmod u+w) to continue or replace it, or use another -khgps_output", output, (unsigned)(st.st_mode & 07777));
+      snprintf(msg, len, "%s is write-protected (mode %04o); it was left as it is: make it writable (chmod u+w) to continue or replace it, or use another -khgps_output", o, (unsigned)(st.st_mode & 07777));
       return 1;
     }
     run.mode       = st.st_mode & 07777;
@@ -123,7 +134,7 @@ static int ResolveOutput(const char *output, char *msg, size_t len)
     run.gid        = st.st_gid;
     run.keep_owner = (PetscBool)(st.st_uid != geteuid() || st.st_gid != getegid());
   } else if (errno != ENOENT) {
-    snprintf(msg, len, "cannot write output file %s: %s", output, strerror(errno));
+    snprintf(msg, len, "cannot write output file %s: %s", o, strerror(errno));
     return 1;
   }
   SplitPath(run.path, run.dir, run.base, sizeof(run.dir));
@@ -178,16 +189,19 @@ static int LockOutput(const char *output, char *msg, size_t len)
   char    text[2 * PETSC_MAX_PATH_LEN + 64] = "", name[4096];
   ssize_t n;
   int     fd;
+  char    sb[256], sl[256];
+  const char *o = Short(output, sb, sizeof(sb)), *lk;
 
   if (gethostname(run.host, sizeof(run.host))) snprintf(run.host, sizeof(run.host), "unknown");
   run.host[sizeof(run.host) - 1] = 0;
   if (snprintf(run.lock, sizeof(run.lock), "%s/.%s.lock", run.dir, run.base) >= (int)sizeof(run.lock)) {
-    snprintf(msg, len, "cannot write output file %s: its path is too long", output);
+    snprintf(msg, len, "cannot write output file %s: its path is too long", o);
     return 1;
   }
+  lk = Short(run.lock, sl, sizeof(sl));
   fd = open(run.lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (fd < 0) {
-    snprintf(msg, len, "cannot write output file %s: cannot create its lock file %s: %s", output, run.lock, strerror(errno));
+    snprintf(msg, len, "cannot write output file %s: cannot create its lock file %s: %s", o, lk, strerror(errno));
     return 1;
   }
   if (flock(fd, LOCK_EX | LOCK_NB)) {
@@ -200,18 +214,18 @@ static int LockOutput(const char *output, char *msg, size_t len)
         usleep(10000);
       }
       Holder(text, who, sizeof(who));
-      if (snprintf(msg, len, "%s is being written by another run (%s; lock file %s); it was left to it: wait for that run to end, or use another -khgps_output", output, who, run.lock) >= (int)len) msg[len - 1] = 0;
+      if (snprintf(msg, len, "%s is being written by another run (%s; lock file %s); it was left to it: wait for that run to end, or use another -khgps_output", o, who, lk) >= (int)len) msg[len - 1] = 0;
       close(fd);
       return 1;
     }
-    fprintf(stderr, "khgps: WARNING: cannot lock %s (%s): this file system has no locks, so nothing stops a second run from writing %s at the same time\n", run.lock, strerror(errno), output);
+    fprintf(stderr, "khgps: WARNING: cannot lock %s (%s): this file system has no locks, so nothing stops a second run from writing %s at the same time\n", lk, strerror(errno), o);
     close(fd);
     return 0;
   }
   n = pread(fd, text, sizeof(text) - 1, 0);
   text[n > 0 ? n : 0] = 0;
   if (n > 0 && strncmp(text, "khgps", 5)) {
-    snprintf(msg, len, "cannot write output file %s: its lock file %s exists and is not a khgps lock file; it was left as it is: move it away", output, run.lock);
+    snprintf(msg, len, "cannot write output file %s: its lock file %s exists and is not a khgps lock file; it was left as it is: move it away", o, lk);
     close(fd);
     return 1;
   }
@@ -475,23 +489,26 @@ static int WriteFull(int fd, const void *buf, size_t n)
 /* A fresh log for FILE's current log_id: written beside it and renamed over FILE.pending. */
 static PetscErrorCode LogReset(void)
 {
-  char hdr[8192], tmp[2 * PETSC_MAX_PATH_LEN];
+  char hdr[8192];
   int  fd, err;
 
   PetscFunctionBeginUser;
   LogHeader(hdr, sizeof(hdr), run.log_id);
-  PetscCheck(snprintf(tmp, sizeof(tmp), "%s.XXXXXX", run.pending) < (int)sizeof(tmp), PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "path too long");
-  fd = mkstemp(tmp);
-  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot create %s: %s", tmp, strerror(errno));
+  PetscCheck(snprintf(tmp_in_use, sizeof(tmp_in_use), "%s.XXXXXX", run.pending) < (int)sizeof(tmp_in_use), PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "path too long");
+  fd = mkstemp(tmp_in_use); /* a signal now removes it (tmp_set) */
+  PetscCheck(fd >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot create %s: %s", tmp_in_use, strerror(errno));
+  tmp_set = 1;
   (void)fchmod(fd, run.mode);
   err = WriteFull(fd, hdr, strlen(hdr));
   if (!err && fsync(fd)) err = errno;
-  if (!err && rename(tmp, run.pending)) err = errno;
+  if (!err && rename(tmp_in_use, run.pending)) err = errno;
   if (err) {
     close(fd);
-    unlink(tmp);
+    unlink(tmp_in_use);
+    tmp_set = 0;
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot write %s: %s", run.pending, strerror(err));
   }
+  tmp_set = 0;
   if (run.logfd >= 0) close(run.logfd);
   run.logfd     = fd; /* the same file, now at its name: appends go to its end */
   run.log_count = 0;
@@ -644,14 +661,6 @@ bad:
   return 1;
 }
 
-/* An abbreviated path for messages: long paths keep their end. */
-static const char *Short(const char *path, char *buf, size_t len)
-{
-  size_t n = strlen(path);
-  if (n <= 200) return path;
-  snprintf(buf, len, "...%s", path + n - 160);
-  return buf;
-}
 
 /* Rank 0: read an existing run file (and its log) without changing them: a khgps file of the same
    parameters and protocol, complete realizations; list them. Any problem: msg set, *bad = 1. */

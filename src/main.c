@@ -188,6 +188,7 @@ static PetscErrorCode Setup(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, Pets
   PetscCall(KhgpsProcessOptions(comm, p));    /* every -khgps_ option, once */
   PetscCall(KhgpsSolversCreate(comm, p, &s)); /* the solvers' own options (-tao_*, -eps_*, -khgps_newton_*), checked once */
   PetscCall(KhgpsOutputDescribe(&s, p));       /* the file's /params (physics, protocol) and this run's description */
+  PetscCall(KhgpsSolversCheck(comm, p, &s));   /* an eigensolver SLEPc cannot set up, refused now */
   PetscCall(KhgpsSolversDestroy(&s));
   PetscCall(KhgpsCheckUnusedOptions(comm, p)); /* a misspelled or unused option of any kind is caught here */
   PetscCall(PetscOptionsHasHelp(NULL, helped));

@@ -5,6 +5,7 @@
 #include "khgps_model.h"
 #include "khgps_result.h"
 #include "khgps_solvers.h"
+#include "khgps_io.h" /* KhgpsCaptureErrorHandler */
 
 /* The default factorization of a Hessian storage: Cholesky by LAPACK (dense), ScaLAPACK, or the
    in-place one of the packed buffer. */
@@ -322,5 +323,51 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
   PetscCall(PetscFree(tmp));
   PetscCall(VecDestroy(&v));
   PetscCall(EPSReset(s->eps)); /* frees the factor and the basis before the next realization */
+  PetscFunctionReturn(0);
+}
+
+/* Set-up: an EPS configuration that SLEPc cannot set up (an -eps_type with an -st_type it does not
+   work with, say) refused before any work, by setting it up on a small diagonal operator in
+   place of the Hessian (the combinations that fail do so whatever the storage). */
+PetscErrorCode KhgpsSolversCheck(MPI_Comm comm, const KhgpsParams *p, KhgpsSolvers *s)
+{
+  Mat            D;
+  PetscInt       n = PetscMin(p->N, PetscMax(4 * p->nev + 64, 1024)), rs, re; /* small, but as large as block methods need */
+  PetscErrorCode ierr;
+  char           msg[1024] = "";
+  EPSType        et;
+  STType         stt;
+  ST             st;
+
+  PetscFunctionBeginUser;
+  if (p->solver.block) PetscFunctionReturn(0); /* the block eigensolver does not use the EPS */
+  PetscCall(MatCreateAIJ(comm, PETSC_DECIDE, PETSC_DECIDE, n, n, 1, NULL, 0, NULL, &D));
+  PetscCall(MatGetOwnershipRange(D, &rs, &re));
+  for (PetscInt i = rs; i < re; i++) PetscCall(MatSetValue(D, i, i, (PetscScalar)(1 + i), INSERT_VALUES));
+  PetscCall(MatAssemblyBegin(D, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(D, MAT_FINAL_ASSEMBLY));
+  PetscCall(EPSGetType(s->eps, &et));
+  PetscCall(EPSGetST(s->eps, &st));
+  PetscCall(STGetType(st, &stt));
+  { /* the storage's own factorization (a shell on the packed buffer, ScaLAPACK's on its storage)
+       stands aside: an LU of D that works on any rank count instead */
+    KSP         ksp;
+    PC          pc;
+    PetscBool   shell, factor;
+    PetscMPIInt size;
+    PetscCallMPI(MPI_Comm_size(comm, &size));
+    PetscCall(STGetKSP(st, &ksp));
+    PetscCall(KSPGetPC(ksp, &pc));
+    PetscCall(PetscObjectTypeCompare((PetscObject)pc, PCSHELL, &shell));
+    PetscCall(PetscObjectTypeCompareAny((PetscObject)pc, &factor, PCLU, PCCHOLESKY, ""));
+    if (shell) PetscCall(PCSetType(pc, PCLU));
+    if (shell || factor) PetscCall(PCFactorSetMatSolverType(pc, size > 1 ? MATSOLVERMUMPS : MATSOLVERPETSC));
+  }
+  PetscCall(EPSSetOperators(s->eps, D, NULL));
+  PetscCall(PetscPushErrorHandler(KhgpsCaptureErrorHandler, msg));
+  ierr = EPSSetUp(s->eps);
+  PetscCall(PetscPopErrorHandler());
+  PetscCall(MatDestroy(&D));
+  PetscCheck(!ierr, comm, PETSC_ERR_USER_INPUT, "-eps_type %s with -st_type %s: SLEPc cannot set this eigensolver up (%s); nothing was run: use the default, or e.g. -eps_type krylovschur (or arnoldi, lapack, arpack, subspace) with -st_type sinvert or shift, -eps_type gd with -st_type precond", et, stt ? stt : "?", msg);
   PetscFunctionReturn(0);
 }

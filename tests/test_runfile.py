@@ -156,6 +156,16 @@ if os.geteuid() == 0 and shutil.which("mount"):
 else:
     skip("read-only file system", "needs root to mount a tmpfs")
 
+# every -eps_type / -st_type combination either runs or is refused in one line before any work
+for storage in ([], ["-khgps_coupling", "sparse", "-khgps_connectivity", "6", "-khgps_filter_degree", "0"]):
+    bad = []
+    for eps in ("krylovschur", "arnoldi", "lanczos", "gd", "jd", "rqcg", "lobpcg", "ciss", "lapack", "arpack", "power", "subspace", "lyapii"):
+        for st in ([], ["-st_type", "shift"], ["-st_type", "precond"], ["-st_type", "cayley"]):
+            p = run(BASE + storage + ["-eps_type", eps] + st, check_rc=False)
+            if not ((p.returncode == 0 and "1 minimum" in p.stdout) or (p.returncode == 2 and one_line(p, f"khgps: error: -eps_type {eps}") and "realization 0:" not in p.stdout)):
+                bad.append(f"{eps} {' '.join(st)}: rc {p.returncode} {p.stderr[-120:]}")
+    check(not bad, f"every -eps_type with every -st_type on the {'sparse' if storage else 'packed'} storage: runs, or is refused in one line before work", "; ".join(bad)[:600])
+
 # signals at random moments, 1 and 2 ranks: one line, exit 128 + signal, the file whole, no
 # temporary file; a rerun equals the uninterrupted run bit for bit
 rng = random.Random(22)
