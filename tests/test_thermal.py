@@ -171,6 +171,17 @@ b1, b2 = records(s1), records(s2)
 check(all(np.array_equal(b1[k]["x"], b2[k]["x"]) and all(b1[k][q] == b2[k][q] for q in PARENT) for k in b1),
       "(d) 1 rank vs 2 ranks (one ScaLAPACK group): the thermal sample identical bit for bit")
 check(all(np.any(b1[k]["x"] != 0) for k in b1), "(d) with -tao_max_it 0 x is the thermal sample (not zero)")
+# ... and the minimized x* on one ScaLAPACK group of 2 ranks: the same parent bit for bit, x* within
+# test_ranks.py's bound (TAO's sums differ in order across storages, as from any start)
+sc = out("sc2.h5")
+run(BASE + ["-khgps_realizations", "2", "-khgps_output", sc], np_=2)
+e2 = records(sc)
+for k in e2:
+    lam = min(a[k]["lowest_eigenvalue"], e2[k]["lowest_eigenvalue"])
+    bound = (a[k]["gradient_norm"] + e2[k]["gradient_norm"]) / lam + 1e-13 * np.max(np.abs(a[k]["x"]))
+    dx = np.max(np.abs(a[k]["x"] - e2[k]["x"]))
+    check(all(a[k][q] == e2[k][q] for q in PARENT) and dx <= bound,
+          f"(d) realization {k}, 1 rank vs one group of 2 (ScaLAPACK): the same parent, |dx*| = {dx:.1e} within {bound:.1e}")
 # resume: 2 realizations, then 4 on the same file
 res = out("resumed.h5")
 run(BASE + ["-khgps_realizations", "2", "-khgps_output", res])
