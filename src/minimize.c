@@ -12,6 +12,7 @@
 #include "khgps_model.h"
 #include "khgps_result.h"
 #include "khgps_solvers.h"
+#include "khgps_io.h" /* KhgpsCaptureErrorHandler */
 #include "khgps_thermal.h"
 
 static const char *const MinimizerTypes[] = {"bncg", "lmvm-diag", "KhgpsMinimizerType", "KHGPS_MINIMIZER_", NULL};
@@ -87,6 +88,7 @@ PetscErrorCode KhgpsMinimizerCreate(MPI_Comm comm, const KhgpsParams *p, Tao *ta
   { /* a -tao_type that cannot work is refused before TAO sees it */
     char           want[64] = "";
     PetscErrorCode ierr;
+    char           msg[KHGPS_MSG_LEN] = "";
     PetscCall(PetscOptionsGetString(NULL, NULL, "-tao_type", want, sizeof(want), &set));
     for (size_t k = 0; set && k < sizeof(Refused) / sizeof(Refused[0]); k++) {
       PetscBool is;
@@ -101,14 +103,14 @@ PetscErrorCode KhgpsMinimizerCreate(MPI_Comm comm, const KhgpsParams *p, Tao *ta
     PetscCall(TaoSetTolerances(*tao, p->gtol, 0.0, 0.0));
     PetscCall(TaoSetMaximumIterations(*tao, 200000));
     PetscCall(TaoSetMaximumFunctionEvaluations(*tao, 400000));
-    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    PetscCall(PetscPushErrorHandler(KhgpsCaptureErrorHandler, msg));
     ierr = TaoSetFromOptions(*tao);
     PetscCall(PetscPopErrorHandler());
     if (ierr) {
       PetscCall(MinCtxDestroy(c));
       PetscCall(TaoDestroy(tao));
-      PetscCheck(!set, comm, PETSC_ERR_USER_INPUT, "-tao_type %s: not a TAO type of this PETSc; use " KHGPS_TAO_TYPES, want);
-      PetscCall(ierr);
+      PetscCheck(!set || !strstr(msg, want), comm, PETSC_ERR_USER_INPUT, "-tao_type %s: not a TAO type of this PETSc; use " KHGPS_TAO_TYPES, want);
+      SETERRQ(comm, ierr, "%s", msg); /* another option's error (a value that is not a number, say), as PETSc said it */
     }
   }
   PetscCall(TaoGetType(*tao, &type));
