@@ -23,6 +23,10 @@ import numpy as np
 
 from common import KHGPS, MPIEXEC, ROOT, check, done, out, run
 
+import sys  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "analysis"))
+import khgps_io  # noqa: E402
+
 MERGE = os.path.join(ROOT, "scripts", "khgps-merge")
 BASE = ["-khgps_N", "250", "-khgps_J", "0.3", "-khgps_nev", "20", "-khgps_seed", "11"]
 FIRST, R = 3, 60
@@ -35,8 +39,9 @@ def sha(path):
 
 
 def contents(path):
-    with h5py.File(path, "r") as f:
-        return {int(k): ({d: g[d][()] for d in KEYS}, {a: g.attrs[a] for a in ATTRS}) for k, g in f["realizations"].items()}
+    """The realizations of a run file and of its log (FILE.pending), as every reader sees them."""
+    return {int(d["realization"]): ({k: np.asarray(d[k]) for k in KEYS}, {a: d[a] for a in ATTRS})
+            for _, d in khgps_io.realizations(path, minima_only=False)}
 
 
 def equal(a, b):
