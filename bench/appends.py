@@ -5,7 +5,8 @@ One run of R small realizations (default N = 500, nev = 4, R = 3000; BENCH_APPEN
 new file, one rank, one thread. Prints the bytes the run wrote (the kernel's count of blocks written,
 getrusage ru_oublock x 512, what `/usr/bin/time -f %O` reports) against the final file's size, and
 the Write stage's seconds (every append, every fold and the last fold, from -log_view) against the
-wall time. Targets: bytes written <= 3 x the file, the Write stage <= 10% of the wall time."""
+wall time. Targets: bytes written <= 3 x the file, the Write stage <= 10% of the wall time.
+KHGPS_BIN=path measures another binary (an older khgps, side by side)."""
 import os
 import re
 import resource
@@ -19,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 N, nev, R = (int(v) for v in os.environ.get("BENCH_APPENDS", "500 4 3000").split())
 tmp = tempfile.mkdtemp(prefix="khgps-bench-appends-", dir=os.environ.get("BENCH_DIR", None))
 out = os.path.join(tmp, "appends.h5")
-cmd = [os.path.join(ROOT, "bin", "khgps"), "-khgps_N", str(N), "-khgps_nev", str(nev), "-khgps_realizations", str(R),
+cmd = [os.environ.get("KHGPS_BIN", os.path.join(ROOT, "bin", "khgps")), "-khgps_N", str(N), "-khgps_nev", str(nev), "-khgps_realizations", str(R),
        "-khgps_output", out, "-log_view"]
 env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
 before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_oublock
