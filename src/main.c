@@ -14,7 +14,7 @@
 #include "khgps_ensemble.h"
 #include "khgps_kernels.h"
 
-static const char help[] = "khgps: minima and low-frequency spectra of the KHGPS model (see README.md).\n"
+static const char help[] = "khgps " KHGPS_VERSION ": minima and low-frequency spectra of the KHGPS model (see README.md).\n"
                            "  mpiexec -n P khgps -options_file options/quick.opts [-khgps_* -tao_* -eps_* -st_* ...]\n";
 
 /* Input errors: one line on stderr (from rank 0), no traceback. */
@@ -192,6 +192,14 @@ static PetscErrorCode Setup(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, Pets
   PetscCall(KhgpsSolversDestroy(&s));
   PetscCall(KhgpsCheckUnusedOptions(comm, p)); /* a misspelled or unused option of any kind is caught here */
   PetscCall(PetscOptionsHasHelp(NULL, helped));
+  {
+    PetscBool version;
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-version", &version));
+    if (version) { /* PETSc has printed its own version */
+      PetscCall(PetscPrintf(comm, "khgps %s\n", KHGPS_VERSION));
+      *helped = PETSC_TRUE;
+    }
+  }
   if (*helped) PetscFunctionReturn(0);
   PetscCall(KhgpsCheckMemory(comm, p));
   PetscCall(KhgpsPrepareOutput(comm, p, ntodo, todo));

@@ -142,4 +142,10 @@ refused("sparse couplings with N = 2", ["-khgps_N", "2", "-khgps_coupling", "spa
 p = run(BASE + ["-khgps_h", "1e3", "-khgps_x0_amplitude", "10"], check_rc=False)
 check(p.returncode == 0, "h = 1e3, x0 amplitude 10: within the bounds, runs", p.stderr[:300])
 check_refused()
+# the version: -version prints khgps's (after PETSc's) and does no work; -help names it on its first line
+p = run(["-version", "-khgps_output", out("version.h5")], check_rc=False)
+check(p.returncode == 0 and p.stdout.strip().splitlines()[-1].startswith("khgps ") and not os.path.exists(out("version.h5")),
+      "-version: khgps's version printed, exit 0, nothing run", p.stdout[-200:])
+p = run(["-help"], check_rc=False)
+check(p.returncode == 0 and p.stdout.startswith("khgps ") and ": minima and low-frequency spectra" in p.stdout.splitlines()[0], "-help: the version on its first line", p.stdout[:200])
 done()
