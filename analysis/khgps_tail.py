@@ -26,6 +26,10 @@ Per N:
 Across N: beta from <omega_min> ~ N^(-1/(beta+1)), a weighted least-squares line of
 ln <omega_min> against ln N (slope s = -1/(beta+1); its error scaled up by sqrt(chi^2/dof) when
 that exceeds 1).
+The K lowest modes (k_modes_fit, k_modes_ladder): one maximum likelihood over all realizations of
+all N of beta and A, each realization's K lowest frequencies taken as the lowest K points of a
+Poisson process of intensity N A omega^beta; K = 1, 2, 4, ... while beta(K) stays within 2.5 sigma
+of beta(K/2); A_N per N at the joint beta. Table columns kmodes_* (the chosen K) and kmodes1_* (K = 1).
 
 --json makes the last line one JSON object: {"sizes": [{"N", "realizations", "left_out",
 "omega_min_mean", "omega_min_err", "A_g", "A_g_err", "beta", "beta_err", "A", "A_err",
