@@ -26,6 +26,10 @@ Per N:
 Across N: beta from <omega_min> ~ N^(-1/(beta+1)), a weighted least-squares line of
 ln <omega_min> against ln N (slope s = -1/(beta+1); its error scaled up by sqrt(chi^2/dof) when
 that exceeds 1).
+The K lowest modes (k_modes_fit, k_modes_ladder): one maximum likelihood over all realizations of
+all N of beta and A, each realization's K lowest frequencies taken as the lowest K points of a
+Poisson process of intensity N A omega^beta; K = 1, 2, 4, ... while beta(K) stays within 2.5 sigma
+of beta(K/2); A_N per N at the joint beta. Table columns kmodes_* (the chosen K) and kmodes1_* (K = 1).
 
 --json makes the last line one JSON object: {"sizes": [{"N", "realizations", "left_out",
 "omega_min_mean", "omega_min_err", "A_g", "A_g_err", "beta", "beta_err", "A", "A_err",
@@ -161,6 +165,145 @@ def softest_mode_fit(w, N, beta=None):
 
 
 # ----------------------------------------------------------------------------------------------
+# The k lowest modes: a Poisson process of intensity N A omega^beta, jointly over realizations and N
+
+K_LADDER = (1, 2, 4, 8, 16, 32, 64)
+K_STOP_SIGMA = 2.5  # the K rule: stop when beta(K) leaves beta(K/2) by more than this many sigma
+
+
+def lowest_modes(run, K):
+    """[R, K] array of the K lowest frequencies of each realization (sorted), realizations with
+    fewer than K positive eigenvalues left out."""
+    rows = []
+    for lam in run.eigenvalues:
+        lam = np.asarray(lam, float)
+        if len(lam) >= K and lam[K - 1] > 0 and lam[0] > 0:
+            rows.append(np.sqrt(np.sort(lam[:K])))
+    return np.array(rows).reshape(-1, K)
+
+
+def k_modes_fit(samples, K):
+    """Maximum likelihood of beta and A from the K lowest frequencies of every realization of
+    every size: each realization is the lowest K points of a Poisson process of intensity
+    N A omega^beta (Lambda(w) = N A w^(beta+1)/(beta+1)), log-likelihood per realization
+    K log(N A) + beta sum_i log w_i - Lambda(w_K). samples: {N: [R, >=K] sorted frequencies}.
+    One beta and one A for all N (the N-scaling and the shape of the K modes together).
+    Errors: the inverse observed information in (beta, log A). Also per N: A_N at the joint beta
+    (error A_N/sqrt(R_N K), beta fixed), and beta_N, A free per N (the shape of the K modes alone).
+    Returns dict K, beta, beta_err, A, A_err, loglik, realizations, per_N {N: {...}}."""
+    data = {N: np.asarray(W, float)[:, :K] for N, W in samples.items() if len(W)}
+    nan = {"K": K, "beta": np.nan, "beta_err": np.nan, "A": np.nan, "A_err": np.nan, "per_N": {}, "realizations": 0}
+    if not data:
+        return nan
+    logw = {N: np.log(W) for N, W in data.items()}
+    nN = {N: W.shape[0] * K for N, W in data.items()}
+    n = sum(nN.values())
+    L = sum(lw.sum() for lw in logw.values())
+    lwK = {N: lw[:, K - 1] for N, lw in logw.items()}
+
+    def moments(k, Ns):  # log S and S'/S, S''/S with S(k) = sum_N N sum_r w_K^k
+        a = np.concatenate([math.log(N) + k * lwK[N] for N in Ns])
+        x = np.concatenate([lwK[N] for N in Ns])
+        m = a.max()
+        e = np.exp(a - m)
+        s = e.sum()
+        return m + math.log(s), (e * x).sum() / s, (e * x * x).sum() / s
+
+    def solve(Ns):
+        nn = sum(nN[N] for N in Ns)
+        LL = sum(logw[N].sum() for N in Ns)
+
+        def score(k):  # d/dk of the profile log-likelihood over n
+            return 1.0 / k - moments(k, Ns)[1] + LL / nn
+
+        lo, hi = 0.05, 2.0
+        while score(hi) > 0:
+            hi *= 2
+            if hi > 1e3:
+                return None
+        if score(lo) < 0:
+            return None
+        k = optimize.brentq(score, lo, hi, xtol=1e-13, rtol=1e-13)
+        logS, m1, m2 = moments(k, Ns)
+        logA = math.log(nn * k) - logS  # theta = A/k: theta S = n at the maximum
+        # observed information in (k, phi = log A); l = n phi + (k-1) L - e^phi S(k)/k + const
+        I_kk = nn * (m2 - 2 * m1 / k + 2 / k**2)
+        I_kp = nn * (m1 - 1 / k)
+        H = np.array([[I_kk, I_kp], [I_kp, nn]])
+        cov = np.linalg.inv(H)
+        loglik = nn * logA + sum(nN[N] * math.log(N) for N in Ns) + (k - 1) * LL - nn
+        return k, logA, cov, loglik
+
+    r = solve(list(data))
+    if r is None:
+        return nan
+    k, logA, cov, loglik = r
+    A = math.exp(logA)
+    out = {"K": K, "beta": k - 1.0, "beta_err": math.sqrt(cov[0, 0]), "A": A, "A_err": A * math.sqrt(cov[1, 1]),
+           "loglik": loglik, "realizations": sum(W.shape[0] for W in data.values()), "per_N": {}}
+    loglik_free = 0.0
+    for N in data:
+        S = math.exp(moments(k, [N])[0])
+        AN = nN[N] * k / S
+        q = {"A": AN, "A_err": AN / math.sqrt(nN[N]), "beta": np.nan, "beta_err": np.nan, "A_free": np.nan}
+        rN = solve([N])
+        if rN is not None:
+            q.update(beta=rN[0] - 1.0, beta_err=math.sqrt(rN[2][0, 0]), A_free=math.exp(rN[1]))
+            loglik_free += rN[3]
+        q["sigma"] = (AN - A) / q["A_err"]
+        out["per_N"][N] = q
+    # A the same at every N (the N-scaling): chi^2 of A_N at the joint beta, and the likelihood ratio
+    # against beta and A free per N
+    out["A_chi2"] = float(sum(q["sigma"] ** 2 for q in out["per_N"].values()))
+    out["A_dof"] = len(data) - 1
+    out["lr_free"] = 2 * (loglik_free - loglik) if len(data) > 1 else np.nan
+    return out
+
+
+def k_modes_ladder(samples, Ks=K_LADDER, stop_sigma=K_STOP_SIGMA):
+    """k_modes_fit for K = 1, 2, 4, ... (as far as every realization has K eigenvalues) and the K
+    rule: K grows while beta(K) agrees with beta(K/2) within stop_sigma sigma of their difference
+    (nested maximum-likelihood estimates under one power law: Var(beta_K/2 - beta_K) =
+    Var(beta_K/2) - Var(beta_K)); the chosen K is the last before the first disagreement.
+    Returns dict fits [k_modes_fit ...], z [None, z(2), z(4), ...], K, chosen (the fit at K)."""
+    nmax = min(W.shape[1] for W in samples.values())
+    fits, z = [], []
+    for K in Ks:
+        if K > nmax:
+            break
+        f = k_modes_fit(samples, K)
+        if not np.isfinite(f["beta"]):
+            break
+        if fits:
+            p = fits[-1]
+            var = p["beta_err"] ** 2 - f["beta_err"] ** 2
+            z.append((f["beta"] - p["beta"]) / math.sqrt(var) if var > 0 else np.inf)
+        else:
+            z.append(None)
+        fits.append(f)
+    chosen = 0
+    for i in range(1, len(fits)):
+        if abs(z[i]) > stop_sigma:
+            break
+        chosen = i
+    return {"fits": fits, "z": z, "K": fits[chosen]["K"] if fits else 0, "chosen": fits[chosen] if fits else None}
+
+
+def synthetic_modes(rng, N, R, A, beta, K, omega_x=math.inf):
+    """[R, K] lowest frequencies of R realizations of a Poisson process of intensity N D(omega),
+    D = A omega^beta below omega_x and A omega_x^(beta-1) omega (linear, continuous) above: unit
+    Poisson arrivals E_1 < ... < E_K mapped through the inverse of Lambda(omega) = N int_0^omega D."""
+    E = np.cumsum(rng.exponential(size=(R, K)), axis=1)
+    k = beta + 1.0
+    w = (k * E / (N * A)) ** (1.0 / k)
+    if np.isfinite(omega_x):
+        Lx = N * A * omega_x**k / k
+        hi = E > Lx
+        w[hi] = np.sqrt(omega_x**2 + 2 * (E[hi] - Lx) / (N * A * omega_x ** (beta - 1)))
+    return w
+
+
+# ----------------------------------------------------------------------------------------------
 # Local exponent of the cumulative count
 
 
@@ -272,13 +415,15 @@ def analyze_point(sizes, n_boot=400, seed=0):
             runs[N] = run
         rows.append(row)
     ok = [r for r in rows if "omega_min_mean" in r]
+    samples = {N: lowest_modes(run, min(len(lam) for lam in run.eigenvalues)) for N, run in runs.items()}
+    kmodes = k_modes_ladder(samples) if samples and min(W.shape[1] for W in samples.values()) >= 1 else None
     scaling = size_scaling([r["N"] for r in ok], [r["omega_min_mean"] for r in ok], [r["omega_min_err"] for r in ok])
     scaling["pairs"] = []  # the same between consecutive sizes: how the exponent moves with N
     for r1, r2 in zip(ok, ok[1:]):
         sp = size_scaling([r1["N"], r2["N"]], [r1["omega_min_mean"], r2["omega_min_mean"]],
                           [r1["omega_min_err"], r2["omega_min_err"]])
         scaling["pairs"].append({"N1": r1["N"], "N2": r2["N"], "beta": sp["beta"], "beta_err": sp["beta_err"]})
-    return {"params": params, "sizes": rows, "scaling": scaling, "runs": runs, "local": local}
+    return {"params": params, "sizes": rows, "scaling": scaling, "runs": runs, "local": local, "kmodes": kmodes}
 
 
 def point_label(p):
@@ -317,6 +462,18 @@ def format_point(res):
                 f"{q['N1']}-{q['N2']}: {fm(q['beta'], q['beta_err'])}" for q in s["pairs"]))
     else:
         out.append(f"<omega_min> against N: needs 2 sizes or more ({s['sizes']} usable)")
+    km = res.get("kmodes")
+    if km and km["fits"]:
+        out.append("K lowest modes, joint maximum likelihood over all N (one beta, one A): K, beta, z = the step "
+                   "from K/2 in sigma, chi2 of A_N at the joint beta against one A")
+        for f, z in zip(km["fits"], km["z"]):
+            out.append(f"  K={f['K']:<3d} beta {fm(f['beta'], f['beta_err']):>16}  z {'' if z is None else f'{z:+.1f}':>6}"
+                       f"  A_N chi2 {f['A_chi2']:.1f}/{f['A_dof']}  " + "  ".join(
+                           f"{N}: A {q['A']:.4g}({q['sigma']:+.1f}) beta {fm(q['beta'], q['beta_err'])}"
+                           for N, q in f["per_N"].items()))
+        c = km["chosen"]
+        out.append(f"K rule (|z| <= {K_STOP_SIGMA:g}): K = {km['K']}, beta = {fm(c['beta'], c['beta_err'])}"
+                   f" ({(c['beta'] - 4) / c['beta_err']:+.1f} sigma from 4), A_N chi2/dof {c['A_chi2']:.1f}/{c['A_dof']}")
     return "\n".join(out)
 
 
@@ -331,7 +488,15 @@ def json_of_point(res):
             d["local_exponent"] = {k: [_f(v) for v in le[k]] for k in ("omega", "beta", "lo", "hi")}
         sizes.append(d)
     p = res["params"]
-    return {"point": {k: float(p[k]) for k in POINT_KEYS if k in p}, "sizes": sizes,
+    km = res.get("kmodes")
+    kj = None
+    if km and km["fits"]:
+        kj = {"K": km["K"], "z": [_f(z) if z is not None else None for z in km["z"]],
+              "fits": [{"K": f["K"], "beta": _f(f["beta"]), "beta_err": _f(f["beta_err"]), "A": _f(f["A"]),
+                        "A_err": _f(f["A_err"]), "A_chi2": _f(f["A_chi2"]),
+                        "per_N": {str(N): {k: _f(v) for k, v in q.items()} for N, q in f["per_N"].items()}}
+                       for f in km["fits"]]}
+    return {"point": {k: float(p[k]) for k in POINT_KEYS if k in p}, "sizes": sizes, "kmodes": kj,
             "scaling": {k: (_f(v) if isinstance(v, float) else
                             [{kk: _f(vv) if isinstance(vv, float) else vv for kk, vv in q.items()} for q in v]
                             if k == "pairs" else v) for k, v in res["scaling"].items()}}
@@ -340,7 +505,10 @@ def json_of_point(res):
 CSV_COLUMNS = ["J", "h", "kappa0", "N", "realizations", "left_out", "omega_min_mean", "omega_min_err",
                "A_g", "A_g_err", "beta", "beta_err", "window_wmax", "window_modes", "window_A_g",
                "window_A_g_err", "window_beta", "window_beta_err", "x2_mean", "x2_err",
-               "scaling_beta", "scaling_beta_err"]
+               "scaling_beta", "scaling_beta_err",
+               "kmodes_K", "kmodes_beta", "kmodes_beta_err", "kmodes_A", "kmodes_A_err", "kmodes_A_chi2_dof",
+               "kmodes_A_N", "kmodes_A_N_err", "kmodes_A_N_sigma", "kmodes_beta_N", "kmodes_beta_N_err",
+               "kmodes1_beta", "kmodes1_beta_err", "kmodes1_A_N", "kmodes1_A_N_err", "kmodes1_A_N_sigma"]
 
 
 def csv_rows(res):
@@ -355,6 +523,16 @@ def csv_rows(res):
                "scaling_beta": s["beta"], "scaling_beta_err": s["beta_err"]}
         for k in ("omega_min_mean", "omega_min_err", "A_g", "A_g_err", "beta", "beta_err", "x2_mean", "x2_err"):
             row[k] = r.get(k)
+        km = res.get("kmodes")
+        if km and km["fits"]:
+            for pre, f in (("kmodes", km["chosen"]), ("kmodes1", km["fits"][0])):
+                row[pre + "_beta"], row[pre + "_beta_err"] = f["beta"], f["beta_err"]
+                q = f["per_N"].get(r["N"], {})
+                row[pre + "_A_N"], row[pre + "_A_N_err"], row[pre + "_A_N_sigma"] = q.get("A"), q.get("A_err"), q.get("sigma")
+                if pre == "kmodes":
+                    row.update(kmodes_K=f["K"], kmodes_A=f["A"], kmodes_A_err=f["A_err"],
+                               kmodes_A_chi2_dof=f["A_chi2"] / f["A_dof"] if f["A_dof"] else None,
+                               kmodes_beta_N=q.get("beta"), kmodes_beta_N_err=q.get("beta_err"))
         out.append({k: ("" if v is None or (isinstance(v, float) and not np.isfinite(v)) else
                         (f"{v:.6g}" if isinstance(v, (float, np.floating)) else v)) for k, v in row.items()})
     return out
@@ -365,9 +543,11 @@ def csv_rows(res):
 
 
 def draw_point(axes, res, n_bins_per_decade=6):
-    """Three panels of one point: D(omega) per N, the local exponent per N, <omega_min> against N."""
+    """Five panels of one point: D(omega) per N, the local exponent per N, <omega_min> against N,
+    A_g against N (softest mode at beta = 4; K lowest modes at the joint beta), beta against N
+    (softest mode, K lowest modes per N, the joint K-mode fit and the <omega_min>(N) scaling)."""
     import khgps_plots as kp  # noqa: F401  (sets the Agg backend)
-    ax_d, ax_b, ax_w = axes
+    ax_d, ax_b, ax_w, ax_a, ax_e = axes
     colors = {}
     for N, run in res["runs"].items():
         d = ka.density_of_states(run, bins_per_decade=n_bins_per_decade)
@@ -417,11 +597,64 @@ def draw_point(axes, res, n_bins_per_decade=6):
     ax_w.set_xlabel("N")
     ax_w.set_ylabel(r"$\langle\omega_{min}\rangle$")
     ax_w.legend(fontsize=7)
+    draw_vs_size(ax_a, ax_e, res)
+
+
+def draw_vs_size(ax_a, ax_e, res):
+    """A_g and beta against N: the softest mode (the table's A_g, beta) and the K lowest modes."""
+    ok = [r for r in res["sizes"] if "omega_min_mean" in r]
+    km = res.get("kmodes")
+    if not ok:
+        return
+    Ns = np.array([r["N"] for r in ok], float)
+    ag = np.array([r["A_g"] for r in ok])
+    age = np.array([r["A_g_err"] for r in ok])
+    ax_a.errorbar(Ns, ag, yerr=age, fmt="o", color="k", ms=4, capsize=2, label=r"softest mode, $\beta$ = 4")
+    wm = np.sum(ag / age**2) / np.sum(1 / age**2)
+    chi2 = float(np.sum(((ag - wm) / age) ** 2))
+    ax_a.axhline(wm, color="k", lw=0.8, ls="--", label=rf"weighted mean, $\chi^2$ = {chi2:.1f}/{len(ag) - 1}")
+    ax_a.set_xscale("log")
+    ax_a.set_xlabel("N")
+    ax_a.set_ylabel(r"$A_g$ (softest mode, $\beta$ = 4)")
+    if km and km["fits"]:
+        c = km["chosen"]
+        q = [c["per_N"][r["N"]] for r in ok if r["N"] in c["per_N"]]
+        Nq = np.array([r["N"] for r in ok if r["N"] in c["per_N"]], float)
+        tw = ax_a.twinx()
+        tw.errorbar(Nq * 1.08, [v["A"] for v in q], yerr=[v["A_err"] for v in q], fmt="s", color="C3", ms=4,
+                    capsize=2, label=rf"K = {c['K']} modes, $\beta$ = {c['beta']:.2f}, $\chi^2$ = {c['A_chi2']:.1f}/{c['A_dof']}")
+        tw.axhline(c["A"], color="C3", lw=0.8, ls=":")
+        tw.set_ylabel(rf"$A$ (K = {c['K']} lowest modes, $\beta$ = {c['beta']:.2f})", color="C3")
+        tw.tick_params(axis="y", colors="C3")
+        tw.legend(fontsize=7, loc="lower left")
+    ax_a.legend(fontsize=7, loc="upper right")
+    b = np.array([r["beta"] for r in ok])
+    be = np.array([r["beta_err"] for r in ok])
+    ax_e.errorbar(Ns, b, yerr=be, fmt="o", color="k", ms=4, capsize=2, label="softest mode (Weibull), per N")
+    NN = np.array([Ns.min() / 1.3, Ns.max() * 1.3])
+    s = res["scaling"]
+    if np.isfinite(s["beta"]):
+        ax_e.fill_between(NN, s["beta"] - s["beta_err"], s["beta"] + s["beta_err"], color="gray", alpha=0.25, lw=0,
+                          label=rf"$\langle\omega_{{min}}\rangle(N)$: {s['beta']:.2f} $\pm$ {s['beta_err']:.2f}")
+    if km and km["fits"]:
+        c = km["chosen"]
+        Nq = np.array(sorted(c["per_N"]), float)
+        ax_e.errorbar(Nq * 1.08, [c["per_N"][N]["beta"] for N in sorted(c["per_N"])],
+                      yerr=[c["per_N"][N]["beta_err"] for N in sorted(c["per_N"])], fmt="s", color="C3", ms=4,
+                      capsize=2, label=f"K = {c['K']} modes, per N")
+        ax_e.fill_between(NN, c["beta"] - c["beta_err"], c["beta"] + c["beta_err"], color="C3", alpha=0.3, lw=0,
+                          label=rf"K = {c['K']} modes, all N: {c['beta']:.2f} $\pm$ {c['beta_err']:.2f}")
+    ax_e.axhline(4, color="gray", ls="--", lw=1)
+    ax_e.set_xscale("log")
+    ax_e.set_xlim(NN)
+    ax_e.set_xlabel("N")
+    ax_e.set_ylabel(r"$\beta$")
+    ax_e.legend(fontsize=7)
 
 
 def save_figure(results, path):
     import khgps_plots as kp
-    fig, axes = kp.plt.subplots(len(results), 3, figsize=(13, 3.8 * len(results)), squeeze=False)
+    fig, axes = kp.plt.subplots(len(results), 5, figsize=(22, 3.8 * len(results)), squeeze=False)
     for row, res in zip(axes, results):
         draw_point(row, res)
     fig.tight_layout()

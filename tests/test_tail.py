@@ -132,6 +132,56 @@ try:
 except kd.DigestError as e:
     check("realization 3" in str(e), "grouping: a realization with two different spectra is refused", str(e))
 
+# 4b. the K lowest modes: joint maximum likelihood over all N (a Poisson process of intensity N A omega^beta)
+kr = np.random.default_rng(24)
+COUNTS = {1000: 2000, 2000: 1000, 4000: 400, 8000: 150, 16000: 50}  # the campaign's
+pure = {N: kt.synthetic_modes(kr, N, R, 20.0, 4.0, 64) for N, R in COUNTS.items()}
+lad = kt.k_modes_ladder(pure)
+f1 = lad["fits"][0]
+for f in lad["fits"]:
+    d1 = math.sqrt(max(f1["beta_err"] ** 2 - f["beta_err"] ** 2, 0.0))
+    check(abs(f["beta"] - 4.0) < 3 * f["beta_err"] and abs(f["A"] - 20.0) < 3 * f["A_err"]
+          and (f["K"] == 1 or abs(f["beta"] - f1["beta"]) < 3 * d1)
+          and all(abs(q["sigma"]) < 3.5 for q in f["per_N"].values()),
+          f"K modes, pure omega^4: K = {f['K']} recovers beta and A" + (", agrees with K = 1" if f["K"] > 1 else "") + ", A_N flat",
+          f"(beta {f['beta']:.3f} +- {f['beta_err']:.3f}, A {f['A']:.3g} +- {f['A_err']:.2g}, "
+          f"A_N sigmas {[round(q['sigma'], 1) for q in f['per_N'].values()]})")
+check(lad["K"] >= 16 and lad["fits"][-1]["K"] == 64 and lad["fits"][-1]["beta_err"] < 0.01,
+      f"K modes, pure omega^4: the K rule goes on to K = {lad['K']} (>= 16), the error at K = 64 below 0.01")
+check(f1["beta_err"] < 0.1 and abs(f1["beta_err"] - kt.k_modes_fit(pure, 1)["beta_err"]) == 0,
+      f"K modes: the campaign's counts give beta +- {f1['beta_err']:.3f} (< 0.1) already at K = 1")
+# the quoted errors (inverse observed information) are the spread of the estimates
+small = COUNTS
+est = []
+for _ in range(100):
+    f = kt.k_modes_fit({N: kt.synthetic_modes(kr, N, R, 20.0, 4.0, 4) for N, R in small.items()}, 4)
+    est.append((f["beta"], f["beta_err"], f["A"], f["A_err"]))
+est = np.array(est)
+cover = np.mean(np.abs(est[:, 0] - 4.0) < est[:, 1])
+check(0.8 < est[:, 0].std() / est[:, 1].mean() < 1.25 and 0.8 < est[:, 2].std() / est[:, 3].mean() < 1.25
+      and 0.55 < cover < 0.8,
+      f"K modes: quoted errors match the spread (beta {est[:, 0].std():.3f} vs {est[:, 1].mean():.3f}, A "
+      f"{est[:, 2].std():.3g} vs {est[:, 3].mean():.3g}), beta within 1 sigma in {cover:.0%}")
+# an omega^4 regime that ends at omega_x (linear D above): the K rule stops before the K-th mode passes it
+wx = 0.3
+cross = {N: kt.synthetic_modes(kr, N, R, 20.0, 4.0, 64, omega_x=wx) for N, R in COUNTS.items()}
+lc = kt.k_modes_ladder(cross)
+c = lc["chosen"]
+below = np.mean(cross[1000][:, lc["K"] - 1] < wx)
+last = lc["fits"][-1]
+# (the 2.5-sigma stop lets through a bias of about 1 sigma on average at this omega_x: docs/design.md)
+check(lc["K"] <= 8 and below > 0.7 and abs(c["beta"] - 4.0) < 4 * c["beta_err"] and (4.0 - last["beta"]) > 10 * last["beta_err"],
+      f"K modes, omega^4 up to omega_x = {wx}: the K rule stops at K = {lc['K']} (K-th mode below omega_x in "
+      f"{below:.0%} at N = 1000), beta {c['beta']:.3f} +- {c['beta_err']:.3f}; K = 64 gives {last['beta']:.2f}",
+      f"(z {[None if z is None else round(z, 1) for z in lc['z']]})")
+# the softest mode at K = 1 and the K-mode fit with one N agree with softest_mode_fit
+one = {4000: pure[4000]}
+g = kt.k_modes_fit(one, 1)
+h = kt.softest_mode_fit(pure[4000][:, 0], 4000)
+check(abs(g["beta"] - h["beta"]) < 1e-8 and abs(g["A"] - h["A"]) < 1e-8 * h["A"]
+      and abs(g["beta_err"] - h["beta_err"]) < 1e-6 and abs(g["A_err"] - h["A_err"]) < 1e-6 * h["A_err"],
+      "K modes: K = 1 at one N is the softest-mode Weibull maximum likelihood (values and errors)")
+
 # 5. a small real ladder end to end: runs/tail.sh, digests, the analysis, continuation
 out, res_dir = os.path.join(TMP, "tail-out"), os.path.join(TMP, "tail-results")
 env = dict(os.environ, SIZES="200 400", COUNTS="200:40 400:24", NEV="30", NP="2", OUT=out, RESULTS=res_dir,
