@@ -11,7 +11,7 @@ all run test bench bench-sparse bench-kernels bench-appends figures tail paper k
 	@$(MAKE) --no-print-directory $(MAKECMDGOALS)
 deps:
 	bash scripts/install-deps.sh
-.PHONY: all run test bench bench-sparse bench-kernels bench-appends figures tail paper khgps deps
+.PHONY: all run test bench bench-sparse bench-kernels bench-appends figures tail paper parent khgps deps
 else
 include $(SLEPC_DIR)/lib/slepc/conf/slepc_variables
 
@@ -94,6 +94,10 @@ tail: deps
 paper: deps
 	$(PY) analysis/khgps_paper.py results/paper --csv results/paper.csv --claims results/paper_claims.md --figures figures
 
+# The parent-temperature campaign's table and figure from its digests (runs/parent.sh makes them).
+parent: deps
+	$(PY) analysis/khgps_parent.py --campaign results/parent --csv results/parent.csv --figure figures/parent.png
+
 # The paper's figures from the runs/ sweeps (runs/sweep.sh all laptop first).
 figures: deps
 	$(PY) analysis/khgps_figures.py --runs-dir runs/out/laptop --out-dir figures
@@ -101,5 +105,5 @@ figures: deps
 clean:
 	rm -rf obj bin tests/bin
 
-.PHONY: all deps run test bench bench-sparse bench-kernels bench-appends figures tail paper FORCE
+.PHONY: all deps run test bench bench-sparse bench-kernels bench-appends figures tail paper parent FORCE
 endif

@@ -14,7 +14,10 @@ figure, and from whose last realization a campaign continues on any machine (`ne
   khgps_digest.py show DIGEST.h5                         # one line: params, counts by status
 
 `update` creates DIGEST if missing; the parameters of every input must equal the digest's
-(N, kappa0, kappa_min, J, h, A, seed, nev, sparse, connectivity). A realization present twice
+(N, kappa0, kappa_min, J, h, A, seed, nev, sparse, connectivity) and so must the protocol
+(tao_type, gtol, polish_its, x0_amplitude and the start: start, parent_temperature,
+equilibration_sweeps, adapt_sweeps, measure_sweeps; absent = what earlier khgps did: bncg, x = 0,
+0), so a digest never mixes minimizers or parent temperatures. A realization present twice
 must agree (status equal, lowest eigenvalue to 1e-8 and the others to 1e-6 relative, which allows
 another machine's BLAS);
 the digest's copy is kept. The digest is replaced atomically (a unique temporary beside it,
@@ -23,7 +26,10 @@ then rename): an interrupted update leaves the old digest. Errors: one line, exi
 Layout (HDF5): root attributes format = "khgps-digest-1", khgps_versions (of the run files);
 /params attributes as in the run files; datasets of length R (sorted by realization):
 realization, status, nconv, tao_iterations, energy, time (draw + minimize + spectrum, s),
-x2_mean, lowest_eigenvalue (NaN without pairs); eigenvalues (float32) and participation_ratio
+x2_mean, lowest_eigenvalue (NaN without pairs); with a thermal start (-khgps_start thermal; only if
+some row has them) parent_energy, parent_energy_error, parent_x2, parent_x2_error,
+parent_acceptance, parent_drift, parent_sweeps (float64, NaN where absent: other starts, older
+digests); eigenvalues (float32) and participation_ratio
 (float16) [R, nev] padded with NaN beyond nconv. In memory (`Digest`) the arrays are float64 of the
 same rounded values, whether read from a digest or made from a run file, so both give the same
 statistics; `spectra()` puts the exact lowest eigenvalue first."""
@@ -55,6 +61,11 @@ STATUS_NAMES = {0: "minimum", 1: "not_converged", 2: "saddle"}
 _COLUMNS = (("realization", np.int64), ("status", np.int8), ("nconv", np.int32),
             ("tao_iterations", np.int32), ("energy", np.float64), ("time", np.float32),
             ("x2_mean", np.float64), ("lowest_eigenvalue", np.float64))
+#: The thermal start's statistics of the parent sample per realization (run file attributes of the
+#: same names; NaN for other starts and for digests made before 2026-12-05, which lack them). Written
+#: only when some row has them, so a digest without thermal rows keeps its earlier layout.
+PARENT_COLUMNS = ("parent_energy", "parent_energy_error", "parent_x2", "parent_x2_error", "parent_acceptance",
+                  "parent_drift", "parent_sweeps")
 
 
 class DigestError(Exception):
@@ -100,6 +111,7 @@ class Digest:
         self.params = dict(params)
         self.nev = int(nev)
         self.cols = {k: np.zeros(0, t) for k, t in _COLUMNS}
+        self.cols.update({k: np.zeros(0) for k in PARENT_COLUMNS})
         self.eigenvalues = np.zeros((0, self.nev))
         self.participation_ratio = np.zeros((0, self.nev))
         nb = len(KAPPA_EDGES) - 1
@@ -153,6 +165,8 @@ class Digest:
             r.setdefault("lowest_eigenvalue", lam[0] if len(lam) else np.nan)
         for key, t in _COLUMNS:
             self.cols[key] = np.concatenate([self.cols[key], np.array([r[key] for r in new], t)])
+        for key in PARENT_COLUMNS:
+            self.cols[key] = np.concatenate([self.cols[key], np.array([r.get(key, np.nan) for r in new], float)])
         ev = np.full((len(new), self.nev), np.nan)
         pr = np.full((len(new), self.nev), np.nan)
         for j, r in enumerate(new):
@@ -226,6 +240,9 @@ def read(path):
             d.versions = set(str(f.attrs.get("khgps_versions", "")).split()) - {""}
             for key, t in _COLUMNS:
                 d.cols[key] = np.asarray(f[key][()], t)
+            R = len(d.cols["realization"])
+            for key in PARENT_COLUMNS:  # digests of 2026-12-05 on with thermal rows
+                d.cols[key] = np.asarray(f[key][()], float) if key in f else np.full(R, np.nan)
             d.eigenvalues = np.asarray(f["eigenvalues"][()], float).reshape(-1, d.nev)
             d.participation_ratio = np.asarray(f["participation_ratio"][()], float).reshape(-1, d.nev)
             R = len(d.cols["realization"])
@@ -264,6 +281,9 @@ def write(d, path):
             R = len(d)
             for key, _ in _COLUMNS:
                 f.create_dataset(key, data=d.cols[key], **(z if R else {}))
+            if R and not np.isnan(np.column_stack([d.cols[k] for k in PARENT_COLUMNS])).all():
+                for key in PARENT_COLUMNS:
+                    f.create_dataset(key, data=d.cols[key], **z)
             chunks = (min(max(R, 1), 256), d.nev) if R else None
             f.create_dataset("eigenvalues", data=d.eigenvalues.astype(np.float32), chunks=chunks, **(z if R else {}))
             f.create_dataset("participation_ratio", data=d.participation_ratio.astype(np.float16), chunks=chunks,
@@ -297,6 +317,7 @@ def rows_of_run_file(path):
                 params["tao_type"] = t.decode() if isinstance(t, bytes) else str(t)
             version = f.attrs.get("khgps_version", b"")
             version = version.decode() if isinstance(version, bytes) else str(version)
+        thermal = str(params.get("start", PROTOCOL_DEFAULTS["start"])) == "thermal"  # else parent_* are 0
         for _, a in khgps_io.realizations(path, minima_only=False):
             try:
                 x, kap = a["x"], a["kappa"]
@@ -311,7 +332,8 @@ def rows_of_run_file(path):
                          "energy": float(a.get("energy", np.nan)),
                          "time": float(a.get("time_draw", 0) + a.get("time_minimize", 0) + a.get("time_spectrum", 0)),
                          "x2_mean": float(np.mean(np.asarray(x, float) ** 2)),
-                         "eigenvalues": lam, "participation_ratio": pr, **kappa_bins(params, kap, x)})
+                         "eigenvalues": lam, "participation_ratio": pr, **kappa_bins(params, kap, x),
+                         **{k: float(a.get(k, np.nan)) if thermal else np.nan for k in PARENT_COLUMNS}})
     except OSError as e:
         raise DigestError(f"{path}: unreadable ({e})") from None
     rows.sort(key=lambda r: r["realization"])
@@ -361,7 +383,9 @@ def main(argv=None):
             d = read(argv[1])
             p = d.params
             print(f"{argv[1]}: N={d.N} J={p['J']:g} h={p['h']:g} kappa0={p['kappa0']:g} nev={d.nev}: "
-                  f"{len(d)} realizations {d.status_counts()}, next {d.next_index()}")
+                  f"{len(d)} realizations {d.status_counts()}, next {d.next_index()}"
+                  + (f"; thermal start T_p={float(p['parent_temperature']):g}, {int(p.get('equilibration_sweeps', 0))} sweeps"
+                     if str(p.get("start", "zero")) == "thermal" else ""))
     except DigestError as e:
         print(f"khgps_digest: error: {e}", file=sys.stderr)
         return 1

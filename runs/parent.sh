@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Glasses from a parent temperature (issue 27, item 4): each realization sampled at T_p by Metropolis
+# (-khgps_start thermal), then minimized; the soft-mode tail and the minima's energy against T_p,
+# with the x = 0 start as reference. One resumable digest per (T_p, point, N), made by runs/tail.sh:
+#
+#   results/parent/T<T_p>/J<J>_h<h>_k<kappa0>/N<N>.h5     thermal start at T_p
+#   results/parent/zero/J<J>_h<h>_k<kappa0>/N<N>.h5        x = 0 start (the reference)
+#
+#   runs/parent.sh                 every point, every T_p (and the reference), in the order below
+#   DRY=1 runs/parent.sh           the plan and the expected time only
+#
+# Points (J h kappa0): 0.1:0.01:1 and 0.4:0.01:1. N = 2000, 400 realizations per (point, T_p).
+# Sweeps per T_p (the pilot, docs/benchmarks.md "pilot of the thermal start": 10000 sweeps equilibrate
+# down to T_p = 0.03 at N = 500, T_p = 0.01 needs more, 40000 reach 0.003): 10000 for T_p >= 0.03,
+# 40000 below (-khgps_equilibration_sweeps; adapt S/4 and measure S/2, khgps's defaults). The
+# protocol is explicit (PROTOCOL below, with the start), so each digest's /params fixes the
+# temperature and sweeps: khgps_digest.py refuses to mix another T_p, start or sweep count into it.
+# Order: the reference first, then T_p from high to low, each over all points.
+# Environment:
+#   TEMPS="1.0 0.3 0.1 0.03 0.01 0.003"   parent temperatures ("zero" is the reference; REF=0 drops it)
+#   POINTS="0.1:0.01:1 0.4:0.01:1"        points J:h:kappa0
+#   N=2000  R=400                          size and realizations per (point, T_p)
+#   SWEEPS_HIGH=10000 SWEEPS_LOW=40000 T_LOW=0.03   sweeps: SWEEPS_HIGH for T_p >= T_LOW, else SWEEPS_LOW
+#   NP, NEV, KHGPS_BIN, EXTRA (more khgps options)  as runs/tail.sh
+#   RESULTS=results/parent  OUT=runs/out/parent    digests / run files (RESULTS/T<T_p>/..., OUT/T<T_p>/...)
+# Interrupted? Run the same command again: every digest continues from its next realization.
+# Then: make parent  (analysis/khgps_parent.py: results/parent.csv, figures/parent.png).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=/usr/bin/python3
+PROTOCOL="-tao_type bncg"
+TEMPS=${TEMPS:-"1.0 0.3 0.1 0.03 0.01 0.003"}
+POINTS=${POINTS:-"0.1:0.01:1 0.4:0.01:1"}
+N=${N:-2000} R=${R:-400}
+SWEEPS_HIGH=${SWEEPS_HIGH:-10000} SWEEPS_LOW=${SWEEPS_LOW:-40000} T_LOW=${T_LOW:-0.03}
+NP=${NP:-$(nproc)}
+RESULTS=${RESULTS:-results/parent} OUT=${OUT:-runs/out/parent}
+num='^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$'
+[[ $N =~ ^[0-9]+$ && $R =~ ^[0-9]+$ ]] || { echo "runs/parent.sh: error: N and R must be integers" >&2; exit 2; }
+for t in $TEMPS; do [[ $t =~ $num ]] || { echo "runs/parent.sh: error: not a temperature: $t" >&2; exit 2; }; done
+list=(); [ "${REF:-1}" = 1 ] && list+=(zero); list+=($TEMPS)
+sweeps() { $PY -c 'import sys; t, lo, a, b = map(float, sys.argv[1:]); print(int(a if t >= lo else b))' "$1" "$T_LOW" "$SWEEPS_HIGH" "$SWEEPS_LOW"; }
+digest() { $PY analysis/khgps_digest.py "$@"; }
+
+# The plan: per (T_p, point) the realizations left and the expected time (the digest's median
+# seconds per realization where it has >= 3, else the pilot's cost model: 5e-4 s per sweep at
+# N = 2000, scaling as N^2, plus 1.5 s per realization for draw, minimization and spectrum).
+plan=()
+for T in "${list[@]}"; do
+  if [ "$T" = zero ]; then S=0; else S=$(sweeps "$T"); fi
+  for pt in $POINTS; do
+    IFS=: read -r J H K0 <<<"$pt"
+    for v in "$J" "$H" "$K0"; do [[ $v =~ $num ]] || { echo "runs/parent.sh: error: not a point: $pt" >&2; exit 2; }; done
+    d=$RESULTS/T$T/$(printf 'J%s_h%s_k%s' "$J" "$H" "$K0")/N$N.h5
+    [ "$T" = zero ] && d=$RESULTS/zero/$(printf 'J%s_h%s_k%s' "$J" "$H" "$K0")/N$N.h5
+    plan+=("$T $S $pt $(digest next "$d") $d")
+  done
+done
+$PY - "$NP" "$N" "$R" "${plan[@]}" <<'PYEOF'
+import os, sys
+import numpy as np
+sys.path.insert(0, "analysis")
+import khgps_digest as kd
+np_, N, R = map(int, sys.argv[1:4])
+total = 0.0
+print(f"runs/parent.sh: N = {N}, {R} realizations per (T_p, point), {np_} cores")
+for item in sys.argv[4:]:
+    T, S, pt, first, path = item.split()
+    S, first = int(S), int(first)
+    left = max(0, R - first)
+    t, how = None, "model"
+    if os.path.exists(path):
+        tt = kd.read(path).cols["time"]
+        tt = tt[tt > 0]
+        if len(tt) >= 3:
+            t, how = float(np.median(tt)), f"median of {len(tt)} done"
+    if t is None:
+        t = 5e-4 * S * (N / 2000) ** 2 + 1.5
+    wall = left * t / np_
+    total += wall
+    start = "x = 0 (reference)" if T == "zero" else f"T_p = {T}, {S} sweeps"
+    print(f"  {start:28s} J:h:k0 = {pt:12s}: {first} done, {left} to run, {t:.1f} s per realization ({how}): "
+          f"{wall / 3600:.2f} h -> {path}")
+print(f"runs/parent.sh: expected time {total / 3600:.1f} h")
+PYEOF
+[ "${DRY:-0}" = 1 ] && exit 0
+
+for item in "${plan[@]}"; do
+  set -- $item; T=$1 S=$2 pt=$3
+  IFS=: read -r J H K0 <<<"$pt"
+  if [ "$T" = zero ]; then start="-khgps_start zero"; sub=zero
+  else start="-khgps_start thermal -khgps_parent_temperature $T -khgps_equilibration_sweeps $S"; sub=T$T; fi
+  echo "=== runs/parent.sh: $sub J=$J h=$H kappa0=$K0 ($(date -u +%H:%M:%S))"
+  SIZES=$N COUNTS=$N:$R NP=$NP RESULTS=$RESULTS/$sub OUT=$OUT/$sub EXTRA="$PROTOCOL $start ${EXTRA:-}" \
+    runs/tail.sh "$J" "$H" "$K0"
+done
+echo "runs/parent.sh: done: $RESULTS"

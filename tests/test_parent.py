@@ -1,0 +1,136 @@
+"""The parent-temperature campaign's infrastructure (issue 27, item 4): digests keep the thermal
+start's parent_* per realization and refuse another temperature or start; runs/parent.sh DRY=1
+prints its plan; analysis/khgps_parent.py writes its table deterministically from any subset of
+the campaign's digests. Tiny runs (N = 60, a few realizations, a few hundred sweeps)."""
+import glob
+import os
+import shutil
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+
+from common import ROOT, TMP, check, done, out, run
+
+sys.path.insert(0, os.path.join(ROOT, "analysis"))
+import khgps_digest as kd  # noqa: E402
+
+PY = "/usr/bin/python3"
+PARENT = kd.PARENT_COLUMNS
+R, N = 4, 60
+base = ["-khgps_N", str(N), "-khgps_J", "0.4", "-khgps_h", "0.01", "-khgps_kappa0", "1", "-khgps_nev", "5",
+        "-khgps_realizations", str(R), "-tao_type", "bncg"]
+
+
+def thermal(T, name, sweeps=200):
+    f = out(name)
+    run(base + ["-khgps_start", "thermal", "-khgps_parent_temperature", str(T), "-khgps_equilibration_sweeps",
+                str(sweeps), "-khgps_output", f])
+    return f
+
+
+def digest(*args):
+    return subprocess.run([PY, os.path.join(ROOT, "analysis", "khgps_digest.py"), *args], capture_output=True,
+                          text=True, cwd=ROOT)
+
+
+camp = out("parent")
+point = "J0.4_h0.01_k1"
+f1 = thermal(0.1, "t01.h5")
+f0 = out("zero.h5")
+run(base + ["-khgps_start", "zero", "-khgps_output", f0])
+d1 = os.path.join(camp, "T0.1", point, f"N{N}.h5")
+d0 = os.path.join(camp, "zero", point, f"N{N}.h5")
+check(digest("update", d1, f1).returncode == 0 and digest("update", d0, f0).returncode == 0, "digests made")
+
+# ---- parent columns equal to the run file's, NaN for x = 0 ----------------------------------
+dg = kd.read(d1)
+with h5py.File(f1, "r") as f:
+    att = {int(k): dict(g.attrs) for k, g in f["realizations"].items()}
+ok = len(dg) == R and all(dg.cols[c][i] == float(att[int(r)][c]) for c in PARENT for i, r in enumerate(dg.cols["realization"]))
+check(ok, "thermal digest: parent_* columns equal to the run file's attributes")
+with h5py.File(d1, "r") as f:
+    check(all(c in f for c in PARENT), "thermal digest: parent_* datasets written")
+check(np.all(dg.cols["parent_sweeps"] == 200) and np.all(np.isfinite(dg.cols["parent_drift"])), "parent_sweeps and parent_drift kept")
+z = kd.read(d0)
+with h5py.File(d0, "r") as f:
+    check(not any(c in f for c in PARENT), "x = 0 digest: no parent_* datasets (layout as before)")
+check(all(np.isnan(z.cols[c]).all() for c in PARENT), "x = 0 digest: parent_* read as NaN")
+# the committed digests (no parent_*) read as NaN and are rewritten with the same datasets
+old = sorted(glob.glob(os.path.join(ROOT, "results", "tail", "*", "N*.h5")))[:1] + \
+    sorted(glob.glob(os.path.join(ROOT, "results", "paper", "*", "N*.h5")))[:1]
+for p in old:
+    d = kd.read(p)
+    kd.write(d, out("rt.h5"))
+    e = kd.read(out("rt.h5"))
+    with h5py.File(p, "r") as a, h5py.File(out("rt.h5"), "r") as b:
+        same_keys = sorted(a.keys()) == sorted(b.keys())
+    check(all(np.isnan(d.cols[c]).all() for c in PARENT) and same_keys and
+          all(np.array_equal(d.cols[k], e.cols[k], equal_nan=True) for k in d.cols),
+          f"{os.path.relpath(p, ROOT)}: reads (parent_* NaN), rewrites with the same datasets and columns")
+# adding the same file again changes nothing
+before = open(d1, "rb").read()
+p = digest("update", d1, f1)
+check(p.returncode == 0 and "(0 new)" in p.stdout and open(d1, "rb").read() == before, "re-adding a run file: 0 new, digest unchanged")
+# rows() round trip (as khgps_tail joins digests)
+j = kd.Digest(dg.params, dg.nev)
+j.add(list(dg.rows()), "rows")
+check(all(np.array_equal(j.cols[c], dg.cols[c], equal_nan=True) for c in PARENT), "Digest.rows() carries parent_*")
+
+# ---- refusals ------------------------------------------------------------------------------
+f2 = thermal(0.05, "t005.h5")
+p = digest("update", d1, f2)
+check(p.returncode == 1 and "parent_temperature 0.1 vs 0.05" in p.stderr, "a digest refuses a run file of another T_p", p.stderr)
+p = digest("update", d1, f0)
+check(p.returncode == 1 and "start thermal vs zero" in p.stderr, "a thermal digest refuses an x = 0 run file", p.stderr)
+f3 = thermal(0.1, "t01_s300.h5", sweeps=300)
+p = digest("update", d1, f3)
+check(p.returncode == 1 and "equilibration_sweeps 200 vs 300" in p.stderr, "a digest refuses another sweep count", p.stderr)
+check(open(d1, "rb").read() == before, "a refused update leaves the digest")
+
+# ---- runs/parent.sh DRY=1 --------------------------------------------------------------------
+env = dict(os.environ, DRY="1", NP="2", RESULTS=camp, OUT=out("runs"), N=str(N), R="10", POINTS="0.4:0.01:1 0.1:0.01:1",
+           TEMPS="0.1 0.01")
+p = subprocess.run(["bash", os.path.join(ROOT, "runs", "parent.sh")], capture_output=True, text=True, env=env)
+lines = p.stdout.splitlines()
+check(p.returncode == 0 and len([l for l in lines if " -> " in l]) == 6 and "expected time" in lines[-1],
+      "runs/parent.sh DRY=1: a plan of 6 digests and the expected time", p.stdout + p.stderr)
+check(any("T_p = 0.1, 10000 sweeps" in l and f"{R} done, {10 - R} to run" in l and "median of" in l for l in lines)
+      and any("T_p = 0.01, 40000 sweeps" in l and "0 done" in l and "model" in l for l in lines)
+      and any("x = 0 (reference)" in l and "0.4:0.01:1" in l and f"{R} done" in l for l in lines),
+      "runs/parent.sh DRY=1: sweeps by T_p, resumes from the digests, median or model cost", p.stdout)
+check(not os.path.exists(out("runs")) and sorted(os.listdir(camp)) == ["T0.1", "zero"], "runs/parent.sh DRY=1 runs nothing")
+
+# ---- analysis/khgps_parent.py ---------------------------------------------------------------
+
+
+def parent(*args):
+    return subprocess.run([PY, os.path.join(ROOT, "analysis", "khgps_parent.py"), *args], capture_output=True, text=True, cwd=ROOT)
+
+
+p1 = parent("--campaign", camp, "--csv", out("a.csv"), "--figure", out("a.png"))
+p2 = parent("--campaign", camp, "--csv", out("b.csv"), "--figure", "")
+check(p1.returncode == 0 and p2.returncode == 0 and open(out("a.csv")).read() == open(out("b.csv")).read()
+      and os.path.getsize(out("a.png")) > 0, "khgps_parent.py: csv written, the same twice; figure written", p1.stderr + p2.stderr)
+import csv  # noqa: E402
+rows = list(csv.DictReader(open(out("a.csv"))))
+check([(r["start"], r["T_p"]) for r in rows] == [("zero", "0"), ("thermal", "0.1")], "khgps_parent.py: one row per start, reference first")
+t = rows[1]
+pe = np.array([float(att[k]["parent_energy"]) for k in sorted(att)])
+check(int(t["realizations"]) == R and np.isclose(float(t["e_parent"]), pe.mean(), rtol=1e-9)
+      and np.isclose(float(t["e_IS"]), dg.cols["energy"].mean() / N, rtol=1e-9)
+      and np.isclose(float(t["de_IS"]), (dg.cols["energy"] - z.cols["energy"]).mean() / N, rtol=1e-6, atol=1e-15)
+      and t["sweeps"] == "200" and 0.3 < float(t["acceptance"]) < 0.6 and rows[0]["e_parent"] == "",
+      "khgps_parent.py: e_parent, e_IS = energy / N, paired de_IS, sweeps, acceptance", str(t))
+# a partial campaign: the thermal digest alone
+shutil.rmtree(os.path.join(camp, "zero"))
+p = parent("--campaign", camp, "--csv", out("c.csv"), "--figure", out("c.png"))
+rows = list(csv.DictReader(open(out("c.csv")))) if p.returncode == 0 else []
+check(len(rows) == 1 and rows[0]["paired"] == "0" and rows[0]["de_IS"] == "", "khgps_parent.py: a partial campaign (no reference)", p.stderr)
+# a digest in another temperature's folder is refused
+os.makedirs(os.path.join(camp, "T0.2", point))
+shutil.copy(d1, os.path.join(camp, "T0.2", point, f"N{N}.h5"))
+p = parent("--campaign", camp, "--csv", out("d.csv"), "--figure", "")
+check(p.returncode == 1 and "T0.2" in p.stderr, "khgps_parent.py: a digest in another T_p's folder is refused", p.stderr)
+done()
