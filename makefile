@@ -103,7 +103,7 @@ figures: deps
 	$(PY) analysis/khgps_figures.py --runs-dir runs/out/laptop --out-dir figures
 
 clean:
-	rm -rf obj bin tests/bin
+	rm -rf obj bin tests/bin bench/bin
 
 .PHONY: all deps run test bench bench-sparse bench-kernels bench-appends figures tail paper parent FORCE
 endif
