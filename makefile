@@ -24,6 +24,8 @@ CPPFLAGS += -Iinclude -DKHGPS_VERSION='"$(KHGPS_VERSION)"'
 MPIEXEC_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-run-as-root,) --oversubscribe
 export MPIEXEC_FLAGS
 PY := /usr/bin/python3
+# The analysis package khgps (analysis/khgps/): python3 -m khgps.tail etc.
+export PYTHONPATH := analysis$(if $(PYTHONPATH),:$(PYTHONPATH),)
 
 all: bin/khgps tests/bin/test_derivatives tests/bin/test_repro tests/bin/test_thermal_chain
 
@@ -60,7 +62,7 @@ NP ?= $(shell nproc)
 run: deps all | runs/out
 	$(if $(filter 1,$(NP)),,OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 )mpiexec $(MPIEXEC_FLAGS) -n $(NP) bin/khgps -options_file options/quick.opts \
 	  -khgps_realizations 10 -khgps_groups $(NP) -khgps_output runs/out/quick.h5 $(ARGS)
-	$(PY) analysis/plot_spectrum.py runs/out/quick.h5 -o runs/out/quick.png
+	$(PY) -m khgps.plot_spectrum runs/out/quick.h5 -o runs/out/quick.png
 
 test: deps all
 	bash tests/run.sh
@@ -88,19 +90,19 @@ bench-sparse: deps all
 
 # The tail campaign's table and figure from its digests (runs/tail.sh J h kappa0 makes them).
 tail: deps
-	$(PY) analysis/khgps_tail.py --campaign results/tail --csv results/tail.csv --figure figures/tail.png
+	$(PY) -m khgps.tail --campaign results/tail --csv results/tail.csv --figure figures/tail.png
 
 # The paper reproduced from the paper campaign's digests (runs/paper.sh makes them): table, claims, Figs. 2-6.
 paper: deps
-	$(PY) analysis/khgps_paper.py results/paper --csv results/paper.csv --claims results/paper_claims.md --figures figures
+	$(PY) -m khgps.paper results/paper --csv results/paper.csv --claims results/paper_claims.md --figures figures
 
 # The parent-temperature campaign's table and figure from its digests (runs/parent.sh makes them).
 parent: deps
-	$(PY) analysis/khgps_parent.py --campaign results/parent --csv results/parent.csv --figure figures/parent.png
+	$(PY) -m khgps.parent --campaign results/parent --csv results/parent.csv --figure figures/parent.png
 
 # The paper's figures from the runs/ sweeps (runs/sweep.sh all laptop first).
 figures: deps
-	$(PY) analysis/khgps_figures.py --runs-dir runs/out/laptop --out-dir figures
+	$(PY) -m khgps.figures --runs-dir runs/out/laptop --out-dir figures
 
 clean:
 	rm -rf obj bin tests/bin bench/bin

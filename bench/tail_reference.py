@@ -21,8 +21,8 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "analysis"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-import khgps_digest as kd  # noqa: E402
-import khgps_tail as kt  # noqa: E402
+from khgps import digest as kd  # noqa: E402
+from khgps import tail as kt  # noqa: E402
 import reference_model as rm  # noqa: E402
 
 

@@ -24,10 +24,11 @@
 #   NP, NEV, KHGPS_BIN, EXTRA (more khgps options)  as runs/tail.sh
 #   RESULTS=results/parent  OUT=runs/out/parent    digests / run files (RESULTS/T<T_p>/..., OUT/T<T_p>/...)
 # Interrupted? Run the same command again: every digest continues from its next realization.
-# Then: make parent  (analysis/khgps_parent.py: results/parent.csv, figures/parent.png).
+# Then: make parent  (khgps.parent, analysis/khgps/parent.py: results/parent.csv, figures/parent.png).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
+export PYTHONPATH=analysis${PYTHONPATH:+:$PYTHONPATH}   # the analysis package khgps
 PROTOCOL="-tao_type bncg"
 TEMPS=${TEMPS:-"1.0 0.3 0.1 0.03 0.01 0.003"}
 POINTS=${POINTS:-"0.1:0.01:1 0.4:0.01:1"}
@@ -40,7 +41,7 @@ num='^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$'
 for t in $TEMPS; do [[ $t =~ $num ]] || { echo "runs/parent.sh: error: not a temperature: $t" >&2; exit 2; }; done
 list=(); [ "${REF:-1}" = 1 ] && list+=(zero); list+=($TEMPS)
 sweeps() { $PY -c 'import sys; t, lo, a, b = map(float, sys.argv[1:]); print(int(a if t >= lo else b))' "$1" "$T_LOW" "$SWEEPS_HIGH" "$SWEEPS_LOW"; }
-digest() { $PY analysis/khgps_digest.py "$@"; }
+digest() { $PY -m khgps.digest "$@"; }
 
 # The plan: per (T_p, point) the realizations left and the expected time (the digest's median
 # seconds per realization where it has >= 3, else the pilot's cost model: 5e-4 s per sweep at
@@ -59,8 +60,7 @@ done
 $PY - "$NP" "$N" "$R" "${plan[@]}" <<'PYEOF'
 import os, sys
 import numpy as np
-sys.path.insert(0, "analysis")
-import khgps_digest as kd
+from khgps import digest as kd
 np_, N, R = map(int, sys.argv[1:4])
 total = 0.0
 print(f"runs/parent.sh: N = {N}, {R} realizations per (T_p, point), {np_} cores")

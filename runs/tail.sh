@@ -20,7 +20,7 @@
 # Interrupted, or on another machine with only results/ from git? Run the same command again: the
 # digest's next realization index is where each N continues (-khgps_first), and a run file left
 # here resumes. While a size runs, its digest is refreshed every 10 minutes and at the end.
-# Then: /usr/bin/python3 analysis/khgps_tail.py RESULTS/J<J>_h<h>_k<kappa0>/N*.h5 (table, figure).
+# Then: PYTHONPATH=analysis /usr/bin/python3 -m khgps.tail RESULTS/J<J>_h<h>_k<kappa0>/N*.h5 (table, figure).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 usage() { echo "usage: runs/tail.sh J h kappa0   (environment: SIZES COUNTS NEV NP THREADS_FROM OUT RESULTS KHGPS_BIN EXTRA DRY)" >&2; exit 2; }
@@ -29,6 +29,7 @@ J=$1 H=$2 K0=$3
 num='^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$'
 for v in "$J" "$H" "$K0"; do [[ $v =~ $num ]] || { echo "runs/tail.sh: error: not a number: $v" >&2; exit 2; }; done
 PY=/usr/bin/python3
+export PYTHONPATH=analysis${PYTHONPATH:+:$PYTHONPATH}   # the analysis package khgps
 NP=${NP:-$(nproc)}
 NEV=${NEV:-100}
 THREADS_FROM=${THREADS_FROM:-8000}
@@ -44,7 +45,7 @@ if [ -z "${KHGPS_BIN:-}" ]; then make -s bin/khgps; KHGPS_BIN=bin/khgps; fi
 point=$(printf 'J%s_h%s_k%s' "$J" "$H" "$K0")
 mkdir -p "$OUT/$point" "$RESULTS/$point"
 MPI=(mpiexec -n "$NP" --oversubscribe); [ "$(id -u)" = 0 ] && MPI+=(--allow-run-as-root)
-digest() { $PY analysis/khgps_digest.py "$@"; }
+digest() { $PY -m khgps.digest "$@"; }
 
 # The plan: what each N still needs, and the expected time (the digest's median seconds per
 # realization where it has some, else a cost model c0 + a N^2 + b N^3 per core).
@@ -61,8 +62,7 @@ done
 $PY - "$NP" "$THREADS_FROM" "$RESULTS/$point" "${plan[@]}" <<'EOF'
 import os, sys
 import numpy as np
-sys.path.insert(0, "analysis")
-import khgps_digest as kd
+from khgps import digest as kd
 np_, threads_from, folder = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 total = 0.0
 print(f"runs/tail.sh: {folder}: {np_} cores")

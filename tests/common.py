@@ -15,6 +15,14 @@ import h5py
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The analysis package khgps (analysis/khgps/): tests/run.sh and the makefile export
+# PYTHONPATH=analysis; a test run by itself, or from another folder, gets it here, once, for itself
+# and (as an absolute path) for the programs it starts.
+ANALYSIS = os.path.join(ROOT, "analysis")
+if ANALYSIS not in map(os.path.abspath, sys.path):
+    sys.path.insert(0, ANALYSIS)
+os.environ["PYTHONPATH"] = os.pathsep.join([ANALYSIS] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                                                          if p and os.path.abspath(p) != ANALYSIS])
 KHGPS = os.path.join(ROOT, "bin", "khgps")
 MPIEXEC = ["mpiexec", "--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
 TMP = tempfile.mkdtemp(prefix="khgps-test-")

@@ -4,6 +4,7 @@
 set -u
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
+export PYTHONPATH=analysis${PYTHONPATH:+:$PYTHONPATH}   # the analysis package khgps
 MPI=(mpiexec --oversubscribe); [ "$(id -u)" = 0 ] && MPI+=(--allow-run-as-root)
 logdir=$(mktemp -d -t khgps-tests-XXXXXX); log=$logdir/tests.log
 pass=0; fail=0

@@ -1,4 +1,4 @@
-"""The analysis (analysis/khgps_analysis.py and its scripts) against known answers.
+"""The analysis (analysis/khgps/spectra.py and its scripts) against known answers.
 
 (a) Synthetic spectra drawn from D(omega) = A omega^4 below omega_1 and A omega_1^3 omega above
     (the linear remnant of p(kappa)), written as khgps files: the maximum-likelihood fit
@@ -14,19 +14,21 @@
 (f) plot_spectrum.py on bad inputs (a missing file, a folder, an empty, truncated, garbage or
     foreign file, a khgps file without realizations, without a minimum, without kappa or
     /params/J, NaN eigenvalues or x, an output in a missing folder or of an unknown format, a
-    usage error): one line `plot_spectrum.py: error: ...`, exit 1, no traceback, no figure."""
+    usage error): one line `plot_spectrum.py: error: ...`, exit 1, no traceback, no figure.
+(g) The package analysis/khgps: `import khgps` with only PYTHONPATH=analysis from another folder,
+    khgps.read (FILE and FILE.pending), `python3 -m khgps.summary FILE --csv` (one row per
+    realization), the -m entry points, and importing khgps.plots leaves matplotlib's backend alone."""
+import json
 import os
 import shutil
 import subprocess
-import sys
 
 import h5py
 import numpy as np
 
 from common import KHGPS, ROOT, check, done, out, run
 
-sys.path.insert(0, os.path.join(ROOT, "analysis"))
-import khgps_analysis as ka  # noqa: E402
+from khgps import spectra as ka  # noqa: E402
 
 PY = "/usr/bin/python3"
 PARAMS = dict(N=1000, kappa0=1.0, kappa_min=0.0, J=0.1, h=0.01, A=1.0, seed=1, nev=60, gtol=1e-9,
@@ -363,4 +365,107 @@ for what, args, needle in (("an output in a missing folder", [good, "-o", os.pat
           f"plot_spectrum.py with {what}: one line, exit 1", repr(p.stderr[-400:]))
 p = subprocess.run([PY, os.path.join(ROOT, "analysis", "plot_spectrum.py"), good, "-o", png], capture_output=True, text=True)
 check(p.returncode == 0 and os.path.getsize(png) > 10000, "plot_spectrum.py on the good file of (f): exit 0, a figure", p.stderr[-300:])
+
+# (g) ------------------------------------------------------------------------------------------
+# The package analysis/khgps: imported with only PYTHONPATH=analysis from another folder;
+# khgps.read of a run file with a log (FILE.pending, as a stopped run leaves it); python3 -m
+# khgps.summary --csv, one row per realization; importing khgps.plots leaves the backend alone.
+import csv  # noqa: E402
+import signal  # noqa: E402
+import time  # noqa: E402
+
+from khgps import io as kio  # noqa: E402
+
+elsewhere = out("elsewhere")
+os.makedirs(elsewhere)
+pkg_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MPLBACKEND", "DISPLAY", "WAYLAND_DISPLAY")}
+pkg_env["PYTHONPATH"] = os.path.join(ROOT, "analysis")
+
+
+def in_elsewhere(args, **env):
+    return subprocess.run([PY, *args], capture_output=True, text=True, cwd=elsewhere, env=dict(pkg_env, **env))
+
+
+ens_file = out("pkg.h5")
+base = ["-khgps_N", "200", "-khgps_nev", "20", "-khgps_output", ens_file]
+run(base + ["-khgps_realizations", "3"])
+pr = subprocess.Popen([KHGPS, *base, "-khgps_realizations", "400"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                      cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1"))
+t0 = time.time()
+while time.time() - t0 < 60 and len(list(kio.realizations(ens_file, minima_only=False))) < 6:
+    time.sleep(0.05)
+pr.send_signal(signal.SIGTERM)
+pr.communicate()
+truth = sorted((d for _, d in kio.realizations(ens_file, minima_only=False)), key=lambda d: d["realization"])
+with h5py.File(ens_file, "r") as fh:
+    in_file = len(fh["realizations"])
+check(os.path.exists(ens_file + ".pending") and len(truth) > in_file >= 3,
+      "package test file: a run file with a log (FILE.pending) holding more realizations", f"{in_file} {len(truth)}")
+
+p = in_elsewhere(["-c", """
+import json, sys
+import numpy as np
+import khgps
+ens = khgps.read(sys.argv[1])
+print(json.dumps(dict(n=len(ens), real=ens.realization.tolist(), energy=ens["energy"].tolist(),
+                      status=ens.status_name.tolist(), N=int(ens.params["N"]), runs=len(ens.runs),
+                      arrays=sorted(ens.arrays), kappa=[len(k) for k in ens.kappa],
+                      eig=[e.tolist() for e in ens.arrays["eigenvalues"]], minima=int(ens.minima.sum()),
+                      omega=len(ens.concat("eigenvalues")), where=khgps.__file__)))
+""", ens_file])
+try:
+    g = json.loads(p.stdout.strip().splitlines()[-1])
+except (ValueError, IndexError):
+    g = {}
+check(p.returncode == 0 and g.get("where", "").startswith(os.path.join(ROOT, "analysis", "khgps")),
+      "import khgps with only PYTHONPATH=analysis from another folder", p.stderr[-300:])
+check(g.get("real") == [d["realization"] for d in truth] and g.get("energy") == [d["energy"] for d in truth]
+      and g.get("status") == [d["status_name"] for d in truth] and g.get("N") == 200 and g.get("runs", 0) >= 1,
+      "khgps.read: the realizations of FILE and FILE.pending once each, scalars by field name, /params, the runs", str(g)[:300])
+check(set(g.get("arrays", [])) >= {"kappa", "x", "eigenvalues", "participation_ratio"} and g.get("kappa") == [200] * len(truth)
+      and g.get("eig") == [d["eigenvalues"].tolist() for d in truth]
+      and g.get("omega") == sum(len(d["eigenvalues"]) for d in truth if d["status"] == 0),
+      "khgps.read: every dataset of the realizations as arrays, per realization; concat over the minima", str(g)[:300])
+# a dataset a newer khgps might write appears without code changes
+with h5py.File(ens_file, "a") as fh:
+    fh["realizations"][sorted(fh["realizations"])[0]]["modes"] = np.arange(6.0)
+p = in_elsewhere(["-c", "import sys, khgps; e = khgps.read(sys.argv[1]); print(e.arrays['modes'][0].tolist(), e.modes[1])", ens_file])
+check(p.returncode == 0 and p.stdout.split("]")[0] == "[0.0, 1.0, 2.0, 3.0, 4.0, 5.0" and p.stdout.strip().endswith("None"),
+      "khgps.read: a new dataset (modes) is read without code changes", p.stdout + p.stderr[-300:])
+
+p = in_elsewhere(["-m", "khgps.summary", ens_file, "--csv"])
+rows = list(csv.DictReader(p.stdout.splitlines()))
+check(p.returncode == 0 and len(rows) == len(truth)
+      and [int(r["realization"]) for r in rows] == [d["realization"] for d in truth]
+      and all(float(r["energy"]) == d["energy"] and r["status_name"] == d["status_name"] and int(r["nconv"]) == d["nconv"]
+              and r["file"] == ens_file for r, d in zip(rows, truth)),
+      "python3 -m khgps.summary FILE --csv: one row per realization (file and log), its scalars exactly", p.stdout[:300] + p.stderr[-300:])
+p = in_elsewhere(["-m", "khgps.summary", ens_file])
+check(p.returncode == 0 and "A_g" in p.stdout, "python3 -m khgps.summary FILE: the summary as before", p.stderr[-300:])
+p = in_elsewhere(["-m", "khgps.digest", "update", out("pkg_digest.h5"), ens_file])
+q = in_elsewhere(["-m", "khgps.digest", "next", out("pkg_digest.h5")])
+check(p.returncode == 0 and q.returncode == 0 and q.stdout.strip() == str(truth[-1]["realization"] + 1),
+      "python3 -m khgps.digest update / next from another folder", p.stderr[-300:] + q.stdout + q.stderr[-300:])
+for mod in ("tail", "paper", "parent", "figures", "plot_spectrum"):
+    p = in_elsewhere(["-m", f"khgps.{mod}", "--help"])
+    check(p.returncode == 0 and "usage" in p.stdout.lower() + p.stderr.lower(), f"python3 -m khgps.{mod} --help from another folder", p.stderr[-300:])
+
+p = in_elsewhere(["-c", """
+import matplotlib
+matplotlib.use("svg")
+import khgps.plots, khgps.figures, khgps.plot_spectrum, khgps.tail, khgps.paper, khgps.parent
+print(matplotlib.get_backend())
+"""])
+check(p.returncode == 0 and p.stdout.strip() == "svg", "importing khgps.plots (and the modules that draw) leaves matplotlib's backend as the user set it", p.stdout + p.stderr[-300:])
+p = in_elsewhere(["-c", """
+import matplotlib, matplotlib.pyplot  # pyplot itself may reset an interactive default when headless
+before = dict.__getitem__(matplotlib.rcParams, "backend")
+import khgps.plots, khgps.figures, khgps.plot_spectrum, khgps.tail, khgps.paper, khgps.parent
+print(dict.__getitem__(matplotlib.rcParams, "backend") is before)
+"""])
+check(p.returncode == 0 and p.stdout.strip() == "True", "importing khgps.plots does not choose a backend", p.stdout + p.stderr[-300:])
+p = in_elsewhere(["-c", "import sys; import khgps, khgps.summary, khgps.tail, khgps.paper, khgps.parent, khgps.figures; "
+                  "print(sum(p.endswith('analysis') for p in sys.path))"])
+check(p.returncode == 0 and p.stdout.strip() == "1", "importing the package adds nothing to sys.path", p.stdout + p.stderr[-300:])
+
 done()

@@ -23,9 +23,7 @@ import numpy as np
 
 from common import KHGPS, MPIEXEC, ROOT, check, done, out, run
 
-import sys  # noqa: E402
-sys.path.insert(0, os.path.join(ROOT, "analysis"))
-import khgps_io  # noqa: E402
+from khgps import io as khgps_io  # noqa: E402
 
 MERGE = os.path.join(ROOT, "scripts", "khgps-merge")
 BASE = ["-khgps_N", "250", "-khgps_J", "0.3", "-khgps_nev", "20", "-khgps_seed", "11"]

@@ -8,17 +8,14 @@ import filecmp
 import math
 import os
 import subprocess
-import sys
 
 import numpy as np
 from scipy import integrate
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import ROOT, TMP, check, done  # noqa: E402
 
-sys.path.insert(0, os.path.join(ROOT, "analysis"))
-import khgps_digest as kd  # noqa: E402
-import khgps_paper as kp  # noqa: E402
+from khgps import digest as kd  # noqa: E402
+from khgps import paper as kp  # noqa: E402
 
 PY = "/usr/bin/python3"
 rng = np.random.default_rng(24)

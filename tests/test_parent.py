@@ -6,15 +6,13 @@ import glob
 import os
 import shutil
 import subprocess
-import sys
 
 import h5py
 import numpy as np
 
 from common import ROOT, TMP, check, done, out, run
 
-sys.path.insert(0, os.path.join(ROOT, "analysis"))
-import khgps_digest as kd  # noqa: E402
+from khgps import digest as kd  # noqa: E402
 
 PY = "/usr/bin/python3"
 PARENT = kd.PARENT_COLUMNS

@@ -18,11 +18,9 @@ import time
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import KHGPS, MPIEXEC, ROOT, TMP, check, done, out, run, skip  # noqa: E402
 
-sys.path.insert(0, os.path.join(ROOT, "analysis"))
-import khgps_io  # noqa: E402
+from khgps import io as khgps_io  # noqa: E402
 
 BASE = ["-khgps_N", "60", "-khgps_J", "0.3", "-khgps_h", "0.05", "-khgps_nev", "4"]
 os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")  # bit for bit across runs: one thread each

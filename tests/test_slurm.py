@@ -26,13 +26,11 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import KHGPS, ROOT, TMP, check, done  # noqa: E402
 
 os.environ["HDF5_USE_FILE_LOCKING"] = "FALSE"  # read block files while khgps appends
-sys.path.insert(0, os.path.join(ROOT, "analysis"))
 import h5py  # noqa: E402
-import khgps_io  # noqa: E402  (a run file and its log FILE.pending)
+from khgps import io as khgps_io  # noqa: E402  (a run file and its log FILE.pending)
 import numpy as np  # noqa: E402
 
 

@@ -6,18 +6,15 @@ import math
 import os
 import shutil
 import subprocess
-import sys
 
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import KHGPS, ROOT, TMP, check, done, run  # noqa: E402
 
-sys.path.insert(0, os.path.join(ROOT, "analysis"))
-import khgps_analysis as ka  # noqa: E402
-import khgps_digest as kd  # noqa: E402
-import khgps_tail as kt  # noqa: E402
+from khgps import digest as kd  # noqa: E402
+from khgps import spectra as ka  # noqa: E402
+from khgps import tail as kt  # noqa: E402
 
 PY = "/usr/bin/python3"
 rng = np.random.default_rng(20261205)

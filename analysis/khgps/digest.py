@@ -40,10 +40,7 @@ import tempfile
 import h5py
 import numpy as np
 
-try:
-    from . import khgps_io  # as a package module
-except ImportError:
-    import khgps_io
+from . import io as khgps_io
 
 USAGE = """usage: khgps_digest.py update DIGEST.h5 RUN.h5 [RUN.h5 ...] | next DIGEST.h5 | show DIGEST.h5"""
 FORMAT = "khgps-digest-1"

@@ -30,9 +30,8 @@ import traceback
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import khgps_analysis as ka  # noqa: E402
-from khgps_plots import draw_dos, draw_partial, plt, save  # noqa: E402
+from . import spectra as ka
+from .plots import draw_dos, draw_partial, file_backend, plt, save
 
 H_PAPER = 0.01
 
@@ -332,6 +331,7 @@ def main(argv=None):
     ap.add_argument("--weak-min", type=float, default=1.0, help="fig4 from --runs-dir: minimum kappa0 h^(2/3)/J^2")
     ap.add_argument("--reference-J", type=float, default=None, help="figs 5, 6: reference run of the collapse (nearest J); default automatic")
     opts = ap.parse_args(argv)
+    file_backend()
     if not opts.runs_dir and not any(getattr(opts, n) for n, *_ in FIGURES):
         ap.error("give --runs-dir or at least one --figN list")
 

@@ -55,10 +55,9 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import khgps_analysis as ka  # noqa: E402
-import khgps_digest as kd  # noqa: E402
-import khgps_tail as kt  # noqa: E402
+from . import digest as kd
+from . import spectra as ka
+from . import tail as kt
 
 PA_MIN_COUNT = 50          # oscillators pooled below a kappa edge for it to enter the partial average
 OMX_PLATEAU_SPAN = 10 ** 0.5
@@ -513,7 +512,7 @@ def claims_markdown(cl):
 
 
 # ----------------------------------------------------------------------------------------------
-# Figures (matplotlib imported here; the CLI sets the Agg backend)
+# Figures (matplotlib imported here; the CLI picks the Agg backend if the user chose none)
 
 
 def _label(r):
@@ -729,8 +728,8 @@ def main(argv=None):
             fh.write(md)
         print(f"claims: {a.claims}")
     if a.figures:
-        import matplotlib
-        matplotlib.use("Agg")
+        from .plots import file_backend
+        file_backend()
         os.makedirs(a.figures, exist_ok=True)
         for p in figures(rows, a.figures):
             print(f"figure: {p}")

@@ -41,9 +41,8 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import khgps_digest as kd  # noqa: E402
-from khgps_tail import softest_mode_fit  # noqa: E402
+from . import digest as kd
+from .tail import softest_mode_fit
 
 COLUMNS = ("J", "h", "kappa0", "N", "start", "T_p", "sweeps", "realizations", "minima", "A_g", "A_g_err", "beta",
            "beta_err", "A_free", "A_free_err", "x2", "x2_err", "e_IS", "e_IS_err", "e_parent", "e_parent_err",
@@ -147,8 +146,6 @@ def write_csv(rows, path):
 
 
 def save_figure(rows, path):
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, (ax_a, ax_e) = plt.subplots(1, 2, figsize=(10, 4))
     points = sorted({(r["h"], r["J"], r["kappa0"], r["N"]) for r in rows})
@@ -217,6 +214,8 @@ def main(argv=None):
     write_csv(rows, a.csv)
     print(f"table: {a.csv}")
     if a.figure:
+        from .plots import file_backend
+        file_backend()
         save_figure(rows, a.figure)
         print(f"figure: {a.figure}")
     return 0

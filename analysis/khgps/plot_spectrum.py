@@ -15,11 +15,10 @@ import os
 import stat
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import numpy as np  # noqa: E402
+import numpy as np
 
-import khgps_analysis as ka  # noqa: E402
-from khgps_plots import draw_dos, draw_participation, draw_x2_scatter, plt, save  # noqa: E402
+from . import spectra as ka
+from .plots import draw_dos, draw_participation, draw_x2_scatter, file_backend, plt, save
 
 
 class PlotError(Exception):
@@ -110,6 +109,7 @@ def main(argv=None):
     ap.add_argument("-o", "--output", default="spectrum.png")
     ap.add_argument("--bins", type=int, default=25, help="logarithmic bins in omega")
     a = ap.parse_args(argv)
+    file_backend()
     if a.bins < 1:
         raise PlotError(f"--bins {a.bins}: give a positive number of bins")
     check_files(a.files)
@@ -135,9 +135,10 @@ def main(argv=None):
     return 0
 
 
-if __name__ == "__main__":
+def cli(argv=None):
+    """main() as a command: every error one line on stderr and exit 1."""
     try:
-        sys.exit(main())
+        sys.exit(main(argv))
     except PlotError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         sys.exit(1)
@@ -147,3 +148,7 @@ if __name__ == "__main__":
     except Exception as e:  # anything not foreseen: still one line, never a traceback
         print(f"{PROG}: error: {type(e).__name__}: {first_line(e)}", file=sys.stderr)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,14 +1,22 @@
-"""Drawing helpers shared by plot_spectrum.py and khgps_figures.py (matplotlib, Agg backend).
+"""Drawing helpers shared by khgps.plot_spectrum and khgps.figures (matplotlib).
 
 Each function draws one quantity of a run on a given Axes; the numbers come from
-khgps_analysis."""
+khgps.spectra. Importing this module leaves matplotlib's backend alone (a notebook keeps its
+own); the command-line entry points that only write files call file_backend() in their main()."""
+import os
+
 import matplotlib
+import matplotlib.pyplot as plt  # noqa: F401  (re-exported for the scripts)
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402,F401  (re-exported for the scripts)
-import numpy as np  # noqa: E402
+from . import spectra as ka
 
-import khgps_analysis as ka  # noqa: E402
+
+def file_backend():
+    """For a command-line entry point that writes image files: the non-interactive Agg backend,
+    unless the user chose a backend (MPLBACKEND) or there is a display to show figures on."""
+    if not any(os.environ.get(v) for v in ("MPLBACKEND", "DISPLAY", "WAYLAND_DISPLAY")):
+        matplotlib.use("Agg")
 
 
 def draw_dos(ax, run, color=None, label=None, bins=None, bins_per_decade=8, fit=None, guide=True, shift=1.0):

@@ -18,14 +18,12 @@ largest computed frequency.
 import glob
 import math
 import os
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, special
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from khgps_io import STATUS_MINIMUM, realizations  # noqa: E402
+from .io import STATUS_MINIMUM, realizations
 
 #: Parameters that define a run (files with different values are different runs).
 PHYSICS_KEYS = ("N", "J", "h", "kappa0", "kappa_min", "A")
@@ -165,7 +163,7 @@ def group_runs(paths, on_error=None):
 
     Returns a list of Run sorted by (kappa0, h, J, N). A file that cannot be read raises, unless
     on_error is a callable: then on_error(path, exception) is called and the file skipped."""
-    from khgps_io import read_params
+    from .io import read_params
     groups = {}
     for path in paths:
         try:

@@ -47,9 +47,8 @@ import sys
 import numpy as np
 from scipy import optimize
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import khgps_analysis as ka  # noqa: E402
-import khgps_digest as kd  # noqa: E402
+from . import digest as kd
+from . import spectra as ka
 
 POINT_KEYS = ("J", "h", "kappa0", "kappa_min", "A")
 
@@ -546,7 +545,6 @@ def draw_point(axes, res, n_bins_per_decade=6):
     """Five panels of one point: D(omega) per N, the local exponent per N, <omega_min> against N,
     A_g against N (softest mode at beta = 4; K lowest modes at the joint beta), beta against N
     (softest mode, K lowest modes per N, the joint K-mode fit and the <omega_min>(N) scaling)."""
-    import khgps_plots as kp  # noqa: F401  (sets the Agg backend)
     ax_d, ax_b, ax_w, ax_a, ax_e = axes
     colors = {}
     for N, run in res["runs"].items():
@@ -653,7 +651,7 @@ def draw_vs_size(ax_a, ax_e, res):
 
 
 def save_figure(results, path):
-    import khgps_plots as kp
+    from . import plots as kp
     fig, axes = kp.plt.subplots(len(results), 5, figsize=(22, 3.8 * len(results)), squeeze=False)
     for row, res in zip(axes, results):
         draw_point(row, res)
@@ -713,6 +711,8 @@ def main(argv=None):
                 wr.writerows(csv_rows(res))
         print(f"table: {a.csv}")
     if a.figure:
+        from .plots import file_backend
+        file_backend()
         save_figure(results, a.figure)
         print(f"figure: {a.figure}")
     if a.json:
