@@ -159,6 +159,9 @@ run(BASE + ["-khgps_realizations", "2", "-khgps_save_modes", str(K), "-khgps_sav
 modes_ok(sl, K, "packed, SLEPc Krylov-Schur")
 diff = max(np.abs(load(files[1], k)["modes"].astype(float) - load(sl, k)["modes"]).max() for k in range(2))
 check(diff < 1e-6, f"SLEPc's modes equal the block eigensolver's ({diff:.1e})")
+si = out("single.h5")
+run(BASE + ["-khgps_realizations", "2", "-khgps_save_modes", str(K), "-khgps_save_couplings", "-khgps_factor_precision", "single", "-khgps_output", si], env=ENV)
+modes_ok(si, K, "packed, float32 factor (refined pairs)")
 sp = out("sparse.h5")
 run(["-khgps_N", "300", "-khgps_nev", "6", "-khgps_coupling", "sparse", "-khgps_connectivity", "8", "-khgps_J", "0.3",
      "-khgps_save_modes", "3", "-khgps_save_couplings", "-khgps_output", sp], env=ENV)
