@@ -6,12 +6,12 @@ export PETSC_DIR SLEPC_DIR
 
 ifeq ($(wildcard $(SLEPC_DIR)/lib/slepc/conf/slepc_variables),)
 # PETSc/SLEPc not installed yet: every target first runs the installer, then make re-reads this file.
-all run test bench bench-sparse bench-kernels bench-appends figures tail paper khgps: deps
+all format run test bench bench-sparse bench-kernels bench-appends figures tail paper khgps: deps
 	@test -f $(SLEPC_DIR)/lib/slepc/conf/slepc_variables || { echo "makefile: no SLEPc at SLEPC_DIR=$(SLEPC_DIR)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory $(MAKECMDGOALS)
 deps:
 	bash scripts/install-deps.sh
-.PHONY: all run test bench bench-sparse bench-kernels bench-appends figures tail paper parent khgps deps
+.PHONY: all format run test bench bench-sparse bench-kernels bench-appends figures tail paper parent khgps deps
 else
 include $(SLEPC_DIR)/lib/slepc/conf/slepc_variables
 
@@ -27,7 +27,7 @@ PY := /usr/bin/python3
 # The analysis package khgps (analysis/khgps/): python3 -m khgps.tail etc.
 export PYTHONPATH := analysis$(if $(PYTHONPATH),:$(PYTHONPATH),)
 
-all: bin/khgps tests/bin/test_derivatives tests/bin/test_repro tests/bin/test_thermal_chain
+all: bin/khgps tests/bin/test_derivatives tests/bin/test_repro tests/bin/test_thermal_chain format
 
 deps:
 	bash scripts/install-deps.sh
@@ -43,6 +43,15 @@ obj tests/bin bin runs/out:
 
 bin/khgps: $(OBJ) | bin
 	$(CLINKER) -fopenmp -o $@ $^ $(SLEPC_EPS_LIB)
+
+# The run file's format from record.c's tables (analysis/khgps/format.json, committed; tests/test_format.py
+# checks it against the binary). Rewritten only when it changes.
+bin/khgps-format: src/tools/format_dump.c $(LIBOBJ) $(wildcard include/*.h) | bin
+	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o obj/format_dump.o
+	$(CLINKER) -fopenmp -o $@ obj/format_dump.o $(LIBOBJ) $(SLEPC_EPS_LIB)
+format: bin/khgps-format
+	@mkdir -p analysis/khgps
+	@bin/khgps-format > obj/format.json.new && { cmp -s obj/format.json.new analysis/khgps/format.json || cp obj/format.json.new analysis/khgps/format.json; }
 
 tests/bin/test_derivatives: tests/test_derivatives.c $(LIBOBJ) $(wildcard include/*.h) | tests/bin
 	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o obj/test_derivatives.o
@@ -107,5 +116,5 @@ figures: deps
 clean:
 	rm -rf obj bin tests/bin bench/bin
 
-.PHONY: all deps run test bench bench-sparse bench-kernels bench-appends figures tail paper parent FORCE
+.PHONY: all format deps run test bench bench-sparse bench-kernels bench-appends figures tail paper parent FORCE
 endif

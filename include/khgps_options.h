@@ -70,6 +70,7 @@ typedef struct {
   PetscReal gtol;                    /* a minimum needs ||grad H||_2 <= gtol after the polish */
   PetscInt  polish_its;              /* Newton steps after TAO (each one factorization) */
   PetscBool save_couplings;          /* write J itself to the output file */
+  PetscInt  save_modes;              /* write the lowest save_modes eigenvectors (float32) of each realization */
   PetscBool overwrite;               /* start over: replace an existing output file */
   char      output[PETSC_MAX_PATH_LEN]; /* output HDF5 file ("" : none) */
   KhgpsSolverOptions solver;         /* the solver settings */

@@ -43,6 +43,8 @@ typedef struct {
   PetscReal         *resid;           /* relative residuals ||M v - l v|| / |l| [nconv] */
   PetscReal          t_draw, t_minimize, t_spectrum, t_write; /* wall seconds per stage */
   KhgpsThermalStats  thermal;         /* the thermal start's parent sample */
+  PetscInt           nmodes;          /* -khgps_save_modes: the lowest nmodes (<= nconv) eigenvectors ... */
+  PetscReal         *modes;           /* ... on the first rank of the realization, [nmodes][N] (unit norm, float32 values) */
 } KhgpsResult;
 
 /* One realization's results gathered as plain arrays on one rank: what the file stores. */
@@ -57,6 +59,8 @@ typedef struct {
   KhgpsThermalStats thermal;        /* the thermal start's parent sample */
   PetscReal *kappa, *x;             /* [N] */
   PetscReal *eig, *pr, *resid;      /* [nconv] */
+  PetscInt   nmodes;                /* eigenvectors saved (-khgps_save_modes, <= nconv) */
+  PetscReal *modes;                 /* [nmodes][N], float32 values, or NULL */
   PetscReal *J;                     /* [N*N] row-major, or NULL */
 } KhgpsRecord;
 
@@ -68,11 +72,24 @@ typedef struct {
   const char *const *names; /* an enum written by name (a string attribute), or NULL */
   PetscBool   optional; /* absent in files of an older khgps (resume accepts them) */
 } KhgpsRecordScalar;
+/* The length of an array field: N, nconv, or nmodes x N (a 2-D dataset). */
+typedef enum { KHGPS_LENGTH_N, KHGPS_LENGTH_NCONV, KHGPS_LENGTH_MODES } KhgpsRecordLength;
+extern const char *const KhgpsRecordLengthNames[]; /* "N", "nconv", "nmodes*N": the log header's and format.json's names */
 typedef struct {
-  const char *name;     /* dataset name in the file */
-  size_t      offset;   /* of the PetscReal * member in KhgpsRecord */
-  PetscBool   per_pair; /* length nconv, else N */
+  const char       *name;     /* dataset name in the file */
+  size_t            offset;   /* of the PetscReal * member in KhgpsRecord */
+  KhgpsRecordLength length;   /* N, nconv, or nmodes x N */
+  PetscBool         float32;  /* stored as float32 (else float64) */
+  PetscBool         optional; /* may be absent (written only when saved), and absent in older files */
 } KhgpsRecordArray;
+/* The packed record (KhgpsRecordPack, the log's records) starts with these counts, then the
+   scalars of the table, the arrays, J. */
+#define KHGPS_RECORD_HEAD 4
+extern const char *const KhgpsRecordHead[]; /* N, nconv, has_J, nmodes */
+#define KHGPS_FORMAT         "khgps-1"         /* root attribute format of a run file */
+#define KHGPS_PENDING_FORMAT "khgps-pending-1" /* first line of FILE.pending */
+/* The record's layout as the log's header states it (lines "record ...", "arrays ...", "enum ...") */
+void KhgpsRecordLayout(char *, size_t);
 extern const KhgpsRecordScalar KhgpsRecordScalars[];
 extern const int               KhgpsRecordNScalars;
 extern const KhgpsRecordArray  KhgpsRecordArrays[];
@@ -85,6 +102,9 @@ PetscErrorCode KhgpsRecordDestroy(KhgpsRecord *);
 
 /* result.c: a realization's pairs, from every eigensolver */
 PetscErrorCode KhgpsResultSetPairs(KhgpsResult *, PetscInt, PetscReal *);
+PetscErrorCode KhgpsResultModesFromArray(KhgpsResult *, PetscInt, PetscInt, const PetscScalar *);
+PetscErrorCode KhgpsResultModeFromVec(KhgpsResult *, PetscInt, PetscInt, Vec);
+void           KhgpsLowestIndices(PetscInt, const PetscReal *, PetscInt, PetscInt *);
 PetscErrorCode KhgpsParticipationRatio(Vec, PetscReal *);
 PetscErrorCode KhgpsResultDestroy(KhgpsResult *);
 

@@ -26,6 +26,7 @@ PetscErrorCode KhgpsSolversDestroy(KhgpsSolvers *);
 PetscErrorCode KhgpsSolversCheck(MPI_Comm, const KhgpsParams *, KhgpsSolvers *);
 PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat *, KhgpsResult *);
 PetscErrorCode KhgpsSpectrum(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat, KhgpsResult *);
+PetscErrorCode KhgpsSaveModes(EPS, PetscInt, PetscInt, const PetscReal *, const PetscInt *, Vec, KhgpsResult *);
 
 /* blockeig.c */
 PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, KhgpsResult *);

@@ -345,6 +345,7 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
     PetscCall(RefineSingle(s, m, p, V, HY, ldg, qret, mu, &q));
     PetscCall(PetscMalloc3(q, &r->eig, q, &r->pr, q, &r->resid));
     PetscCall(PairStatistics(N, q, V, HY, mu, r));
+    PetscCall(KhgpsResultModesFromArray(r, p->save_modes, N, V));
     PetscCall(PetscFree(mu));
     PetscCall(PetscFree(HY));
     PetscCall(PetscFree(V));
@@ -372,6 +373,7 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   PetscCall(KhgpsCombineColumns(N, HY, N, q, S, q, q));
   PetscCall(PetscMalloc3(q, &r->eig, q, &r->pr, q, &r->resid));
   PetscCall(PairStatistics(N, q, V, HY, mu, r));
+  PetscCall(KhgpsResultModesFromArray(r, p->save_modes, N, V));
   PetscCall(PetscFree3(P, S, mu));
   PetscCall(PetscFree(HY));
   PetscCall(PetscFree(V));

@@ -169,6 +169,11 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
     PetscCall(PetscArraycpy(rec->pr, r.pr, r.nconv));
     PetscCall(PetscArraycpy(rec->resid, r.resid, r.nconv));
   }
+  if (rank == 0) { /* the saved modes (KhgpsResult's on this rank) */
+    rec->nmodes = r.nmodes;
+    rec->modes  = r.modes;
+    r.modes     = NULL;
+  }
   PetscCall(KhgpsResultDestroy(&r));
   PetscCall(KhgpsModelDestroy(&m));
   PetscCall(KhgpsSolversDestroy(&s));

@@ -345,7 +345,7 @@ PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *s, const KhgpsParams *p, Mat H,
   MPI_Comm         comm       = PetscObjectComm((PetscObject)H);
   FilterCtx        f;
   Mat              P;
-  PetscInt         nloc, nconv, nkept = 0, nabove = 0;
+  PetscInt         nloc, nconv, nkept = 0, nabove = 0, *kept;
   PetscReal        a0, a, b, *tmp;
   Vec              v, w;
 
@@ -379,7 +379,7 @@ PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *s, const KhgpsParams *p, Mat H,
   PetscCall(EPSSolve(s->eps));
   PetscCall(EPSGetConverged(s->eps, &nconv));
   nconv = PetscMin(nconv, p->nev);
-  PetscCall(PetscMalloc1(3 * nconv + 1, &tmp));
+  PetscCall(PetscMalloc2(3 * nconv + 1, &tmp, nconv + 1, &kept));
   PetscCall(MatCreateVecs(H, &v, &w));
   for (PetscInt i = 0; i < nconv; i++) {
     PetscScalar th, lam;
@@ -394,14 +394,16 @@ PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *s, const KhgpsParams *p, Mat H,
       nabove++;
       continue;
     }
+    kept[nkept]        = i;
     tmp[3 * nkept]     = PetscRealPart(lam);
     tmp[3 * nkept + 2] = res / PetscAbsScalar(lam);
     PetscCall(KhgpsParticipationRatio(v, &tmp[3 * nkept + 1]));
     nkept++;
   }
   if (nabove) PetscCall(PetscInfo(NULL, "filter: %" PetscInt_FMT " converged pairs above the cut %g dropped (the cut is below the nev-th eigenvalue)\n", nabove, (double)a));
+  PetscCall(KhgpsSaveModes(s->eps, p->save_modes, nkept, tmp, kept, v, r));
   PetscCall(KhgpsResultSetPairs(r, nkept, tmp));
-  PetscCall(PetscFree(tmp));
+  PetscCall(PetscFree2(tmp, kept));
   PetscCall(VecDestroy(&v));
   PetscCall(VecDestroy(&w));
   PetscCall(VecDestroy(&f.t0));

@@ -384,7 +384,7 @@ PetscErrorCode KhgpsOutputDescribe(const KhgpsSolvers *s, const KhgpsParams *p)
   strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
   PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
 #define ADD(...) snprintf(run.describe + strlen(run.describe), len - strlen(run.describe), __VA_ARGS__)
-  ADD("format=khgps-1\n");
+  ADD("format=%s\n", KHGPS_FORMAT);
   ADD("khgps_version=%s\n", KHGPS_VERSION);
   PetscCall(PetscGetVersion(buf, sizeof(buf)));
   ADD("petsc_version=%s\n", buf);
@@ -398,6 +398,7 @@ PetscErrorCode KhgpsOutputDescribe(const KhgpsSolvers *s, const KhgpsParams *p)
   ADD("hessian_mat_type=%s\n", p->solver.htype);
   ADD("simd=%s\n", KhgpsSimdName());
   ADD("blas_core=%s\n", KhgpsBLASCore());
+  ADD("save_modes=%" PetscInt_FMT "\n", p->save_modes);
   ADD("factor_precision=%s\n", p->solver.factor_single && !strcmp(p->solver.htype, KHGPS_PACKED) ? "single" : "double");
   ADD("host=%s\nstarted=%s\n", host, date);
   for (char *c = opts; *c; c++)
@@ -410,7 +411,7 @@ PetscErrorCode KhgpsOutputDescribe(const KhgpsSolvers *s, const KhgpsParams *p)
 
 /* ---- the pending log: header, records ------------------------------------------------------ */
 
-static const char LOG_MAGIC[] = "khgps-pending-1";
+static const char LOG_MAGIC[] = KHGPS_PENDING_FORMAT;
 static const char REC_MAGIC[8] = {'K', 'H', 'G', 'P', 'S', 'R', 'E', 'C'};
 static const char RUN_MAGIC[8] = {'K', 'H', 'G', 'P', 'S', 'R', 'U', 'N'};
 
@@ -439,36 +440,9 @@ static uint64_t Checksum(const unsigned char *b, size_t n)
 static void LogHeader(char *h, size_t len, const char *log_id)
 {
   size_t l;
-  snprintf(h, len, "%s\nlog_id %s\nrecord N nconv has_J", LOG_MAGIC, log_id);
-  for (int k = 0; k < KhgpsRecordNScalars; k++) {
-    l = strlen(h);
-    snprintf(h + l, len - l, " %s:%s", KhgpsRecordScalars[k].name, KhgpsRecordScalars[k].names ? "e" : KhgpsRecordScalars[k].isint ? "i" : "r");
-  }
+  snprintf(h, len, "%s\nlog_id %s\n", LOG_MAGIC, log_id);
   l = strlen(h);
-  snprintf(h + l, len - l, "\narrays");
-  for (int k = 0; k < KhgpsRecordNArrays; k++) {
-    l = strlen(h);
-    snprintf(h + l, len - l, " %s:%s", KhgpsRecordArrays[k].name, KhgpsRecordArrays[k].per_pair ? "nconv" : "N");
-  }
-  l = strlen(h);
-  snprintf(h + l, len - l, "\nenum status");
-  for (int k = 0; k < 3; k++) {
-    l = strlen(h);
-    snprintf(h + l, len - l, " %d=%s", k, KhgpsStatusNames[k]);
-  }
-  l = strlen(h);
-  snprintf(h + l, len - l, "\nenum tao_reason");
-  for (int k = -8; k <= 8; k++) {
-    if (!TaoConvergedReasons[k] || !TaoConvergedReasons[k][0] || strchr(TaoConvergedReasons[k], ' ')) continue;
-    l = strlen(h);
-    snprintf(h + l, len - l, " %d=%s", k, TaoConvergedReasons[k]);
-  }
-  l = strlen(h);
-  snprintf(h + l, len - l, "\nenum factor_precision");
-  for (int k = 0; KhgpsFactorPrecisionNames[k]; k++) {
-    l = strlen(h);
-    snprintf(h + l, len - l, " %d=%s", k, KhgpsFactorPrecisionNames[k]);
-  }
+  KhgpsRecordLayout(h + l, len - l);
   l = strlen(h);
   snprintf(h + l, len - l, "\nend\n");
 }
@@ -643,10 +617,13 @@ static int ScanVisit(void *vctx, int kind, const char *pl, size_t n)
     c->runs++;
     return 0;
   }
-  if (n < sizeof(PetscReal) * (size_t)(3 + KhgpsRecordNScalars) || n % sizeof(PetscReal)) goto bad;
-  if (b[0] != (PetscReal)c->p->N || b[1] < 0 || b[1] > c->p->nev) goto bad;
-  expect = (size_t)(3 + KhgpsRecordNScalars);
-  for (int k = 0; k < KhgpsRecordNArrays; k++) expect += (size_t)(KhgpsRecordArrays[k].per_pair ? b[1] : b[0]);
+  if (n < sizeof(PetscReal) * (size_t)(KHGPS_RECORD_HEAD + KhgpsRecordNScalars) || n % sizeof(PetscReal)) goto bad;
+  if (b[0] != (PetscReal)c->p->N || b[1] < 0 || b[1] > c->p->nev || b[3] < 0 || b[3] > b[1]) goto bad;
+  expect = (size_t)(KHGPS_RECORD_HEAD + KhgpsRecordNScalars);
+  for (int k = 0; k < KhgpsRecordNArrays; k++) {
+    const KhgpsRecordLength l = KhgpsRecordArrays[k].length;
+    expect += (size_t)(l == KHGPS_LENGTH_N ? b[0] : l == KHGPS_LENGTH_NCONV ? b[1] : b[3] * b[0]);
+  }
   if (b[2] != 0) expect += (size_t)(b[0] * b[0]);
   if (expect * sizeof(PetscReal) != n) goto bad;
   if (c->ndone == c->cap) {
@@ -654,7 +631,7 @@ static int ScanVisit(void *vctx, int kind, const char *pl, size_t n)
     c->done = (PetscInt *)realloc(c->done, sizeof(PetscInt) * (size_t)c->cap);
     if (!c->done) return 1;
   }
-  c->done[c->ndone++] = (PetscInt)b[3]; /* the table starts with the realization */
+  c->done[c->ndone++] = (PetscInt)b[KHGPS_RECORD_HEAD]; /* the table starts with the realization */
   return 0;
 bad:
   snprintf(c->msg, c->mlen, "%s.pending holds a record that is not a realization of this run's N and nev: a damaged log; it was left as it is", run.path);
@@ -689,8 +666,8 @@ static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done,
     snprintf(msg, len, "%s exists but is not a readable HDF5 file (corrupt, truncated or foreign); it was left as it is: use another -khgps_output, or -khgps_overwrite to replace it", out);
     return;
   }
-  if (KhgpsH5ReadString(fid, "format", fmt, sizeof(fmt)) || strcmp(fmt, "khgps-1")) {
-    snprintf(msg, len, "%s is not a khgps run file (no format attribute khgps-1); it was left as it is", out);
+  if (KhgpsH5ReadString(fid, "format", fmt, sizeof(fmt)) || strcmp(fmt, KHGPS_FORMAT)) {
+    snprintf(msg, len, "%s is not a khgps run file (no format attribute " KHGPS_FORMAT "); it was left as it is", out);
     goto out;
   }
   if ((pg = H5Gopen2(fid, "/params", H5P_DEFAULT)) < 0) {
@@ -954,7 +931,7 @@ static PetscErrorCode WriteNew(const KhgpsParams *p, PetscInt n, KhgpsRecord *re
   FoldCtx        c = {0};
 
   PetscFunctionBeginUser;
-  for (PetscInt q = 0; q < n; q++) more += (off_t)(8 * (2 * recs[q].N + 3 * recs[q].nconv + (recs[q].J ? (double)recs[q].N * recs[q].N : 0)) + (1 << 14));
+  for (PetscInt q = 0; q < n; q++) more += (off_t)(8 * (2 * recs[q].N + 3 * recs[q].nconv + (recs[q].J ? (double)recs[q].N * recs[q].N : 0)) + 4 * (double)recs[q].nmodes * recs[q].N + (1 << 14));
   if (extend) more += 2 * (off_t)run.log_bytes;
   ierr = extend ? CopyFile(run.path, fd, part, &size) : 0;
   if (!ierr) ierr = Reserve(fd, size + more + more / 8, part);
@@ -964,7 +941,7 @@ static PetscErrorCode WriteNew(const KhgpsParams *p, PetscInt n, KhgpsRecord *re
   PetscCheck(f >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "HDF5 cannot open %s", part);
   if (!extend) {
     ierr = KhgpsRunFileWriteParams(f, run.params, run.nparams);
-    if (!ierr) ierr = KhgpsH5WriteString(f, "format", "khgps-1");
+    if (!ierr) ierr = KhgpsH5WriteString(f, "format", KHGPS_FORMAT);
   }
   if (!ierr && extend && run.log_id[0]) { /* the log's entries, in order */
     long valid, nrec;

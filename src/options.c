@@ -367,6 +367,7 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   p->polish_its = 1;
   /* output */
   p->save_couplings = PETSC_FALSE;
+  p->save_modes     = 0;
   p->overwrite      = PETSC_FALSE;
   p->output[0]      = 0;
 
@@ -400,6 +401,7 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscCall(KhgpsOptionsReal(PetscOptionsObject, "-gtol", "A minimum needs ||grad H||_2 <= gtol at the end (default 1e-10 sqrt(N))", &p->gtol, NULL));
   PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-polish_its", "Newton steps after TAO (0: none)", 0, PETSC_MAX_INT, NULL, &p->polish_its, NULL));
   PetscCall(OptionsBool(PetscOptionsObject, "-save_couplings", "Write J to the output file", &p->save_couplings));
+  PetscCall(KhgpsOptionsInt(PetscOptionsObject, "-save_modes", "Write the lowest K eigenvectors of each realization (float32, K x N; 0: none)", 0, p->nev, "0 to nev", &p->save_modes, NULL));
   {
     PetscBool avx512 = PETSC_TRUE;
     PetscCall(OptionsBool(PetscOptionsObject, "-avx512", "khgps' own kernels (packed J x, block triangular solves) may use AVX-512 where the processor has it (0: AVX2)", &avx512));
@@ -527,7 +529,7 @@ static size_t Distance(const char *a, const char *b)
    here once so that their options count as read. */
 PetscErrorCode KhgpsCheckUnusedOptions(MPI_Comm comm, const KhgpsParams *p)
 {
-  const char *const known[] = {"khgps_N", "khgps_kappa0", "khgps_kappa_min", "khgps_J", "khgps_coupling", "khgps_connectivity", "khgps_h", "khgps_A", "khgps_seed", "khgps_first", "khgps_realization", "khgps_realizations", "khgps_groups", "khgps_x0_amplitude", "khgps_start", "khgps_parent_temperature", "khgps_equilibration_sweeps", "khgps_adapt_sweeps", "khgps_measure_sweeps", "khgps_nev", "khgps_gtol", "khgps_polish_its", "khgps_save_couplings", "khgps_avx512", "khgps_overwrite", "khgps_output", "khgps_hessian_mat_type", "khgps_factor_precision", "khgps_factor_single_fail", "khgps_packed_lapack_solve", "khgps_packed_trsolve", "khgps_newton_factor", "khgps_block_size", "khgps_block_ncv", "khgps_block_max_restarts", "khgps_eigensolver", "khgps_filter_degree", "khgps_filter_cut", "khgps_couplings_view", "khgps_couplings_mat_type", "khgps_newton_ksp_type", "khgps_newton_pc_type", "khgps_newton_ksp_rtol", "tao_type", "tao_max_it", "tao_gatol", "tao_grtol", "tao_monitor", "tao_view", "eps_type", "eps_tol", "eps_nev", "eps_ncv", "eps_mpd", "eps_max_it", "eps_monitor", "eps_view", "st_type", "st_ksp_type", "st_pc_type", "st_pc_factor_mat_solver_type", "sf_type", "log_view", "options_file", "help"};
+  const char *const known[] = {"khgps_N", "khgps_kappa0", "khgps_kappa_min", "khgps_J", "khgps_coupling", "khgps_connectivity", "khgps_h", "khgps_A", "khgps_seed", "khgps_first", "khgps_realization", "khgps_realizations", "khgps_groups", "khgps_x0_amplitude", "khgps_start", "khgps_parent_temperature", "khgps_equilibration_sweeps", "khgps_adapt_sweeps", "khgps_measure_sweeps", "khgps_nev", "khgps_gtol", "khgps_polish_its", "khgps_save_couplings", "khgps_save_modes", "khgps_avx512", "khgps_overwrite", "khgps_output", "khgps_hessian_mat_type", "khgps_factor_precision", "khgps_factor_single_fail", "khgps_packed_lapack_solve", "khgps_packed_trsolve", "khgps_newton_factor", "khgps_block_size", "khgps_block_ncv", "khgps_block_max_restarts", "khgps_eigensolver", "khgps_filter_degree", "khgps_filter_cut", "khgps_couplings_view", "khgps_couplings_mat_type", "khgps_newton_ksp_type", "khgps_newton_pc_type", "khgps_newton_ksp_rtol", "tao_type", "tao_max_it", "tao_gatol", "tao_grtol", "tao_monitor", "tao_view", "eps_type", "eps_tol", "eps_nev", "eps_ncv", "eps_mpd", "eps_max_it", "eps_monitor", "eps_view", "st_type", "st_ksp_type", "st_pc_type", "st_pc_factor_mat_solver_type", "sf_type", "log_view", "options_file", "help"};
   PetscInt          n;
   char            **names, **values;
   char              first[256] = "", hint[300] = "";

@@ -3,6 +3,8 @@
    gather to rank 0, unpacking, the writer (io.c) and the resume check (io.c) iterate these
    tables, so that a new output field is one line here (and a member of KhgpsRecord). */
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include "khgps_result.h"
 
 const char *const KhgpsFactorPrecisionNames[] = {"double", "single", "single->double", NULL};
@@ -42,15 +44,19 @@ const KhgpsRecordScalar KhgpsRecordScalars[] = {
 };
 const int KhgpsRecordNScalars = (int)(sizeof(KhgpsRecordScalars) / sizeof(KhgpsRecordScalars[0]));
 
-#define ARRAY(member, name, per_pair) {name, offsetof(KhgpsRecord, member), per_pair}
-/* Arrays: datasets of the group, of length N or nconv (J, N x N and optional, is apart). */
+#define ARRAY(member, name, length)        {name, offsetof(KhgpsRecord, member), length, PETSC_FALSE, PETSC_FALSE}
+#define OPTIONAL_ARRAY32(member, name, length) {name, offsetof(KhgpsRecord, member), length, PETSC_TRUE, PETSC_TRUE}
+/* Arrays: datasets of the group, of length N, nconv or nmodes x N (J, N x N and optional, is apart). */
 const KhgpsRecordArray KhgpsRecordArrays[] = {
-  ARRAY(kappa, "kappa", PETSC_FALSE),
-  ARRAY(x, "x", PETSC_FALSE),
-  ARRAY(eig, "eigenvalues", PETSC_TRUE),
-  ARRAY(pr, "participation_ratio", PETSC_TRUE),
-  ARRAY(resid, "residual", PETSC_TRUE),
+  ARRAY(kappa, "kappa", KHGPS_LENGTH_N),
+  ARRAY(x, "x", KHGPS_LENGTH_N),
+  ARRAY(eig, "eigenvalues", KHGPS_LENGTH_NCONV),
+  ARRAY(pr, "participation_ratio", KHGPS_LENGTH_NCONV),
+  ARRAY(resid, "residual", KHGPS_LENGTH_NCONV),
+  OPTIONAL_ARRAY32(modes, "modes", KHGPS_LENGTH_MODES), /* -khgps_save_modes K: the lowest eigenvectors */
 };
+const char *const KhgpsRecordLengthNames[] = {"N", "nconv", "nmodes*N", NULL};
+const char *const KhgpsRecordHead[]        = {"N", "nconv", "has_J", "nmodes", NULL};
 const int KhgpsRecordNArrays = (int)(sizeof(KhgpsRecordArrays) / sizeof(KhgpsRecordArrays[0]));
 
 /* A scalar field of a record as a real (exact for the integers, all below 2^53), and back. */
@@ -70,7 +76,7 @@ static void Set(KhgpsRecord *c, const KhgpsRecordScalar *f, PetscReal v)
 /* An array field of a record, and its length. */
 PetscReal *KhgpsRecordArrayGet(const KhgpsRecord *c, const KhgpsRecordArray *f, PetscInt *len)
 {
-  *len = f->per_pair ? c->nconv : c->N;
+  *len = f->length == KHGPS_LENGTH_N ? c->N : f->length == KHGPS_LENGTH_NCONV ? c->nconv : c->nmodes * c->N;
   return *(PetscReal **)((char *)c + f->offset);
 }
 
@@ -82,11 +88,11 @@ PetscErrorCode KhgpsRecordDestroy(KhgpsRecord *c)
   PetscFunctionReturn(0);
 }
 
-/* The record in one buffer of reals, for MPI: N, nconv and whether J follows, the scalars, the
-   arrays, J. */
+/* The record in one buffer of reals, for MPI and the log: the head (N, nconv, whether J follows,
+   nmodes), the scalars, the arrays, J. */
 PetscErrorCode KhgpsRecordPack(const KhgpsRecord *c, PetscInt *len, PetscReal **buf)
 {
-  PetscInt n = 3 + KhgpsRecordNScalars, m;
+  PetscInt n = KHGPS_RECORD_HEAD + KhgpsRecordNScalars, m;
 
   PetscFunctionBeginUser;
   *len = n + (c->J ? c->N * c->N : 0);
@@ -98,7 +104,8 @@ PetscErrorCode KhgpsRecordPack(const KhgpsRecord *c, PetscInt *len, PetscReal **
   (*buf)[0] = c->N;
   (*buf)[1] = c->nconv;
   (*buf)[2] = c->J ? 1 : 0;
-  for (int k = 0; k < KhgpsRecordNScalars; k++) (*buf)[3 + k] = KhgpsRecordGet(c, &KhgpsRecordScalars[k]);
+  (*buf)[3] = c->nmodes;
+  for (int k = 0; k < KhgpsRecordNScalars; k++) (*buf)[KHGPS_RECORD_HEAD + k] = KhgpsRecordGet(c, &KhgpsRecordScalars[k]);
   for (int k = 0; k < KhgpsRecordNArrays; k++) {
     const PetscReal *a = KhgpsRecordArrayGet(c, &KhgpsRecordArrays[k], &m);
     PetscCall(PetscArraycpy(*buf + n, a, m));
@@ -110,16 +117,17 @@ PetscErrorCode KhgpsRecordPack(const KhgpsRecord *c, PetscInt *len, PetscReal **
 
 PetscErrorCode KhgpsRecordUnpack(const PetscReal *b, KhgpsRecord *c)
 {
-  PetscInt n = 3 + KhgpsRecordNScalars, m;
+  PetscInt n = KHGPS_RECORD_HEAD + KhgpsRecordNScalars, m;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(c, sizeof(*c)));
-  c->N     = (PetscInt)b[0];
-  c->nconv = (PetscInt)b[1];
-  for (int k = 0; k < KhgpsRecordNScalars; k++) Set(c, &KhgpsRecordScalars[k], b[3 + k]);
+  c->N      = (PetscInt)b[0];
+  c->nconv  = (PetscInt)b[1];
+  c->nmodes = (PetscInt)b[3];
+  for (int k = 0; k < KhgpsRecordNScalars; k++) Set(c, &KhgpsRecordScalars[k], b[KHGPS_RECORD_HEAD + k]);
   for (int k = 0; k < KhgpsRecordNArrays; k++) {
     PetscReal **a = (PetscReal **)((char *)c + KhgpsRecordArrays[k].offset);
-    m             = KhgpsRecordArrays[k].per_pair ? c->nconv : c->N;
+    (void)KhgpsRecordArrayGet(c, &KhgpsRecordArrays[k], &m);
     if (!m) continue;
     PetscCall(PetscMalloc1(m, a));
     PetscCall(PetscArraycpy(*a, b + n, m));
@@ -130,4 +138,33 @@ PetscErrorCode KhgpsRecordUnpack(const PetscReal *b, KhgpsRecord *c)
     PetscCall(PetscArraycpy(c->J, b + n, c->N * c->N));
   }
   PetscFunctionReturn(0);
+}
+
+/* The record's layout, as the log's header states it: "record" with the head and the scalars
+   (name:type, i integer, r real, e an enum written by name), "arrays" with their lengths, and the
+   enums' names (status, tao_reason, the enum scalars). io.c writes it into FILE.pending's header;
+   bin/khgps-format into analysis/khgps/format.json. */
+void KhgpsRecordLayout(char *h, size_t len)
+{
+  size_t l;
+#define ADD(...) (l = strlen(h), snprintf(h + l, len - l, __VA_ARGS__))
+  h[0] = 0;
+  ADD("record");
+  for (int k = 0; KhgpsRecordHead[k]; k++) ADD(" %s", KhgpsRecordHead[k]);
+  for (int k = 0; k < KhgpsRecordNScalars; k++) ADD(" %s:%s", KhgpsRecordScalars[k].name, KhgpsRecordScalars[k].names ? "e" : KhgpsRecordScalars[k].isint ? "i" : "r");
+  ADD("\narrays");
+  for (int k = 0; k < KhgpsRecordNArrays; k++) ADD(" %s:%s", KhgpsRecordArrays[k].name, KhgpsRecordLengthNames[KhgpsRecordArrays[k].length]);
+  ADD("\nenum status");
+  for (int k = 0; k < 3; k++) ADD(" %d=%s", k, KhgpsStatusNames[k]);
+  ADD("\nenum tao_reason");
+  for (int k = -8; k <= 8; k++) {
+    if (!TaoConvergedReasons[k] || !TaoConvergedReasons[k][0] || strchr(TaoConvergedReasons[k], ' ')) continue;
+    ADD(" %d=%s", k, TaoConvergedReasons[k]);
+  }
+  for (int j = 0; j < KhgpsRecordNScalars; j++) {
+    if (!KhgpsRecordScalars[j].names) continue;
+    ADD("\nenum %s", KhgpsRecordScalars[j].name);
+    for (int k = 0; KhgpsRecordScalars[j].names[k]; k++) ADD(" %d=%s", k, KhgpsRecordScalars[j].names[k]);
+  }
+#undef ADD
 }

@@ -146,7 +146,8 @@ static hid_t GroupOpenOrCreate(hid_t f, const char *path)
   return g;
 }
 
-static PetscErrorCode WriteDataset(hid_t g, const char *name, int rank, hsize_t n0, hsize_t n1, const PetscReal *a)
+/* A dataset of doubles from a, stored as float64 or (float32) as float32. */
+static PetscErrorCode WriteDataset(hid_t g, const char *name, int rank, hsize_t n0, hsize_t n1, const PetscReal *a, PetscBool float32)
 {
   hsize_t dims[2] = {n0, n1};
   hid_t   sp, d;
@@ -154,7 +155,7 @@ static PetscErrorCode WriteDataset(hid_t g, const char *name, int rank, hsize_t 
   PetscFunctionBeginUser;
   if (!n0) PetscFunctionReturn(0);
   H5CALL(sp = H5Screate_simple(rank, dims, NULL));
-  H5CALL(d = H5Dcreate2(g, name, H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  H5CALL(d = H5Dcreate2(g, name, float32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   H5CALL(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, a));
   H5CALL(H5Dclose(d));
   H5CALL(H5Sclose(sp));
@@ -237,10 +238,12 @@ PetscErrorCode KhgpsRunFileWriteRecord(hid_t f, const KhgpsRecord *c)
   H5CALL(g = GroupOpenOrCreate(f, group));
   for (int k = 0; k < KhgpsRecordNArrays; k++) {
     PetscInt   n;
-    PetscReal *a = KhgpsRecordArrayGet(c, &KhgpsRecordArrays[k], &n);
-    PetscCall(WriteDataset(g, KhgpsRecordArrays[k].name, 1, (hsize_t)n, 0, a));
+    const KhgpsRecordArray *f = &KhgpsRecordArrays[k];
+    PetscReal              *a = KhgpsRecordArrayGet(c, f, &n);
+    if (f->length == KHGPS_LENGTH_MODES) PetscCall(WriteDataset(g, f->name, 2, (hsize_t)c->nmodes, (hsize_t)c->N, a, f->float32));
+    else PetscCall(WriteDataset(g, f->name, 1, (hsize_t)n, 0, a, f->float32));
   }
-  if (c->J) PetscCall(WriteDataset(g, "J", 2, (hsize_t)c->N, (hsize_t)c->N, c->J));
+  if (c->J) PetscCall(WriteDataset(g, "J", 2, (hsize_t)c->N, (hsize_t)c->N, c->J, PETSC_FALSE));
   PetscCall(KhgpsH5WriteString(g, "status_name", KhgpsStatusNames[c->status]));
   PetscCall(KhgpsH5WriteString(g, "tao_reason_name", TaoConvergedReasons[c->tao_reason]));
   for (int k = 0; k < KhgpsRecordNScalars; k++) { /* the table ends with status: it marks the group complete */
@@ -316,11 +319,20 @@ int KhgpsRunFileCheckRealization(hid_t rg, const char *name, PetscInt N, PetscIn
   }
   for (int k = 0; k < KhgpsRecordNArrays; k++) { /* an empty per-pair dataset may be absent */
     const KhgpsRecordArray *f = &KhgpsRecordArrays[k];
-    const long long         n = f->per_pair ? nconv : (long long)N;
-    r                         = DatasetShape(g, f->name, 1, (hsize_t)n, 0);
-    if (r == 2 || (r == 1 && n > 0)) {
+    const long long         n = f->length == KHGPS_LENGTH_NCONV ? nconv : (long long)N;
+    if (f->length == KHGPS_LENGTH_MODES) { /* nmodes x N, nmodes in [1, nconv], or absent */
+      r = H5Lexists(g, f->name, H5P_DEFAULT) > 0 ? 2 : 0;
+      for (long long m = 1; r == 2 && m <= nconv; m++) r = DatasetShape(g, f->name, 2, (hsize_t)m, (hsize_t)N) ? 2 : 0;
+      if (r) {
+        snprintf(why, len, "dataset %s is not nmodes x N reals with nmodes <= nconv = %lld", f->name, nconv);
+        goto out;
+      }
+      continue;
+    }
+    r = DatasetShape(g, f->name, 1, (hsize_t)n, 0);
+    if (r == 2 || (r == 1 && (n > 0 && !f->optional))) {
       if (r == 1) snprintf(why, len, "no dataset %s", f->name);
-      else snprintf(why, len, "dataset %s is not %s = %lld reals", f->name, f->per_pair ? "nconv" : "N", n);
+      else snprintf(why, len, "dataset %s is not %s = %lld reals", f->name, KhgpsRecordLengthNames[f->length], n);
       goto out;
     }
   }

@@ -222,6 +222,27 @@ PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *s, KhgpsModel *m, const KhgpsPa
 /* Lowest p->nev eigenpairs of H: eigenvalues (ascending), participation ratios, residuals.
    With a Cholesky shift-invert the factorization is a second positive-definiteness test; if it
    fails the matrix is factored as indefinite (dense only) so that a saddle's spectrum is kept. */
+/* -khgps_save_modes: the eigenvectors of the K lowest of the n pairs (eigenvalues t[3 i]; pair i is
+   the EPS's pair eps_index[i], or i if eps_index is NULL) into r, gathered on the first rank. */
+PetscErrorCode KhgpsSaveModes(EPS eps, PetscInt K, PetscInt n, const PetscReal *t, const PetscInt *eps_index, Vec v, KhgpsResult *r)
+{
+  PetscReal *val;
+  PetscInt  *idx;
+
+  PetscFunctionBeginUser;
+  K = PetscMin(K, n);
+  if (K <= 0) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc2(n, &val, K, &idx));
+  for (PetscInt i = 0; i < n; i++) val[i] = t[3 * i];
+  KhgpsLowestIndices(n, val, K, idx);
+  for (PetscInt j = 0; j < K; j++) {
+    PetscCall(EPSGetEigenvector(eps, eps_index ? eps_index[idx[j]] : idx[j], v, NULL));
+    PetscCall(KhgpsResultModeFromVec(r, K, j, v));
+  }
+  PetscCall(PetscFree2(val, idx));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, Mat H, KhgpsResult *r)
 {
   PetscErrorCode ierr;
@@ -245,7 +266,9 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
       }
       PetscCall(PetscInfo(NULL, "single precision: %" PetscInt_FMT " of %" PetscInt_FMT " pairs converged; falling back to double\n", r->nconv, p->nev));
       if (r->nconv) PetscCall(PetscFree3(r->eig, r->pr, r->resid));
-      r->nconv = 0;
+      PetscCall(PetscFree(r->modes));
+      r->nconv  = 0;
+      r->nmodes = 0;
       PetscCall(KhgpsPackedToDouble(m));
       PetscCall(KhgpsPackedFactor(m, PETSC_TRUE, &info));
     }
@@ -319,6 +342,7 @@ PetscErrorCode KhgpsSpectrum(KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *
     PetscCall(KhgpsParticipationRatio(v, &tmp[3 * i + 1]));
     tmp[3 * i] = PetscRealPart(kr);
   }
+  PetscCall(KhgpsSaveModes(s->eps, p->save_modes, nconv, tmp, NULL, v, r));
   PetscCall(KhgpsResultSetPairs(r, nconv, tmp));
   PetscCall(PetscFree(tmp));
   PetscCall(VecDestroy(&v));

@@ -54,15 +54,18 @@ PROTOCOL_DEFAULTS = {"tao_type": "bncg", "polish_its": 1, "x0_amplitude": 0.0, "
 #: x*^2 and the number of oscillators in bins of kappa/kappa0 with these edges (6 per decade from
 #: 1e-6, and [0, 1e-6) first).
 KAPPA_EDGES = np.concatenate([[0.0], np.logspace(-6, 0, 37)[:-1], [np.inf]])
-STATUS_NAMES = {0: "minimum", 1: "not_converged", 2: "saddle"}
+kformat = khgps_io.kformat  # the run file's format (analysis/khgps/format.json, from src/record.c)
+STATUS_NAMES = kformat.STATUS_NAMES
+#: the run file fields a digest row is made of (rows_of_run_file; tests/test_format.py checks them)
+RUN_FIELDS = ("realization", "status", "tao_iterations", "energy", "time_draw", "time_minimize", "time_spectrum",
+              "x", "kappa", "eigenvalues", "participation_ratio")
 _COLUMNS = (("realization", np.int64), ("status", np.int8), ("nconv", np.int32),
             ("tao_iterations", np.int32), ("energy", np.float64), ("time", np.float32),
             ("x2_mean", np.float64), ("lowest_eigenvalue", np.float64))
 #: The thermal start's statistics of the parent sample per realization (run file attributes of the
 #: same names; NaN for other starts and for digests made before 2026-12-05, which lack them). Written
 #: only when some row has them, so a digest without thermal rows keeps its earlier layout.
-PARENT_COLUMNS = ("parent_energy", "parent_energy_error", "parent_x2", "parent_x2_error", "parent_acceptance",
-                  "parent_drift", "parent_sweeps")
+PARENT_COLUMNS = tuple(n for n in kformat.SCALARS if n.startswith("parent_"))
 
 
 class DigestError(Exception):

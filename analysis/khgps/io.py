@@ -10,8 +10,10 @@ import struct
 import h5py
 import numpy as np
 
-STATUS_MINIMUM = 0
-PENDING_FORMAT = "khgps-pending-1"
+from . import format as kformat  # analysis/khgps/format.py: the format, from src/record.c
+
+STATUS_MINIMUM = kformat.STATUS_MINIMUM
+PENDING_FORMAT = kformat.PENDING_FORMAT
 
 
 def _attrs(obj):
@@ -50,17 +52,7 @@ def pending_entries(path, log_id):
     header = data[: end + 5].decode("ascii", "replace").split("\n")
     if header[0] != PENDING_FORMAT or header[1] != f"log_id {log_id}":
         return []
-    fields, arrays, enums = [], [], {}
-    for line in header[2:]:
-        w = line.split()
-        if not w:
-            continue
-        if w[0] == "record":
-            fields = [tuple(x.split(":")) if ":" in x else (x, "i") for x in w[1:]]
-        elif w[0] == "arrays":
-            arrays = [tuple(x.split(":")) for x in w[1:]]
-        elif w[0] == "enum":
-            enums[w[1]] = {int(k): v for k, v in (x.split("=", 1) for x in w[2:])}
+    head, fields, arrays, enums = parse_layout(header[2:])
     out, off = [], end + 5
     while off + 16 <= len(data):
         magic, n = data[off: off + 8], struct.unpack("<Q", data[off + 8: off + 16])[0]
@@ -75,21 +67,24 @@ def pending_entries(path, log_id):
             out.append(("run", dict(line.split("=", 1) for line in text.split("\n") if "=" in line)))
             continue
         b = np.frombuffer(payload, dtype="<f8")
-        N, nconv, hasJ = int(b[0]), int(b[1]), b[2] != 0
+        counts = {name: int(b[k]) for k, name in enumerate(head)}  # N, nconv, has_J, nmodes (older logs: no nmodes)
+        N, hasJ = counts["N"], counts["has_J"] != 0
         d = {}
-        for k, (name, kind) in enumerate(fields[3:]):
-            v = b[3 + k]
+        for k, (name, kind) in enumerate(fields):
+            v = b[len(head) + k]
             if kind == "e":
                 d[name] = enums.get(name, {}).get(int(v), str(int(v)))
             elif kind == "i":
                 d[name] = int(v)
             else:
                 d[name] = float(v)
-        at = len(fields)
+        at = len(head) + len(fields)
         for name, length in arrays:
-            m = N if length == "N" else nconv
+            shape = tuple(counts.get(c, 0) for c in length.split("*"))  # N, nconv or nmodes*N
+            m = int(np.prod(shape))
             if m:
-                d[name] = b[at: at + m].copy()
+                a = b[at: at + m].reshape(shape if len(shape) > 1 else m)
+                d[name] = a.astype(kformat.ARRAY_DTYPES.get(name, "float64"))  # as the run file stores it
             at += m
         if hasJ:
             d["J"] = b[at: at + N * N].reshape(N, N).copy()
@@ -99,10 +94,29 @@ def pending_entries(path, log_id):
     return out
 
 
+def parse_layout(lines):
+    """The record layout stated by a log header's lines ("record", "arrays", "enum"; io.c LogHeader,
+    record.c KhgpsRecordLayout): (head counts, [(scalar, type letter)], [(array, length)], enums)."""
+    head, fields, arrays, enums = [], [], [], {}
+    for line in lines:
+        w = line.split()
+        if not w:
+            continue
+        if w[0] == "record":
+            head = [x for x in w[1:] if ":" not in x]
+            fields = [tuple(x.split(":")) for x in w[1:] if ":" in x]
+        elif w[0] == "arrays":
+            arrays = [tuple(x.split(":")) for x in w[1:]]
+        elif w[0] == "enum":
+            enums[w[1]] = {int(k): v for k, v in (x.split("=", 1) for x in w[2:])}
+    return head, fields, arrays, enums
+
+
 def realizations(paths, minima_only=True, with_J=False):
     """Yield (path, dict) for each realization of the given run files and their logs (.pending);
-    the dict holds the datasets (kappa, x, eigenvalues, participation_ratio, ...), the group's
-    attributes and `params`. A realization present in FILE and in its log is given once."""
+    the dict holds the datasets (kappa, x, eigenvalues, participation_ratio, ..., modes [nmodes, N]
+    float32 where -khgps_save_modes saved them: kformat.ARRAYS), the group's attributes and `params`.
+    A realization present in FILE and in its log is given once."""
     if isinstance(paths, str):
         paths = [paths]
     for path in paths:
