@@ -509,10 +509,25 @@ static int LogScan(const char *path, const char *log_id, long *valid, long *nrec
   LogHeader(expect, sizeof(expect), log_id); /* the header the log must have */
   hl  = strlen(expect);
   buf = (char *)malloc(hl + 1);
-  if (!buf || fread(buf, 1, hl, f) != hl || memcmp(buf, expect, hl)) { /* stale, cut or of another layout */
-    free(buf);
+  if (!buf) {
     fclose(f);
-    return 0;
+    snprintf(msg, mlen, "out of memory reading %s", path);
+    return 1;
+  }
+  {
+    size_t got = fread(buf, 1, hl, f);
+    if (got != hl || memcmp(buf, expect, hl)) { /* stale, cut, or FILE's log in another record layout */
+      const char *endid = strchr(strchr(expect, '\n') + 1, '\n'); /* the end of the log_id line */
+      size_t      idl   = (size_t)(endid - expect) + 1;
+      int         other = got > idl && !memcmp(buf, expect, idl) && memcmp(buf + idl, expect + idl, got - idl);
+      free(buf);
+      fclose(f);
+      if (other) { /* realizations of this file written by a khgps with another record layout: never dropped */
+        snprintf(msg, mlen, "%s holds realizations of this file in the record layout of another khgps version: finish the run with that version (or delete the log to compute them again); nothing was changed", path);
+        return 1;
+      }
+      return 0;
+    }
   }
   free(buf);
   off = (long)hl;

@@ -121,6 +121,18 @@ pend = {d["realization"]: d for kind, d in khgps_io.pending_entries(lg, log_id) 
 r0 = next(iter(pend.values())) if pend else {}
 check(len(pend) >= 2 and set(r0) == every | set(kformat.ARRAYS) and r0["modes"].dtype == np.float32 and r0["modes"].shape == (2, 60),
       "the log's records read by khgps_io carry every field of the table (modes 2 x N float32)", f"{len(pend)} {set(r0) ^ (every | set(kformat.ARRAYS))}")
+# the same log as written by a khgps of another record layout (a field renamed in the header): the
+# resume refuses it in one line and changes nothing (its realizations are never dropped)
+import shutil
+ol = out("oldlayout.h5")
+shutil.copy(lg, ol)
+with open(ol + ".pending", "wb") as fh:
+    fh.write(data[: data.find(b"\nend\n")] + b" x\nend\n" + data[data.find(b"\nend\n") + 5:])
+before = (open(ol, "rb").read(), open(ol + ".pending", "rb").read())
+p = run(BASE + ["-khgps_realizations", "400", "-khgps_save_modes", "2", "-khgps_output", ol], check_rc=False, env=ENV)
+check(p.returncode == 2 and "record layout of another khgps version" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+      and (open(ol, "rb").read(), open(ol + ".pending", "rb").read()) == before,
+      "a log of FILE in another record layout is refused on resume in one line, FILE and log unchanged", p.stderr.strip()[-200:])
 run(BASE + ["-khgps_realizations", "400", "-khgps_save_modes", "2", "-khgps_output", lg], env=ENV)
 same = True
 with h5py.File(lg, "r") as f:
