@@ -13,7 +13,7 @@
 #include "khgps_solvers.h"
 #include "khgps_io.h"
 #include "khgps_ensemble.h"
-#include "khgps_kernels.h"
+#include "khgps_platform.h"
 #include "khgps_thermal.h"
 
 #endif

@@ -6,7 +6,7 @@
 
 /* io.c */
 PetscErrorCode KhgpsPrepareOutput(MPI_Comm, KhgpsParams *, PetscInt *, PetscInt **);
-PetscErrorCode KhgpsOutputDescribe(const KhgpsSolvers *, const KhgpsParams *);
+PetscErrorCode KhgpsOutputDescribe(Tao, EPS, const KhgpsParams *);
 PetscErrorCode KhgpsAppend(const KhgpsParams *, PetscInt, KhgpsRecord *, PetscReal *);
 PetscErrorCode KhgpsFinishOutput(const KhgpsParams *);
 PetscErrorCode KhgpsSignalsInstall(const char *);

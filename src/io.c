@@ -31,7 +31,7 @@
 #include "khgps_result.h"
 #include "khgps_solvers.h"
 #include "khgps_io.h"
-#include "khgps_kernels.h"
+#include "khgps_platform.h"
 #include "khgps_runfile.h"
 #include "khgps_thermal.h"
 
@@ -311,7 +311,7 @@ static PetscErrorCode PathOptions(char *out, size_t len)
 /* Before any work, once, from the solvers as set-up made them: the file's /params (the physics and
    the protocol: what decides which minimum is found and what counts as one) and this run's
    description (what does not change results beyond rounding). */
-PetscErrorCode KhgpsOutputDescribe(const KhgpsSolvers *s, const KhgpsParams *p)
+PetscErrorCode KhgpsOutputDescribe(Tao tao, EPS eps, const KhgpsParams *p)
 {
   TaoType     taotype;
   EPSType     epstype;
@@ -324,12 +324,12 @@ PetscErrorCode KhgpsOutputDescribe(const KhgpsSolvers *s, const KhgpsParams *p)
   int         n = 0;
 
   PetscFunctionBeginUser;
-  PetscCall(TaoGetType(s->tao, &taotype));
-  PetscCall(TaoGetTolerances(s->tao, &gatol, &grtol, &gttol));
-  PetscCall(TaoGetMaximumIterations(s->tao, &maxit));
-  PetscCall(TaoGetMaximumFunctionEvaluations(s->tao, &maxf));
-  PetscCall(EPSGetTolerances(s->eps, &etol, &eits));
-  PetscCall(EPSGetType(s->eps, &epstype));
+  PetscCall(TaoGetType(tao, &taotype));
+  PetscCall(TaoGetTolerances(tao, &gatol, &grtol, &gttol));
+  PetscCall(TaoGetMaximumIterations(tao, &maxit));
+  PetscCall(TaoGetMaximumFunctionEvaluations(tao, &maxf));
+  PetscCall(EPSGetTolerances(eps, &etol, &eits));
+  PetscCall(EPSGetType(eps, &epstype));
   PetscCall(PetscStrncpy(run.protocol_text[0], taotype, sizeof(run.protocol_text[0])));
   PetscCall(PathOptions(run.protocol_text[1], sizeof(run.protocol_text[1])));
 #define PI(nm, v)       run.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_INT, (long long)(v), 0, NULL, PETSC_FALSE}
