@@ -6,7 +6,8 @@
 #include "khgps_model.h"
 #include "khgps_result.h"
 #include "khgps_solvers.h"
-#include "khgps_io.h"
+#include "khgps_outfile.h"
+#include "khgps_error.h"
 #include "khgps_ensemble.h"
 #include "khgps_platform.h"
 

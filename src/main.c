@@ -10,7 +10,9 @@
 #include "khgps_options.h"
 #include "khgps_log.h"
 #include "khgps_solvers.h"
-#include "khgps_io.h"
+#include "khgps_outfile.h"
+#include "khgps_describe.h"
+#include "khgps_error.h"
 #include "khgps_ensemble.h"
 #include "khgps_platform.h"
 

@@ -13,7 +13,7 @@
 #include "khgps_model.h"
 #include "khgps_result.h"
 #include "khgps_solvers.h"
-#include "khgps_io.h" /* KhgpsCaptureErrorHandler */
+#include "khgps_error.h"
 #include "khgps_thermal.h"
 
 static const char *const MinimizerTypes[] = {"bncg", "lmvm-diag", "KhgpsMinimizerType", "KHGPS_MINIMIZER_", NULL};

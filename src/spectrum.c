@@ -7,7 +7,7 @@
 #include "khgps_model.h"
 #include "khgps_result.h"
 #include "khgps_solvers.h"
-#include "khgps_io.h" /* KhgpsCaptureErrorHandler */
+#include "khgps_error.h"
 
 /* The EPS with khgps' defaults (p->solver), then EPSSetFromOptions last: any -eps_ or -st_ option wins. */
 PetscErrorCode KhgpsEigensolverCreate(MPI_Comm comm, const KhgpsParams *p, EPS *eps)
