@@ -73,7 +73,8 @@ int main(int argc, char **argv)
     PetscCall(PetscOptionsInsertString(NULL, s));
   }
   PetscCall(KhgpsProcessOptions(PETSC_COMM_SELF, &p));
-  PetscCall(KhgpsModelCreate(PETSC_COMM_SELF, &p, KHGPS_PACKED, &m));
+  p.solver.htype = KHGPS_PACKED;
+  PetscCall(KhgpsModelCreate(PETSC_COMM_SELF, &p, &m));
   N = p.N;
   PetscCall(PetscBLASIntCast(N, &n));
   core = KhgpsBLASCore();

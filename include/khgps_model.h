@@ -48,7 +48,7 @@ typedef struct {
 } KhgpsModel;
 
 /* model.c */
-PetscErrorCode KhgpsModelCreate(MPI_Comm, const KhgpsParams *, MatType, KhgpsModel *);
+PetscErrorCode KhgpsModelCreate(MPI_Comm, const KhgpsParams *, KhgpsModel *);
 PetscErrorCode KhgpsModelDestroy(KhgpsModel *);
 PetscErrorCode KhgpsFormFunctionGradient(Tao, Vec, PetscReal *, Vec, void *);
 PetscErrorCode KhgpsFormHessianDiagonal(KhgpsModel *, Vec, Vec);

@@ -9,7 +9,6 @@
 #include "khgps_outfile.h"
 #include "khgps_error.h"
 #include "khgps_ensemble.h"
-#include "khgps_platform.h"
 
 /* A distributed Vec as an array on rank 0 of its communicator (NULL elsewhere). */
 static PetscErrorCode GatherVec(Vec v, PetscReal **a)
@@ -107,7 +106,7 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscTime(&t0));
   PetscCall(PetscLogStagePush(KhgpsLog.draw));
-  PetscCall(KhgpsModelCreate(comm, p, p->solver.htype, &m));
+  PetscCall(KhgpsModelCreate(comm, p, &m));
   PetscCall(PetscLogStagePop());
   PetscCall(PetscTime(&t1));
   r.t_draw = t1 - t0;
@@ -166,7 +165,7 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   PetscFunctionReturn(0);
 }
 
-/* A record as one flat buffer of reals (ints are exact in a double) and back. */
+/* s seconds as h:mm:ss, for the progress line. */
 static void FormatSeconds(double s, char *buf, size_t len)
 {
   long t = (long)(s + 0.5);
@@ -174,8 +173,8 @@ static void FormatSeconds(double s, char *buf, size_t len)
 }
 
 /* The realizations todo[0..ntodo) in rounds: in round t, group g computes todo[t G + g]; the
-   group leaders send their records to rank 0, which appends the round to the file in one
-   atomic replacement and prints a progress line per realization. */
+   group leaders send their records to rank 0, which appends the round to the run file's log
+   (KhgpsAppend, outfile.c: one write per round) and prints a progress line per realization. */
 PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt ntodo, const PetscInt *todo)
 {
   PetscMPIInt    size, rank, grank, gsize, g;

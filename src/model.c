@@ -117,10 +117,12 @@ static PetscErrorCode ScaLAPACKCouplings(MPI_Comm comm, const KhgpsParams *p, Pe
   PetscFunctionReturn(0);
 }
 
-/* Draw kappa and J for realization p->realization; every rank draws only its own rows. With
-   packed (one rank) J lives in the upper triangle of the buffer that later holds the Hessian. */
-PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType htype, KhgpsModel *m)
+/* Draw kappa and J for realization p->realization in the storage p->solver.htype (which the model
+   keeps: m->htype); every rank draws only its own rows. With packed (one rank) J lives in the
+   upper triangle of the buffer that later holds the Hessian. */
+PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsModel *m)
 {
+  const MatType htype = p->solver.htype;
   PetscInt     rs, re, lda, nloc = PETSC_DECIDE, N = p->N;
   PetscScalar *a, *k;
   PetscBool    packed, scalapack;

@@ -3,7 +3,6 @@
    made per realization, or the own block eigensolver on the packed factor (blockeig.c); and the
    set-up check of an EPS configuration. */
 #include "khgps_options.h"
-#include "khgps_platform.h"
 #include "khgps_model.h"
 #include "khgps_result.h"
 #include "khgps_solvers.h"

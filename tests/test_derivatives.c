@@ -31,7 +31,8 @@ int main(int argc, char **argv)
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(KhgpsProcessOptions(comm, &p));
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-packed", &packed, NULL)); /* J and the Hessian in one buffer */
-  PetscCall(KhgpsModelCreate(comm, &p, packed ? KHGPS_PACKED : p.sparse ? MATAIJ : size == 1 ? MATDENSE : MATSCALAPACK, &m));
+  p.solver.htype = packed ? KHGPS_PACKED : p.sparse ? MATAIJ : size == 1 ? MATDENSE : MATSCALAPACK; /* the storage under test */
+  PetscCall(KhgpsModelCreate(comm, &p, &m));
   PetscCall(VecDuplicate(m.kappa, &x));
   PetscCall(VecDuplicate(x, &xp));
   PetscCall(VecDuplicate(x, &g));
