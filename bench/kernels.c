@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <omp.h>
 #include "khgps.h"
+#include <petscblaslapack.h>
+#include "../src/kernels/kernels.h" /* the own kernels measured here (private to the packed storage) */
 
 extern void ssymv_(const char *, const PetscBLASInt *, const float *, const float *, const PetscBLASInt *, const float *, const PetscBLASInt *, const float *, float *, const PetscBLASInt *);
 extern void sspmv_(const char *, const PetscBLASInt *, const float *, const float *, const float *, const PetscBLASInt *, const float *, float *, const PetscBLASInt *);
@@ -71,7 +73,8 @@ int main(int argc, char **argv)
     PetscCall(PetscOptionsInsertString(NULL, s));
   }
   PetscCall(KhgpsProcessOptions(PETSC_COMM_SELF, &p));
-  PetscCall(KhgpsModelCreate(PETSC_COMM_SELF, &p, KHGPS_PACKED, &m));
+  p.solver.htype = KHGPS_PACKED;
+  PetscCall(KhgpsModelCreate(PETSC_COMM_SELF, &p, &m));
   N = p.N;
   PetscCall(PetscBLASIntCast(N, &n));
   core = KhgpsBLASCore();
@@ -156,14 +159,13 @@ int main(int argc, char **argv)
   PetscCheck(!info, PETSC_COMM_SELF, PETSC_ERR_PLIB, "the shifted Hessian is not positive definite");
   PetscCall(PetscPrintf(PETSC_COMM_SELF, "\n| M^-1 X with the in-place Cholesky factor        | median      | rate            | rel. diff |\n|---|---|---|---|\n"));
   {
-    int blas = KhgpsBLASThreads(0);
     for (int r = 0; r < reps; r++) {
       PetscCall(PetscArraycpy(Xref, X, N * nrhs));
-      KhgpsBLASThreads(1); /* as the block eigensolver runs them: OpenMP threads alone */
+      KhgpsBLASThreadsFor(KHGPS_BLAS_OWN_KERNELS); /* as the block eigensolver runs them: OpenMP threads alone */
       PetscCall(PetscTime(&t0));
       PetscCall(KhgpsTriSolve(N, m.packed.B, nrhs, Xref, N));
       PetscCall(PetscTime(&t1));
-      KhgpsBLASThreads(blas);
+      KhgpsBLASThreadsFor(KHGPS_BLAS_LIBRARY);
       t[r] = t1 - t0;
     }
     Row("khgps KhgpsTriSolve, 16 right-hand sides", Median(t, reps), 2.0 * N * N * nrhs, "GFLOP/s", 0);

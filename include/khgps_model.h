@@ -7,7 +7,8 @@
 #include "khgps_repro.h"
 
 /* The packed storage of one realization on one rank: J (float32) in the strict upper triangle's
-   space, the Hessian and its factor in the lower triangle, one N x N buffer (packed.c). */
+   space, the Hessian and its factor in the lower triangle, one N x N buffer. Its members are read
+   by packed.c and by model.c, which fills it; the other files use packed.c's functions below. */
 typedef struct {
   PetscScalar  *B;            /* column-major N x N, or NULL for a dense/ScaLAPACK/sparse J */
   Vec           hdiag;        /* Hessian diagonal kappa + A x^2/2 of the packed Hessian */
@@ -32,6 +33,7 @@ typedef struct {
   /* physics */
   PetscReal A, h; /* quartic coefficient and field */
   PetscInt  N;    /* size */
+  MatType   htype; /* storage of J and the Hessian: packed, dense, scalapack or aij (KhgpsModelCreate) */
   /* data */
   Mat          J;     /* couplings, symmetric, zero diagonal (dense, ScaLAPACK or sparse; NULL when packed) */
   Vec          kappa; /* harmonic stiffnesses */
@@ -46,11 +48,11 @@ typedef struct {
 } KhgpsModel;
 
 /* model.c */
-PetscErrorCode KhgpsModelCreate(MPI_Comm, const KhgpsParams *, MatType, KhgpsModel *);
+PetscErrorCode KhgpsModelCreate(MPI_Comm, const KhgpsParams *, KhgpsModel *);
 PetscErrorCode KhgpsModelDestroy(KhgpsModel *);
 PetscErrorCode KhgpsFormFunctionGradient(Tao, Vec, PetscReal *, Vec, void *);
 PetscErrorCode KhgpsFormHessianDiagonal(KhgpsModel *, Vec, Vec);
-PetscErrorCode KhgpsFormHessian(KhgpsModel *, Vec, MatType, Mat *);
+PetscErrorCode KhgpsFormHessian(KhgpsModel *, Vec, Mat *);
 
 /* sparse.c */
 PetscErrorCode KhgpsSparseCouplings(MPI_Comm, const KhgpsParams *, PetscInt, Mat *);
@@ -63,5 +65,10 @@ PetscErrorCode KhgpsPackedFactor(KhgpsModel *, PetscBool, PetscBLASInt *);
 PetscErrorCode KhgpsPackedSolve(KhgpsModel *, PetscInt, PetscScalar *, PetscInt);
 PetscErrorCode KhgpsPackedToDouble(KhgpsModel *);
 PetscErrorCode KhgpsPackedHessianMult(KhgpsModel *, const PetscScalar *, PetscInt, const PetscScalar *, PetscInt, PetscScalar *, PetscInt);
+PetscErrorCode KhgpsPackedSetSPD(Mat, PetscBool);
+PetscInt       KhgpsPackedPrecision(const KhgpsModel *); /* a KhgpsFactorPrecision (khgps_result.h) */
+Vec            KhgpsPackedHessianDiagonal(const KhgpsModel *);
+PetscBool      KhgpsPackedOwnSolves(const KhgpsModel *, PetscInt);
+void           KhgpsPackedCopyCouplings(const KhgpsModel *, PetscReal *);
 
 #endif

@@ -76,6 +76,18 @@ typedef struct {
   KhgpsSolverOptions solver;         /* the solver settings */
 } KhgpsParams;
 
+/* A realization's key: with a stream and a counter it fixes every random draw (rng.c). What the
+   solvers that draw (the block eigensolver's start, the filter's bounds) take instead of the
+   whole parameter set. */
+typedef struct {
+  PetscInt64 seed;
+  PetscInt   realization;
+} KhgpsKey;
+static inline KhgpsKey KhgpsParamsKey(const KhgpsParams *p)
+{
+  return (KhgpsKey){p->seed, p->realization};
+}
+
 /* the packed storage's type name (packed.c), a -khgps_hessian_mat_type value */
 #define KHGPS_PACKED "packed"
 

@@ -1,4 +1,8 @@
-/* khgps_solvers.h: minimizer, Newton polish and eigensolvers of a realization (minimize.c, spectrum.c, blockeig.c, filter.c). */
+/* khgps_solvers.h: the solvers of a realization: minimizer and Newton polish (minimize.c), the
+   Hessian's factorization (factor.c), eigensolvers (spectrum.c, blockeig.c, filter.c). Each
+   PETSc object is made afresh for every realization where it is used (so that none depends on
+   which realization the process computed before it), from p->solver and then its own options
+   (-tao_*, -khgps_newton_*, -eps_*, -st_*). */
 #ifndef KHGPS_SOLVERS_H
 #define KHGPS_SOLVERS_H
 
@@ -6,33 +10,29 @@
 #include "khgps_model.h"
 #include "khgps_result.h"
 
-/* The solvers of one realization: PETSc objects made afresh for every realization (so that none
-   depends on which realization the process computed before it) from p->solver and -tao_*,
-   -eps_*, -st_*, -khgps_newton_* options. */
-typedef struct {
-  Tao       tao;       /* minimizer: default bncg, -tao_*, -khgps_minimizer (minimize.c) */
-  KSP       newton;    /* Newton polish and positive-definiteness check: -khgps_newton_ksp_*, -khgps_newton_pc_* */
-  EPS       eps;       /* lowest eigenpairs: Krylov-Schur, shift-invert at 0 (sparse: on M or its filter), -eps_*, -st_* */
-  PetscReal block_tol; /* relative residual of a converged pair for the own eigensolvers (the EPS tolerance, -eps_tol) */
-} KhgpsSolvers;
-
-/* minimize.c */
+/* minimize.c: the Minimize stage (starting point, TAO, Newton polish); the creators are also
+   called once at set-up (main.c) to check the options and describe the protocol */
 PetscErrorCode KhgpsMinimizerCreate(MPI_Comm, const KhgpsParams *, Tao *);
-PetscErrorCode KhgpsMinimize(Tao, KhgpsModel *, const KhgpsParams *, KhgpsResult *);
+PetscErrorCode KhgpsNewtonCreate(MPI_Comm, const KhgpsParams *, KSP *);
+PetscErrorCode KhgpsMinimize(MPI_Comm, KhgpsModel *, const KhgpsParams *, Mat *, KhgpsResult *);
 
-/* spectrum.c */
-PetscErrorCode KhgpsSolversCreate(MPI_Comm, const KhgpsParams *, KhgpsSolvers *);
-PetscErrorCode KhgpsSolversDestroy(KhgpsSolvers *);
-PetscErrorCode KhgpsSolversCheck(MPI_Comm, const KhgpsParams *, KhgpsSolvers *);
-PetscErrorCode KhgpsPolishAndCheck(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat *, KhgpsResult *);
-PetscErrorCode KhgpsSpectrum(KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, Mat, KhgpsResult *);
+/* factor.c: the Hessian's Cholesky (Newton polish and shift-invert) */
+PetscErrorCode KhgpsHessianDefaultFactor(PC, MatType);
+PetscErrorCode KhgpsHessianSetCholesky(KSP, Mat, PetscBool);
+PetscBool      KhgpsIndefiniteError(PetscErrorCode);
+
+/* spectrum.c: the Spectrum stage */
+PetscErrorCode KhgpsEigensolverCreate(MPI_Comm, const KhgpsParams *, EPS *);
+PetscErrorCode KhgpsEigensolverCheck(MPI_Comm, const KhgpsParams *, EPS);
+PetscErrorCode KhgpsSpectrum(MPI_Comm, KhgpsModel *, const KhgpsParams *, Mat, KhgpsResult *);
 PetscErrorCode KhgpsSaveModes(EPS, PetscInt, PetscInt, const PetscReal *, const PetscInt *, Vec, KhgpsResult *);
 
-/* blockeig.c */
-PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *, KhgpsModel *, const KhgpsParams *, KhgpsResult *);
+/* blockeig.c: nev pairs of the packed factor (and the lowest save_modes eigenvectors); tol: a converged
+   pair's relative residual (-eps_tol) */
+PetscErrorCode KhgpsBlockSpectrum(KhgpsModel *, const KhgpsSolverOptions *, PetscInt nev, PetscInt save_modes, KhgpsKey, PetscReal tol, KhgpsResult *);
 
-/* filter.c */
-PetscErrorCode KhgpsSpectrumBounds(Mat, const KhgpsParams *, PetscInt, PetscReal *, PetscReal *, PetscReal *);
-PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *, const KhgpsParams *, Mat, KhgpsResult *, PetscBool *);
+/* filter.c: sparse M */
+PetscErrorCode KhgpsSpectrumBounds(Mat, KhgpsKey, PetscInt, PetscReal *, PetscReal *, PetscReal *);
+PetscErrorCode KhgpsFilterSpectrum(EPS, const KhgpsSolverOptions *, PetscInt nev, PetscInt save_modes, KhgpsKey, Mat, KhgpsResult *, PetscBool *);
 
 #endif

@@ -5,7 +5,7 @@
 #include <dlfcn.h>
 #include <string.h>
 #include <strings.h>
-#include "khgps_kernels.h"
+#include "khgps_platform.h"
 
 /* OpenBLAS cores with AVX2 (or AVX-512) kernels; any other core is generic on such a processor. */
 static const char *const fast_cores[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"};

@@ -11,16 +11,25 @@
 #include "khgps_model.h"
 #include "khgps_result.h"
 #include "khgps_solvers.h"
-#include "khgps_kernels.h"
+#include "khgps_platform.h"
+#include "dense.h"
 
 enum { STREAM_EIG = KHGPS_STREAM_EIG };
 
-/* The single-precision path (m->packed.single): Krylov-Schur on the float32 factor's inverse to this
+/* What the block eigensolver reads: the wanted pairs, the block settings, the realization's key
+   (the start block's draws) and the convergence tolerance. */
+typedef struct {
+  PetscInt  nev, size, ncv, max_restarts;
+  KhgpsKey  key;
+  PetscReal tol;
+} Block;
+
+/* The single-precision path (the float32 factor, KHGPS_FACTOR_SINGLE): Krylov-Schur on the float32 factor's inverse to this
    tolerance (its pairs are those of L L^T = M + E, within ~1e-5 of M's), the Ritz
    vectors into the outer iteration (all of the basis), which restarts from SINGLE_KEEP of them and
    stops after SINGLE_MAX_ITS steps at most. */
 #define SINGLE_KS_TOL   1e-8
-#define SINGLE_KEEP(p)  (2 * (p)->nev)
+#define SINGLE_KEEP(B)  (2 * (B)->nev)
 #define SINGLE_MAX_ITS  60
 
 /* X <- X (I - Q Q^T) applied twice (classical Gram-Schmidt, twice is enough), with the
@@ -123,9 +132,9 @@ static PetscErrorCode Ritz(PetscInt b, PetscReal tol, PetscInt nev, PetscInt k, 
    blocks), so that no solve is spent beyond the need. *solves counts right-hand sides solved.
    Pairs converge at ||T y - theta y|| <= tol |theta|; *qret = q + extra (at most the basis) Ritz
    vectors are returned, the q converged first (extra: the single-precision outer iteration's guard). */
-static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, PetscReal tol, PetscInt extra, PetscScalar *V, PetscInt *q, PetscInt *qret, PetscInt *solves, PetscBool thr)
+static PetscErrorCode BlockKrylovSchur(const Block *B, KhgpsModel *m, PetscReal tol, PetscInt extra, PetscScalar *V, PetscInt *q, PetscInt *qret, PetscInt *solves, PetscBool thr)
 {
-  const PetscInt N = m->N, b = p->solver.block_size, ncv = p->solver.block_ncv, ldg = ncv + b, nev = p->nev;
+  const PetscInt N = m->N, b = B->size, ncv = B->ncv, ldg = ncv + b, nev = B->nev;
   PetscScalar   *G, *S, *Sp, *FS;
   PetscReal     *theta, rmin;
   PetscInt      *order, k = 0, nconv = 0, next = PetscMax(2 * nev, nev + 2 * b);
@@ -135,7 +144,7 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
   PetscCall(PetscCalloc1((size_t)ldg * ldg, &G));
   PetscCall(PetscMalloc5((size_t)ncv * ncv, &S, (size_t)ncv * ncv, &Sp, (size_t)b * ncv, &FS, ncv, &theta, ncv, &order));
   for (PetscInt j = 0; j < b; j++)
-    for (PetscInt i = 0; i < N; i++) V[i + (size_t)j * N] = KhgpsUniformAt(p->seed, p->realization, STREAM_EIG, i, j) - 0.5;
+    for (PetscInt i = 0; i < N; i++) V[i + (size_t)j * N] = KhgpsUniformAt(B->key.seed, B->key.realization, STREAM_EIG, i, j) - 0.5;
   PetscCall(OrthoBlock(N, 0, V, b, V, NULL, 0, NULL, 0, &rmin, thr));
   *solves = 0;
   for (PetscInt restart = 0;; restart++) {
@@ -163,7 +172,7 @@ static PetscErrorCode BlockKrylovSchur(const KhgpsSolvers *s, KhgpsModel *m, con
       PetscCall(Ritz(b, tol, nev, k, G, ldg, S, theta, order, &nconv));
       PetscCall(PetscInfo(NULL, "block Krylov-Schur: restart %" PetscInt_FMT ", basis %" PetscInt_FMT " (full), %" PetscInt_FMT " converged\n", restart, k, nconv));
     }
-    if (nconv >= nev || restart >= p->solver.block_max_restarts) break;
+    if (nconv >= nev || restart >= B->max_restarts) break;
     /* thick restart: keep the pk wanted Ritz vectors and the active block */
     pk = PetscMin(k - b, PetscMax(nev, (k + nev) / 2));
     for (PetscInt j = 0; j < pk; j++) PetscCall(PetscArraycpy(Sp + (size_t)j * k, S + (size_t)order[j] * k, k));
@@ -241,9 +250,9 @@ static PetscErrorCode NormEstimate(KhgpsModel *m, const PetscScalar *d, PetscRea
    full, it restarts from the nev + guard lowest Ritz vectors). A pair has converged at
    ||r|| <= tol |theta| (-eps_tol), or at the rounding floor 4 eps ||M|| of double arithmetic.
    Returns the q leading converged pairs: x in V[:, 0:q], M x in HY[:, 0:q], theta in mu[0:q]. */
-static PetscErrorCode RefineSingle(const KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, PetscScalar *V, PetscScalar *HY, PetscInt ldw, PetscInt k, PetscReal *mu, PetscInt *q)
+static PetscErrorCode RefineSingle(const Block *B, KhgpsModel *m, PetscScalar *V, PetscScalar *HY, PetscInt ldw, PetscInt k, PetscReal *mu, PetscInt *q)
 {
-  const PetscInt     N = m->N, nev = p->nev, keep = PetscMin(SINGLE_KEEP(p), ldw - nev);
+  const PetscInt     N = m->N, nev = B->nev, keep = PetscMin(SINGLE_KEEP(B), ldw - nev);
   const PetscScalar *d;
   PetscScalar       *G, *S, *X, *MX, *R;
   PetscReal         *theta, *rn, floor, nrm = 0, best = PETSC_MAX_REAL;
@@ -251,7 +260,7 @@ static PetscErrorCode RefineSingle(const KhgpsSolvers *s, KhgpsModel *m, const K
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(KhgpsLog.blk_refine, 0, 0, 0, 0));
-  PetscCall(VecGetArrayRead(m->packed.hdiag, &d));
+  PetscCall(VecGetArrayRead(KhgpsPackedHessianDiagonal(m), &d));
   PetscCall(NormEstimate(m, d, &nrm));
   floor = 4 * PETSC_MACHINE_EPSILON * nrm;
   PetscCall(KhgpsPackedHessianMult(m, d, k, V, N, HY, N));
@@ -273,7 +282,7 @@ static PetscErrorCode RefineSingle(const KhgpsSolvers *s, KhgpsModel *m, const K
         t += e * e;
       }
       rn[j] = PetscSqrtReal(t);
-      if (rn[j] > PetscMax(s->block_tol * PetscAbsReal(theta[j]), floor)) bad[nb++] = j;
+      if (rn[j] > PetscMax(B->tol * PetscAbsReal(theta[j]), floor)) bad[nb++] = j;
       else if (lead == j) lead++;
       worst = PetscMax(worst, rn[j] / PetscMax(PetscAbsReal(theta[j]), floor));
     }
@@ -305,55 +314,55 @@ static PetscErrorCode RefineSingle(const KhgpsSolvers *s, KhgpsModel *m, const K
   PetscCall(PetscArraycpy(HY, MX, (size_t)N * *q));
   PetscCall(PetscFree3(X, MX, R));
   PetscCall(PetscFree5(G, S, theta, rn, bad));
-  PetscCall(VecRestoreArrayRead(m->packed.hdiag, &d));
+  PetscCall(VecRestoreArrayRead(KhgpsPackedHessianDiagonal(m), &d));
   PetscCall(PetscLogEventEnd(KhgpsLog.blk_refine, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
-/* Lowest p->nev eigenpairs of the packed Hessian M (diagonal m->packed.hdiag) from its in-place factor:
+/* Lowest nev eigenpairs of the packed Hessian M (diagonal KhgpsPackedHessianDiagonal(m)) from its in-place factor:
    eigenvalues ascending, participation ratios, relative residuals ||M v - l v|| / |l|. */
-PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const KhgpsParams *p, KhgpsResult *r)
+PetscErrorCode KhgpsBlockSpectrum(KhgpsModel *m, const KhgpsSolverOptions *o, PetscInt nev, PetscInt save_modes, KhgpsKey key, PetscReal tol, KhgpsResult *r)
 {
-  const PetscInt     N = m->N, b = p->solver.block_size, ldg = p->solver.block_ncv + b;
+  const Block        Bs = {nev, o->block_size, o->block_ncv, o->block_max_restarts, key, tol}, *B = &Bs;
+  const PetscInt     N = m->N, b = B->size, ldg = B->ncv + b;
   PetscScalar       *V, *HY, *P, *S;
   PetscReal         *mu;
   PetscInt           q = 0, solves = 0, qret0;
   const PetscScalar *d;
   PetscBool          thr;
-  int                blas = 0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1((size_t)N * ldg, &V));
   KhgpsPopulate(V, (size_t)N * ldg * sizeof(PetscScalar));
   /* with khgps' own solves (-khgps_packed_trsolve) the Krylov loop runs on the OpenMP threads
      alone, BLAS on one thread (trsolve.c): OpenBLAS's spinning workers would compete with them */
-  thr = (PetscBool)(m->sw.trsolve && KhgpsTriSolveAvailable(N, b));
-  if (thr) blas = KhgpsBLASThreads(1);
-  if (m->packed.single) { /* Krylov-Schur on (L L^T)^{-1}, L the float32 factor: the pairs of M to ~1e-5, then refined */
+  thr = KhgpsPackedOwnSolves(m, b);
+  if (thr) KhgpsBLASThreadsFor(KHGPS_BLAS_OWN_KERNELS);
+  if (KhgpsPackedPrecision(m) == KHGPS_FACTOR_SINGLE) { /* Krylov-Schur on (L L^T)^{-1}, L the float32 factor: the pairs of M to ~1e-5, then refined */
     PetscInt qret;
-    PetscCall(BlockKrylovSchur(s, m, p, PetscMax(s->block_tol, SINGLE_KS_TOL), ldg, V, &q, &qret, &solves, thr)); /* the whole basis' Ritz vectors */
-    if (thr && blas) KhgpsBLASThreads(blas);
-    PetscCall(PetscInfo(NULL, "block Krylov-Schur (float32 factor): %" PetscInt_FMT " of %" PetscInt_FMT " wanted converged, %" PetscInt_FMT " right-hand sides solved\n", q, p->nev, solves));
+    PetscCall(BlockKrylovSchur(B, m, PetscMax(B->tol, SINGLE_KS_TOL), ldg, V, &q, &qret, &solves, thr)); /* the whole basis' Ritz vectors */
+    if (thr) KhgpsBLASThreadsFor(KHGPS_BLAS_LIBRARY);
+    PetscCall(PetscInfo(NULL, "block Krylov-Schur (float32 factor): %" PetscInt_FMT " of %" PetscInt_FMT " wanted converged, %" PetscInt_FMT " right-hand sides solved\n", q, B->nev, solves));
     r->nconv = 0;
-    if (q < p->nev) { /* the outer iteration below needs them all: the caller falls back to double */
+    if (q < B->nev) { /* the outer iteration below needs them all: the caller falls back to double */
       PetscCall(PetscFree(V));
       PetscFunctionReturn(0);
     }
     PetscCall(PetscMalloc1((size_t)N * ldg, &HY));
     KhgpsPopulate(HY, (size_t)N * ldg * sizeof(PetscScalar));
     PetscCall(PetscMalloc1(ldg, &mu));
-    PetscCall(RefineSingle(s, m, p, V, HY, ldg, qret, mu, &q));
+    PetscCall(RefineSingle(B, m, V, HY, ldg, qret, mu, &q));
     PetscCall(PetscMalloc3(q, &r->eig, q, &r->pr, q, &r->resid));
     PetscCall(PairStatistics(N, q, V, HY, mu, r));
-    PetscCall(KhgpsResultModesFromArray(r, p->save_modes, N, V));
+    PetscCall(KhgpsResultModesFromArray(r, save_modes, N, V));
     PetscCall(PetscFree(mu));
     PetscCall(PetscFree(HY));
     PetscCall(PetscFree(V));
     PetscFunctionReturn(0);
   }
-  PetscCall(BlockKrylovSchur(s, m, p, s->block_tol, 0, V, &q, &qret0, &solves, thr));
-  if (thr && blas) KhgpsBLASThreads(blas);
-  PetscCall(PetscInfo(NULL, "block Krylov-Schur: %" PetscInt_FMT " of %" PetscInt_FMT " wanted converged, %" PetscInt_FMT " right-hand sides solved\n", q, p->nev, solves));
+  PetscCall(BlockKrylovSchur(B, m, B->tol, 0, V, &q, &qret0, &solves, thr));
+  if (thr) KhgpsBLASThreadsFor(KHGPS_BLAS_LIBRARY);
+  PetscCall(PetscInfo(NULL, "block Krylov-Schur: %" PetscInt_FMT " of %" PetscInt_FMT " wanted converged, %" PetscInt_FMT " right-hand sides solved\n", q, B->nev, solves));
   r->nconv = q;
   if (!q) {
     PetscCall(PetscFree(V));
@@ -361,11 +370,11 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   }
   /* Rayleigh-Ritz with M on Y = V[:, 0:q], the Ritz vectors of M^{-1}: X = Y S, M X = (M Y) S */
   PetscCall(PetscLogEventBegin(KhgpsLog.blk_rr, 0, 0, 0, 0));
-  PetscCall(VecGetArrayRead(m->packed.hdiag, &d));
+  PetscCall(VecGetArrayRead(KhgpsPackedHessianDiagonal(m), &d));
   PetscCall(PetscMalloc1((size_t)N * q, &HY));
   KhgpsPopulate(HY, (size_t)N * q * sizeof(PetscScalar));
   PetscCall(KhgpsPackedHessianMult(m, d, q, V, N, HY, N));
-  PetscCall(VecRestoreArrayRead(m->packed.hdiag, &d));
+  PetscCall(VecRestoreArrayRead(KhgpsPackedHessianDiagonal(m), &d));
   PetscCall(PetscMalloc3((size_t)q * q, &P, (size_t)q * q, &S, q, &mu));
   KhgpsGemm("T", "N", q, q, N, 1.0, V, N, HY, N, 0.0, P, q);
   PetscCall(KhgpsSymEig(q, P, q, S, mu));
@@ -373,7 +382,7 @@ PetscErrorCode KhgpsBlockSpectrum(const KhgpsSolvers *s, KhgpsModel *m, const Kh
   PetscCall(KhgpsCombineColumns(N, HY, N, q, S, q, q));
   PetscCall(PetscMalloc3(q, &r->eig, q, &r->pr, q, &r->resid));
   PetscCall(PairStatistics(N, q, V, HY, mu, r));
-  PetscCall(KhgpsResultModesFromArray(r, p->save_modes, N, V));
+  PetscCall(KhgpsResultModesFromArray(r, save_modes, N, V));
   PetscCall(PetscFree3(P, S, mu));
   PetscCall(PetscFree(HY));
   PetscCall(PetscFree(V));

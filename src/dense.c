@@ -3,7 +3,7 @@
 #if defined(_OPENMP)
   #include <omp.h>
 #endif
-#include "khgps_kernels.h"
+#include "dense.h"
 
 /* LAPACK dsyevd (divide and conquer): PETSc 3.18's petscblaslapack.h declares syev and syevx only */
 extern void dsyevd_(const char *, const char *, const PetscBLASInt *, double *, const PetscBLASInt *, double *, double *, const PetscBLASInt *, PetscBLASInt *, const PetscBLASInt *, PetscBLASInt *);

@@ -6,9 +6,9 @@
 #include "khgps_model.h"
 #include "khgps_result.h"
 #include "khgps_solvers.h"
-#include "khgps_io.h"
+#include "khgps_outfile.h"
+#include "khgps_error.h"
 #include "khgps_ensemble.h"
-#include "khgps_kernels.h"
 
 /* A distributed Vec as an array on rank 0 of its communicator (NULL elsewhere). */
 static PetscErrorCode GatherVec(Vec v, PetscReal **a)
@@ -47,12 +47,14 @@ static PetscErrorCode GatherCouplings(const KhgpsModel *m, PetscReal **a)
 
   PetscFunctionBeginUser;
   *a = NULL;
-  if (m->packed.B) { /* packed, one rank: J from the upper triangle */
-    PetscInt n = m->N;
-    PetscCall(PetscMalloc1((size_t)n * n, a));
-    for (PetscInt i = 0; i < n; i++)
-      for (PetscInt j = 0; j < n; j++) (*a)[(size_t)i * n + j] = i < j ? KHGPS_PACKED_J(m->packed.B, m->packed.ldf, i, j) : (i > j ? KHGPS_PACKED_J(m->packed.B, m->packed.ldf, j, i) : 0.0);
-    PetscFunctionReturn(0);
+  {
+    PetscBool packed;
+    PetscCall(PetscStrcmp(m->htype, KHGPS_PACKED, &packed));
+    if (packed) { /* one rank: J from the buffer's upper triangle */
+      PetscCall(PetscMalloc1((size_t)m->N * m->N, a));
+      KhgpsPackedCopyCouplings(m, *a);
+      PetscFunctionReturn(0);
+    }
   }
   PetscCall(PetscObjectGetComm((PetscObject)J, &comm));
   {
@@ -88,26 +90,23 @@ static PetscErrorCode GatherCouplings(const KhgpsModel *m, PetscReal **a)
   PetscFunctionReturn(0);
 }
 
-/* Draw, minimize (TAO + Newton polish), spectrum: one realization on comm, with solvers made
-   afresh (so that a realization does not depend on which ran before it in the process: a resumed
-   run equals an uninterrupted one). The record is filled on rank 0 of comm. */
+/* Draw, minimize (TAO + Newton polish), spectrum: one realization on comm. Each stage makes its
+   solvers afresh (so that a realization does not depend on which ran before it in the process: a
+   resumed run equals an uninterrupted one). The record is filled on rank 0 of comm. */
 PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRecord *rec)
 {
-  KhgpsSolvers         s = {0};
   KhgpsModel           m = {0};
   KhgpsResult          r = {0};
   Mat                  H = NULL;
   PetscLogDouble       t0, t1;
   PetscMPIInt          size, rank;
-  int                  blas_threads;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(KhgpsSolversCreate(comm, p, &s));
   PetscCall(PetscTime(&t0));
   PetscCall(PetscLogStagePush(KhgpsLog.draw));
-  PetscCall(KhgpsModelCreate(comm, p, p->solver.htype, &m));
+  PetscCall(KhgpsModelCreate(comm, p, &m));
   PetscCall(PetscLogStagePop());
   PetscCall(PetscTime(&t1));
   r.t_draw = t1 - t0;
@@ -116,21 +115,13 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   m.sw.release_J = PETSC_TRUE; /* the Hessian is the last use of J: it may take J's place */
 
   PetscCall(PetscLogStagePush(KhgpsLog.minimize));
-  blas_threads = KhgpsBLASThreads(1); /* the minimizer's dot products in one fixed order (below) */
-  PetscCall(KhgpsMinimize(s.tao, &m, p, &r));
-  {
-    PetscBool factored; /* -khgps_newton_factor: a factorization per Newton step, with all threads */
-    PetscCall(PetscObjectTypeCompare((PetscObject)s.newton, KSPPREONLY, &factored));
-    if (factored) KhgpsBLASThreads(blas_threads);
-  }
-  PetscCall(KhgpsPolishAndCheck(&s, &m, p, &H, &r));
-  KhgpsBLASThreads(blas_threads);
+  PetscCall(KhgpsMinimize(comm, &m, p, &H, &r)); /* TAO, then the Newton polish; H: the Hessian at x */
   PetscCall(PetscLogStagePop());
   PetscCall(PetscTime(&t0));
   r.t_minimize = t0 - t1;
 
   PetscCall(PetscLogStagePush(KhgpsLog.spectrum));
-  PetscCall(KhgpsSpectrum(&s, &m, p, H, &r));
+  PetscCall(KhgpsSpectrum(comm, &m, p, H, &r));
   PetscCall(MatDestroy(&H));
   PetscCall(PetscLogStagePop());
   PetscCall(PetscTime(&t1));
@@ -176,11 +167,10 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   }
   PetscCall(KhgpsResultDestroy(&r));
   PetscCall(KhgpsModelDestroy(&m));
-  PetscCall(KhgpsSolversDestroy(&s));
   PetscFunctionReturn(0);
 }
 
-/* A record as one flat buffer of reals (ints are exact in a double) and back. */
+/* s seconds as h:mm:ss, for the progress line. */
 static void FormatSeconds(double s, char *buf, size_t len)
 {
   long t = (long)(s + 0.5);
@@ -188,8 +178,8 @@ static void FormatSeconds(double s, char *buf, size_t len)
 }
 
 /* The realizations todo[0..ntodo) in rounds: in round t, group g computes todo[t G + g]; the
-   group leaders send their records to rank 0, which appends the round to the file in one
-   atomic replacement and prints a progress line per realization. */
+   group leaders send their records to rank 0, which appends the round to the run file's log
+   (KhgpsAppend, outfile.c: one write per round) and prints a progress line per realization. */
 PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt ntodo, const PetscInt *todo)
 {
   PetscMPIInt    size, rank, grank, gsize, g;

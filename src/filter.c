@@ -15,7 +15,7 @@
 #include "khgps_log.h"
 #include "khgps_result.h"
 #include "khgps_solvers.h"
-#include "khgps_kernels.h"
+#include "dense.h"
 
 typedef struct {
   Mat       M;
@@ -255,10 +255,10 @@ static PetscErrorCode InterlacingCut(Mat H, PetscInt nev, PetscReal *cut, PetscI
    (full reorthogonalization) for its lowest and highest Ritz values. *b is the smaller of
    Gershgorin and the top Ritz value plus its residual and a 1 % margin of the spread; *a0 the
    lowest Ritz value, *a the filter's first cut (the second Lanczos Ritz value). */
-PetscErrorCode KhgpsSpectrumBounds(Mat M, const KhgpsParams *p, PetscInt steps, PetscReal *a0, PetscReal *a, PetscReal *b)
+PetscErrorCode KhgpsSpectrumBounds(Mat M, KhgpsKey key, PetscInt steps, PetscReal *a0, PetscReal *a, PetscReal *b)
 {
   MPI_Comm           comm = PetscObjectComm((PetscObject)M);
-  PetscInt           rs, re, nloc, m;
+  PetscInt           rs, re, nloc, m, N;
   PetscReal          gersh = PETSC_MIN_REAL, *alpha, *beta, *theta, top, resid;
   PetscScalar       *Vl, *T, *h;
   Vec                v, w;
@@ -279,11 +279,12 @@ PetscErrorCode KhgpsSpectrumBounds(Mat M, const KhgpsParams *p, PetscInt steps, 
   }
   PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &gersh, 1, MPIU_REAL, MPIU_MAX, comm));
 
-  m = PetscMin(steps, p->N);
+  PetscCall(MatGetSize(M, &N, NULL));
+  m = PetscMin(steps, N);
   PetscCall(PetscMalloc5((size_t)nloc * (m + 1), &Vl, (size_t)m * m, &T, m + 1, &h, m + 1, &alpha, m + 1, &beta));
   PetscCall(PetscMalloc1(m, &theta));
   PetscCall(MatCreateVecs(M, &v, &w));
-  for (PetscInt i = 0; i < nloc; i++) Vl[i] = KhgpsUniformAt(p->seed, p->realization, STREAM_BOUNDS, rs + i, -1) - 0.5;
+  for (PetscInt i = 0; i < nloc; i++) Vl[i] = KhgpsUniformAt(key.seed, key.realization, STREAM_BOUNDS, rs + i, -1) - 0.5;
   {
     PetscReal nrm = 0;
     for (PetscInt i = 0; i < nloc; i++) nrm += Vl[i] * Vl[i];
@@ -335,56 +336,57 @@ PetscErrorCode KhgpsSpectrumBounds(Mat M, const KhgpsParams *p, PetscInt steps, 
   PetscFunctionReturn(0);
 }
 
-/* The lowest p->nev eigenpairs of the sparse H by the EPS (s->eps, Krylov-Schur by default) on
+/* The lowest nev eigenpairs of the sparse H by the EPS eps (Krylov-Schur by default) on
    P = T_m((c - H)/e): eigenvalues ascending, participation ratios and residuals ||H v - lambda v|| / |lambda|
    of H itself into r. A pair counts only if it lies below the cut (theta > 1): above it the filter
    does not order the spectrum. *done is false when there is nothing to damp (the cut reaches the
    top of the spectrum, e.g. nev close to N): the caller then runs the EPS on H itself. */
-PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *s, const KhgpsParams *p, Mat H, KhgpsResult *r, PetscBool *done)
+PetscErrorCode KhgpsFilterSpectrum(EPS eps, const KhgpsSolverOptions *o, PetscInt nev, PetscInt save_modes, KhgpsKey key, Mat H, KhgpsResult *r, PetscBool *done)
 {
   MPI_Comm         comm       = PetscObjectComm((PetscObject)H);
   FilterCtx        f;
   Mat              P;
-  PetscInt         nloc, nconv, nkept = 0, nabove = 0, *kept;
+  PetscInt         N, nloc, nconv, nkept = 0, nabove = 0, *kept;
   PetscReal        a0, a, b, *tmp;
   Vec              v, w;
 
   PetscFunctionBeginUser;
   *done = PETSC_FALSE;
-  PetscCall(KhgpsSpectrumBounds(H, p, BOUNDS_LANCZOS, &a0, &a, &b));
-  if (p->solver.filter_cut_set) a = p->solver.filter_cut;
+  PetscCall(KhgpsSpectrumBounds(H, key, BOUNDS_LANCZOS, &a0, &a, &b));
+  if (o->filter_cut_set) a = o->filter_cut;
   else { /* the bound, raised by (b - a)/m^2: an eigenvalue that close below the cut gets theta >= cosh(2) */
     PetscReal bound;
     PetscInt  nsub = 0;
-    PetscCall(InterlacingCut(H, p->nev, &bound, &nsub));
-    a = bound + (b - bound) / ((PetscReal)p->solver.filter_degree * p->solver.filter_degree);
-    PetscCall(PetscInfo(NULL, "filter: interlacing bound %g of eigenvalue %" PetscInt_FMT " (%s), cut %g\n", (double)bound, p->nev, nsub ? "a submatrix with the neighbours" : "Gershgorin", (double)a));
+    PetscCall(InterlacingCut(H, nev, &bound, &nsub));
+    a = bound + (b - bound) / ((PetscReal)o->filter_degree * o->filter_degree);
+    PetscCall(PetscInfo(NULL, "filter: interlacing bound %g of eigenvalue %" PetscInt_FMT " (%s), cut %g\n", (double)bound, nev, nsub ? "a submatrix with the neighbours" : "Gershgorin", (double)a));
   }
   if (!(a < b - 1e-3 * (b - a0))) {
     PetscCall(PetscInfo(NULL, "filter: cut %g at the top of the spectrum %g: no filter\n", (double)a, (double)b));
     PetscFunctionReturn(0);
   }
-  PetscCall(PetscInfo(NULL, "filter: degree %" PetscInt_FMT ", damped interval [%g, %g] (%s cut), lowest Lanczos Ritz value %g\n", p->solver.filter_degree, (double)a, (double)b, p->solver.filter_cut_set ? "given" : "interlacing", (double)a0));
+  PetscCall(PetscInfo(NULL, "filter: degree %" PetscInt_FMT ", damped interval [%g, %g] (%s cut), lowest Lanczos Ritz value %g\n", o->filter_degree, (double)a, (double)b, o->filter_cut_set ? "given" : "interlacing", (double)a0));
   f.M   = H;
-  f.deg = p->solver.filter_degree;
+  f.deg = o->filter_degree;
   f.c   = 0.5 * (a + b);
   f.e   = 0.5 * (b - a);
   PetscCall(MatCreateVecs(H, &f.t0, &f.t1));
   PetscCall(VecDuplicate(f.t0, &f.t2));
   PetscCall(VecGetLocalSize(f.t0, &nloc));
-  PetscCall(MatCreateShell(comm, nloc, nloc, p->N, p->N, &f, &P));
+  PetscCall(MatGetSize(H, &N, NULL));
+  PetscCall(MatCreateShell(comm, nloc, nloc, N, N, &f, &P));
   PetscCall(MatShellSetOperation(P, MATOP_MULT, (void (*)(void))FilterMult));
   PetscCall(MatSetOption(P, MAT_SYMMETRIC, PETSC_TRUE));
-  PetscCall(EPSSetOperators(s->eps, P, NULL));
-  PetscCall(EPSSolve(s->eps));
-  PetscCall(EPSGetConverged(s->eps, &nconv));
-  nconv = PetscMin(nconv, p->nev);
+  PetscCall(EPSSetOperators(eps, P, NULL));
+  PetscCall(EPSSolve(eps));
+  PetscCall(EPSGetConverged(eps, &nconv));
+  nconv = PetscMin(nconv, nev);
   PetscCall(PetscMalloc2(3 * nconv + 1, &tmp, nconv + 1, &kept));
   PetscCall(MatCreateVecs(H, &v, &w));
   for (PetscInt i = 0; i < nconv; i++) {
     PetscScalar th, lam;
     PetscReal   res;
-    PetscCall(EPSGetEigenpair(s->eps, i, &th, NULL, v, NULL));
+    PetscCall(EPSGetEigenpair(eps, i, &th, NULL, v, NULL));
     PetscCall(VecNormalize(v, NULL));
     PetscCall(MatMult(H, v, w));
     PetscCall(VecDot(w, v, &lam));
@@ -401,7 +403,7 @@ PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *s, const KhgpsParams *p, Mat H,
     nkept++;
   }
   if (nabove) PetscCall(PetscInfo(NULL, "filter: %" PetscInt_FMT " converged pairs above the cut %g dropped (the cut is below the nev-th eigenvalue)\n", nabove, (double)a));
-  PetscCall(KhgpsSaveModes(s->eps, p->save_modes, nkept, tmp, kept, v, r));
+  PetscCall(KhgpsSaveModes(eps, save_modes, nkept, tmp, kept, v, r));
   PetscCall(KhgpsResultSetPairs(r, nkept, tmp));
   PetscCall(PetscFree2(tmp, kept));
   PetscCall(VecDestroy(&v));
@@ -409,7 +411,7 @@ PetscErrorCode KhgpsFilterSpectrum(KhgpsSolvers *s, const KhgpsParams *p, Mat H,
   PetscCall(VecDestroy(&f.t0));
   PetscCall(VecDestroy(&f.t1));
   PetscCall(VecDestroy(&f.t2));
-  PetscCall(EPSReset(s->eps));
+  PetscCall(EPSReset(eps));
   PetscCall(MatDestroy(&P));
   *done = PETSC_TRUE;
   PetscFunctionReturn(0);

@@ -10,9 +10,11 @@
 #include "khgps_options.h"
 #include "khgps_log.h"
 #include "khgps_solvers.h"
-#include "khgps_io.h"
+#include "khgps_outfile.h"
+#include "khgps_describe.h"
+#include "khgps_error.h"
 #include "khgps_ensemble.h"
-#include "khgps_kernels.h"
+#include "khgps_platform.h"
 
 static const char help[] = "khgps " KHGPS_VERSION ": minima and low-frequency spectra of the KHGPS model (see README.md).\n"
                            "  mpiexec -n P khgps -options_file options/quick.opts [-khgps_* -tao_* -eps_* -st_* ...]\n";
@@ -181,15 +183,22 @@ static int InitializeFailed(PetscErrorCode ierr)
    -help: the options have been printed, *helped is set and nothing else is done. */
 static PetscErrorCode Setup(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, PetscInt **todo, PetscBool *helped)
 {
-  KhgpsSolvers s = {0};
+  Tao tao;
+  KSP newton;
+  EPS eps;
 
   PetscFunctionBeginUser;
-  PetscCall(KhgpsCheckOptionsText(comm));     /* all of them fit in the run file */
-  PetscCall(KhgpsProcessOptions(comm, p));    /* every -khgps_ option, once */
-  PetscCall(KhgpsSolversCreate(comm, p, &s)); /* the solvers' own options (-tao_*, -eps_*, -khgps_newton_*), checked once */
-  PetscCall(KhgpsOutputDescribe(&s, p));       /* the file's /params (physics, protocol) and this run's description */
-  PetscCall(KhgpsSolversCheck(comm, p, &s));   /* an eigensolver SLEPc cannot set up, refused now */
-  PetscCall(KhgpsSolversDestroy(&s));
+  PetscCall(KhgpsCheckOptionsText(comm));  /* all of them fit in the run file */
+  PetscCall(KhgpsProcessOptions(comm, p)); /* every -khgps_ option, once */
+  /* the solvers' own options (-tao_*, -khgps_newton_*, -eps_*, -st_*), checked once */
+  PetscCall(KhgpsMinimizerCreate(comm, p, &tao));
+  PetscCall(KhgpsNewtonCreate(comm, p, &newton));
+  PetscCall(KhgpsEigensolverCreate(comm, p, &eps));
+  PetscCall(KhgpsOutputDescribe(tao, eps, p)); /* the file's /params (physics, protocol) and this run's description */
+  PetscCall(KhgpsEigensolverCheck(comm, p, eps)); /* an eigensolver SLEPc cannot set up, refused now */
+  PetscCall(TaoDestroy(&tao));
+  PetscCall(KSPDestroy(&newton));
+  PetscCall(EPSDestroy(&eps));
   PetscCall(KhgpsCheckUnusedOptions(comm, p)); /* a misspelled or unused option of any kind is caught here */
   PetscCall(PetscOptionsHasHelp(NULL, helped));
   {

@@ -1,4 +1,5 @@
-/* minimize.c: TAO minimization of H from the starting point (x = 0, random or thermal: thermal.c).
+/* minimize.c: the minimization of H from the starting point (x = 0, random or thermal: thermal.c):
+   TAO, then the Newton polish (KSP, prefix khgps_newton_), each made afresh per realization.
 
    -khgps_minimizer bncg (the default: TAO's bncg, or whatever -tao_type says) or lmvm-diag (TAO's
    blmvm whose L-BFGS matrix starts from the Hessian's diagonal, max(kappa_i + A x_i^2/2, floor),
@@ -8,11 +9,11 @@
    region types work on every storage; the types that solve another problem (least squares,
    constraints, complementarity, user shells) are refused at set-up in one line. */
 #include "khgps_options.h"
-#include "khgps_rng.h"
+#include "khgps_platform.h"
 #include "khgps_model.h"
 #include "khgps_result.h"
 #include "khgps_solvers.h"
-#include "khgps_io.h" /* KhgpsCaptureErrorHandler */
+#include "khgps_error.h"
 #include "khgps_thermal.h"
 
 static const char *const MinimizerTypes[] = {"bncg", "lmvm-diag", "KhgpsMinimizerType", "KHGPS_MINIMIZER_", NULL};
@@ -246,7 +247,8 @@ static PetscErrorCode CreateShell(MinCtx *c, Vec x, Mat *A)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode KhgpsMinimize(Tao tao, KhgpsModel *m, const KhgpsParams *p, KhgpsResult *r)
+/* TAO from the starting point to ||grad H|| <= gtol (or its other stops). */
+static PetscErrorCode MinimizeTao(Tao tao, KhgpsModel *m, const KhgpsParams *p, KhgpsResult *r)
 {
   PetscReal      cnorm, xdiff;
   PetscContainer cont;
@@ -298,5 +300,123 @@ PetscErrorCode KhgpsMinimize(Tao tao, KhgpsModel *m, const KhgpsParams *p, Khgps
   }
   PetscCall(MatDestroy(&H));
   PetscCall(MatDestroy(&H0));
+  PetscFunctionReturn(0);
+}
+
+/* The Newton polish's KSP: by default CG with a diagonal preconditioner (matrix-free: J x
+   products), because a Cholesky per step costs N^3/3 and the one factorization that the
+   shift-invert spectrum needs anyway is the positive-definiteness test. -khgps_newton_factor: a
+   factored Newton step (the storage's Cholesky). Then KSPSetFromOptions: -khgps_newton_* wins. */
+PetscErrorCode KhgpsNewtonCreate(MPI_Comm comm, const KhgpsParams *p, KSP *ksp)
+{
+  PC pc;
+
+  PetscFunctionBeginUser;
+  PetscCall(KSPCreate(comm, ksp));
+  PetscCall(KSPSetOptionsPrefix(*ksp, "khgps_newton_"));
+  PetscCall(KSPGetPC(*ksp, &pc));
+  if (p->solver.newton_factor) {
+    PetscCall(KSPSetType(*ksp, KSPPREONLY));
+    PetscCall(KhgpsHessianDefaultFactor(pc, p->solver.htype));
+  } else {
+    PetscCall(KSPSetType(*ksp, KSPCG));
+    PetscCall(KSPSetTolerances(*ksp, p->sparse ? 1e-12 : 1e-6, 0.0, PETSC_DEFAULT, 10000));
+    PetscCall(PCSetType(pc, PCJACOBI));
+  }
+  PetscCall(KSPSetFromOptions(*ksp));
+  PetscFunctionReturn(0);
+}
+
+/* Factor the Newton KSP's operator; *ok = PETSC_FALSE if the Cholesky factorization found M indefinite. */
+static PetscErrorCode TryFactor(KSP ksp, PetscBool *ok)
+{
+  PetscErrorCode ierr;
+  PC             pc;
+  PCFailedReason reason = PC_NOERROR;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = KSPSetUp(ksp);
+  PetscCall(PetscPopErrorHandler());
+  if (ierr && !KhgpsIndefiniteError(ierr)) PetscCall(ierr);
+  PetscCall(KSPGetPC(ksp, &pc));
+  if (!ierr) PetscCall(PCGetFailedReason(pc, &reason));
+  *ok = (PetscBool)(!ierr && reason == PC_NOERROR);
+  PetscFunctionReturn(0);
+}
+
+/* Build the Hessian *H at x and take up to polish_its Newton steps x <- x - M^{-1} grad H, each
+   solved by the Newton KSP: by default CG with a Jacobi preconditioner on the products with M (the
+   positive-definiteness test is then the spectrum's factorization); with -khgps_newton_factor a
+   Cholesky factorization per step, which also tests that M is positive definite. A step that
+   does not lower ||grad H|| is undone. On return *H is the Hessian at the final x. */
+static PetscErrorCode Polish(KSP newton, KhgpsModel *m, PetscInt polish_its, PetscReal gtol, Mat *H, KhgpsResult *r)
+{
+  Vec       g, dx, xold;
+  Mat       Hop = NULL; /* sparse: the Newton CG's products in global column order (repro.c) */
+  PetscReal f, gnorm;
+
+  PetscFunctionBeginUser;
+  r->factor_ok   = PETSC_TRUE;
+  r->polish_done = 0;
+  PetscCall(KhgpsFormHessian(m, r->x, H));
+  if (m->Jord) PetscCall(KhgpsOrderedShell(*H, &Hop));
+  PetscCall(VecDuplicate(r->x, &g));
+  PetscCall(VecDuplicate(r->x, &dx));
+  PetscCall(VecDuplicate(r->x, &xold));
+  PetscCall(KhgpsFormFunctionGradient(NULL, r->x, &r->energy, g, m));
+  PetscCall(VecNorm(g, NORM_2, &r->gnorm));
+  for (PetscInt k = 0; k < polish_its; k++) {
+    PetscBool ok = PETSC_FALSE;
+    PetscCall(KhgpsHessianSetCholesky(newton, *H, PETSC_TRUE));
+    if (Hop) PetscCall(KSPSetOperators(newton, Hop, *H));
+    PetscCall(TryFactor(newton, &ok));
+    if (!ok) {
+      r->factor_ok = PETSC_FALSE;
+      break;
+    }
+    PetscCall(KSPSolve(newton, g, dx));
+    PetscCall(VecCopy(r->x, xold));
+    PetscCall(VecAXPY(r->x, -1.0, dx));
+    PetscCall(KhgpsFormFunctionGradient(NULL, r->x, &f, g, m));
+    PetscCall(VecNorm(g, NORM_2, &gnorm));
+    if (!(gnorm < r->gnorm)) { /* no progress (rounding level reached): keep the previous point */
+      PetscCall(VecCopy(xold, r->x));
+      break;
+    }
+    r->energy = f;
+    r->gnorm  = gnorm;
+    r->polish_done++;
+    PetscCall(KhgpsFormHessian(m, r->x, H));
+    if (r->gnorm <= PETSC_SMALL * gtol) break;
+  }
+  PetscCall(MatDestroy(&Hop));
+  PetscCall(VecDestroy(&g));
+  PetscCall(VecDestroy(&dx));
+  PetscCall(VecDestroy(&xold));
+  PetscFunctionReturn(0);
+}
+
+/* The Minimize stage of one realization: the starting point, TAO, then the Newton polish, each
+   solver made here for this realization alone. On return r holds x, the energy and the gradient
+   norms, and *H is the Hessian at x (for the spectrum). BLAS runs on one thread for TAO and a CG
+   polish (KhgpsBLASThreadsFor), on all for a factored one. */
+PetscErrorCode KhgpsMinimize(MPI_Comm comm, KhgpsModel *m, const KhgpsParams *p, Mat *H, KhgpsResult *r)
+{
+  Tao       tao;
+  KSP       newton;
+  PetscBool factored;
+
+  PetscFunctionBeginUser;
+  PetscCall(KhgpsMinimizerCreate(comm, p, &tao));
+  PetscCall(KhgpsNewtonCreate(comm, p, &newton));
+  KhgpsBLASThreadsFor(KHGPS_BLAS_ORDERED);
+  PetscCall(MinimizeTao(tao, m, p, r));
+  PetscCall(TaoDestroy(&tao));
+  PetscCall(PetscObjectTypeCompare((PetscObject)newton, KSPPREONLY, &factored));
+  if (factored) KhgpsBLASThreadsFor(KHGPS_BLAS_LIBRARY);
+  PetscCall(Polish(newton, m, p->polish_its, p->gtol, H, r));
+  PetscCall(KSPDestroy(&newton)); /* frees the factor before the eigensolver makes its own */
+  KhgpsBLASThreadsFor(KHGPS_BLAS_LIBRARY);
   PetscFunctionReturn(0);
 }

@@ -6,7 +6,7 @@
 #include "khgps_rng.h"
 #include "khgps_repro.h"
 #include "khgps_model.h"
-#include "khgps_kernels.h"
+#include "khgps_platform.h"
 
 enum { STREAM_KAPPA = KHGPS_STREAM_KAPPA };
 
@@ -117,10 +117,12 @@ static PetscErrorCode ScaLAPACKCouplings(MPI_Comm comm, const KhgpsParams *p, Pe
   PetscFunctionReturn(0);
 }
 
-/* Draw kappa and J for realization p->realization; every rank draws only its own rows. With
-   packed (one rank) J lives in the upper triangle of the buffer that later holds the Hessian. */
-PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType htype, KhgpsModel *m)
+/* Draw kappa and J for realization p->realization in the storage p->solver.htype (which the model
+   keeps: m->htype); every rank draws only its own rows. With packed (one rank) J lives in the
+   upper triangle of the buffer that later holds the Hessian. */
+PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsModel *m)
 {
+  const MatType htype = p->solver.htype;
   PetscInt     rs, re, lda, nloc = PETSC_DECIDE, N = p->N;
   PetscScalar *a, *k;
   PetscBool    packed, scalapack;
@@ -128,8 +130,9 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType hty
   PetscFunctionBeginUser;
   PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &packed));
   PetscCall(PetscStrcmp(htype, MATSCALAPACK, &scalapack));
-  m->N = p->N;
-  m->A = p->A;
+  m->N     = p->N;
+  m->htype = htype;
+  m->A     = p->A;
   m->h = p->h;
   /* the row split ScaLAPACK uses (equal blocks, the remainder last), so that vectors of J and of a
      MATSCALAPACK Hessian share one layout and the conversion takes ScaLAPACK's fast path */
@@ -146,7 +149,7 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, MatType hty
     m->sw.lapack_solve = p->solver.packed_lapack_solve;
     m->sw.trsolve      = (PetscBool)(p->solver.packed_trsolve && !m->sw.lapack_solve);
   #if defined(_OPENMP)
-    if (KhgpsBLASThreads(0) > omp_get_max_threads()) m->sw.trsolve = PETSC_FALSE; /* more BLAS threads than OpenMP ones: potrs uses them */
+    if (KhgpsBLASThreadsLibrary() > omp_get_max_threads()) m->sw.trsolve = PETSC_FALSE; /* more BLAS threads than OpenMP ones: potrs uses them */
   #endif
     FillPackedCouplings(p, m->packed.B, m->packed.ldf);
     PetscCall(KhgpsPackedCreateJ(comm, m));
@@ -256,10 +259,10 @@ static PetscErrorCode MatMult_JFromHessian(Mat A, Vec X, Vec Y)
   PetscFunctionReturn(0);
 }
 
-/* The Hessian M = J + diag(kappa + A x^2/2) as a Mat of the given type (dense: a copy of J;
+/* The Hessian M = J + diag(kappa + A x^2/2) as a Mat of the model's storage (dense: a copy of J;
    scalapack: J converted to the 2D block-cyclic layout; packed: a shell on the model's buffer,
    factored in place by its PC). If *H exists only its diagonal is reset. */
-PetscErrorCode KhgpsFormHessian(KhgpsModel *m, Vec X, MatType type, Mat *H)
+PetscErrorCode KhgpsFormHessian(KhgpsModel *m, Vec X, Mat *H)
 {
   PetscBool isscalapack;
 
@@ -272,7 +275,7 @@ PetscErrorCode KhgpsFormHessian(KhgpsModel *m, Vec X, MatType type, Mat *H)
     PetscFunctionReturn(0);
   }
   if (!*H) {
-    PetscCall(PetscStrcmp(type, MATSCALAPACK, &isscalapack));
+    PetscCall(PetscStrcmp(m->htype, MATSCALAPACK, &isscalapack));
     if (!m->packed.hdiag) PetscCall(VecDuplicate(m->kappa, &m->packed.hdiag));
     if (isscalapack) {
       Mat       Jh;

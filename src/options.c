@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include "khgps_options.h"
 #include <petscsf.h>
-#include "khgps_kernels.h"
+#include "khgps_platform.h"
 
 const char *const KhgpsCouplingTypes[] = {"dense", "sparse"};
 const char *const KhgpsStartNames[]    = {"zero", "random", "thermal"};

@@ -4,7 +4,10 @@
 #include <string.h>
 #include "khgps_log.h"
 #include "khgps_model.h"
-#include "khgps_kernels.h"
+#include <petscblaslapack.h>
+#include "khgps_platform.h"
+#include "khgps_result.h"
+#include "kernels/kernels.h"
 
 #if defined(PETSC_USE_COMPLEX) || !defined(PETSC_USE_REAL_DOUBLE)
   #error "khgps needs PETSc configured with real double scalars"
@@ -435,7 +438,8 @@ static PetscErrorCode PCApply_Packed(PC pc, Vec X, Vec Y)
   PetscFunctionReturn(0);
 }
 
-/* Y = M^{-1} X for a dense block: one LAPACK potrs with many right-hand sides (level 3). */
+/* Y = M^{-1} X for a dense block, all columns at once (KhgpsPackedSolve: the own block solves of
+   trsolve.c, or LAPACK potrs/sytrs with many right-hand sides; the float32 factor refined). */
 static PetscErrorCode PCMatApply_Packed(PC pc, Mat X, Mat Y)
 {
   KhgpsModel  *m;
@@ -467,4 +471,54 @@ PetscErrorCode KhgpsPackedSetPC(PC pc)
   PetscCall(PCShellSetMatApply(pc, PCMatApply_Packed));
   PetscCall(PCShellSetName(pc, "khgps packed in-place Cholesky"));
   PetscFunctionReturn(0);
+}
+
+/* The packed Hessian H: the in-place factorization reads potrf (spd) or sytrf from the model; a
+   change is a new operator state (so call it before EPSSetOperators, which records the state).
+   Any other Mat: nothing to do. */
+PetscErrorCode KhgpsPackedSetSPD(Mat H, PetscBool spd)
+{
+  KhgpsModel *m;
+  PetscBool   isshell;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscObjectTypeCompare((PetscObject)H, MATSHELL, &isshell));
+  if (!isshell) PetscFunctionReturn(0);
+  PetscCall(MatShellGetContext(H, &m));
+  if (m->packed.spd != spd) {
+    m->packed.spd = spd;
+    PetscCall(MatAssemblyBegin(H, MAT_FINAL_ASSEMBLY));
+    PetscCall(MatAssemblyEnd(H, MAT_FINAL_ASSEMBLY));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The precision the packed storage holds now: KHGPS_FACTOR_SINGLE (the float32 buffer),
+   KHGPS_FACTOR_FALLBACK (single given up for the double buffer) or KHGPS_FACTOR_DOUBLE (also for
+   every other storage). */
+PetscInt KhgpsPackedPrecision(const KhgpsModel *m)
+{
+  return m->packed.fell_back ? KHGPS_FACTOR_FALLBACK : m->packed.single ? KHGPS_FACTOR_SINGLE : KHGPS_FACTOR_DOUBLE;
+}
+
+/* The diagonal kappa + A x^2/2 of the packed Hessian at the last KhgpsFormHessian. */
+Vec KhgpsPackedHessianDiagonal(const KhgpsModel *m)
+{
+  return m->packed.hdiag;
+}
+
+/* Whether blocks of k right-hand sides are solved by khgps' own kernels (trsolve.c) on the OpenMP
+   threads, rather than by LAPACK potrs with the BLAS threads. */
+PetscBool KhgpsPackedOwnSolves(const KhgpsModel *m, PetscInt k)
+{
+  return (PetscBool)(m->sw.trsolve && KhgpsTriSolveAvailable(m->N, k));
+}
+
+/* J of the packed buffer as a full N x N row-major array a (zero diagonal). */
+void KhgpsPackedCopyCouplings(const KhgpsModel *m, PetscReal *a)
+{
+  const PetscInt n = m->N;
+
+  for (PetscInt i = 0; i < n; i++)
+    for (PetscInt j = 0; j < n; j++) a[(size_t)i * n + j] = i < j ? KHGPS_PACKED_J(m->packed.B, m->packed.ldf, i, j) : (i > j ? KHGPS_PACKED_J(m->packed.B, m->packed.ldf, j, i) : 0.0);
 }

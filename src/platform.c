@@ -5,15 +5,11 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "khgps_kernels.h"
+#include "khgps_platform.h"
 
 /* Set OpenBLAS's thread count to n (n = 0: leave it) and return the previous one (0 and nothing
-   done with another BLAS). OpenBLAS splits a long dot product among its threads, so the rounding of the minimizer's
-   dot products, and with it the path TAO takes (and, in a glassy landscape, even which minimum it
-   reaches), would depend on OPENBLAS_NUM_THREADS; minimizing with one BLAS thread makes every
-   thread setting give the same x* bit for bit. The minimizer's J x products have their own fixed
-   split (symvf.c), and the factorization and the solves of the spectrum keep all threads. */
-int KhgpsBLASThreads(int n)
+   done with another BLAS). */
+static int BLASThreads(int n)
 {
   static void (*set)(int);
   static int (*get)(void);
@@ -30,6 +26,34 @@ int KhgpsBLASThreads(int n)
   old = get();
   set(n);
   return old;
+}
+
+/* The library's thread count: OpenBLAS's own (OPENBLAS_NUM_THREADS) when khgps first asks, before
+   it changes anything (0 with another BLAS). */
+int KhgpsBLASThreadsLibrary(void)
+{
+  static int all = -1;
+  if (all < 0) all = BLASThreads(0);
+  return all;
+}
+
+/* The one place that decides OpenBLAS's thread count, by the work that comes next:
+   - KHGPS_BLAS_ORDERED: the minimizer's dot products and the Newton polish by CG. OpenBLAS splits
+     a long dot product among its threads, so their rounding, and with it the path TAO takes (and,
+     in a glassy landscape, even which minimum it reaches), would depend on OPENBLAS_NUM_THREADS;
+     one BLAS thread makes every thread setting give the same x* bit for bit. The J x products
+     have their own fixed split (symvf.c).
+   - KHGPS_BLAS_OWN_KERNELS: khgps' own solves (trsolve.c) run the block eigensolver's Krylov loop
+     on the OpenMP threads; OpenBLAS's spinning workers would compete with them: one thread.
+   - KHGPS_BLAS_LIBRARY: factorizations, library solves, the spectrum: all the library's threads.
+   Returns the count now set (0: not OpenBLAS, nothing done). */
+int KhgpsBLASThreadsFor(KhgpsBLASWork work)
+{
+  const int all = KhgpsBLASThreadsLibrary();
+
+  if (!all) return 0;
+  BLASThreads(work == KHGPS_BLAS_LIBRARY ? all : 1);
+  return work == KHGPS_BLAS_LIBRARY ? all : 1;
 }
 
 /* Map the pages of [p, p + bytes) before their first write, in one system call (Linux >= 5.14,

@@ -31,7 +31,8 @@ int main(int argc, char **argv)
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(KhgpsProcessOptions(comm, &p));
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-packed", &packed, NULL)); /* J and the Hessian in one buffer */
-  PetscCall(KhgpsModelCreate(comm, &p, packed ? KHGPS_PACKED : MATDENSE, &m));
+  p.solver.htype = packed ? KHGPS_PACKED : p.sparse ? MATAIJ : size == 1 ? MATDENSE : MATSCALAPACK; /* the storage under test */
+  PetscCall(KhgpsModelCreate(comm, &p, &m));
   PetscCall(VecDuplicate(m.kappa, &x));
   PetscCall(VecDuplicate(x, &xp));
   PetscCall(VecDuplicate(x, &g));
@@ -70,7 +71,7 @@ int main(int argc, char **argv)
     }
     /* Hessian: M v against (g(x + eps v) - g(x - eps v)) / (2 eps), for the storage in use */
     PetscCall(VecSetRandom(v, rnd));
-    PetscCall(KhgpsFormHessian(&m, x, packed ? KHGPS_PACKED : p.sparse ? MATAIJ : size == 1 ? MATDENSE : MATSCALAPACK, &H));
+    PetscCall(KhgpsFormHessian(&m, x, &H)); /* in the model's storage */
     PetscCall(MatMult(H, v, Hv));
     PetscCall(VecWAXPY(xp, eps, v, x));
     PetscCall(KhgpsFormFunctionGradient(NULL, xp, &fp, gp, &m));

@@ -63,7 +63,7 @@ def minimum_checks(m, d, tag):
     check(err <= 1e-10, f"{tag}: khgps's lowest {nev} eigenvalues = independent Hessian's to 1e-10 relative", f"{err:.1e}")
 
 
-# --- glassy case, odd N, the largest seed khgps accepts (2^31 - 1), a nonzero realization ----
+# --- glassy case, odd N, the largest 32-bit seed 2^31 - 1 (khgps accepts any seed in [0, 2^63)), a nonzero realization
 f = out("ref_glassy.h5")
 run(["-khgps_N", "301", "-khgps_J", "0.3", "-khgps_h", "0.01", "-khgps_seed", "2147483647", "-khgps_realization", "3",
      "-khgps_nev", "20", "-khgps_save_couplings", "-khgps_output", f])

@@ -11,7 +11,9 @@
   #include <omp.h>
 #endif
 #include "khgps_log.h"
-#include "khgps_kernels.h"
+#include <petscblaslapack.h>
+#include "khgps_platform.h"
+#include "kernels.h"
 #if defined(__x86_64__) && defined(__GNUC__)
   #include <immintrin.h>
 #endif

@@ -26,7 +26,8 @@
 #if defined(_OPENMP)
   #include <omp.h>
 #endif
-#include "khgps_kernels.h"
+#include "khgps_platform.h"
+#include "kernels.h"
 
 #define P    16 /* panel width */
 #define RMAX 64 /* right-hand sides at most */

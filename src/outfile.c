@@ -1,5 +1,6 @@
-/* io.c: the run file's life (its HDF5 layout is runfile.c): one writer per file, resume, appends
-   that cost what they add, the fold, and a clean stop on a signal (docs/design.md "Run files").
+/* outfile.c: the run file's life (its HDF5 layout is runfile.c; what it records of a run,
+   describe.c): one writer per file, resume, appends that cost what they add, the fold, temporary
+   files, and a clean stop on a signal (docs/design.md "Run files").
    One writer per file: rank 0 holds an exclusive lock on the run file itself (an open file
    description lock, whatever name or path reaches the file) and on a lock file beside it,
    .FILE.lock, which names the holder; the kernel releases both when the process dies.
@@ -12,8 +13,7 @@
    stale. A symbolic link is written through; a write-protected file is refused. */
 #define _GNU_SOURCE /* mkstemps, F_OFD_SETLK */
 #include <petscsys.h>
-#include <petsctao.h>
-#include <slepceps.h>
+#include <petsctao.h> /* TaoConvergedReasons, named in the log's header */
 #include <hdf5.h>
 #include <signal.h>
 #include <dirent.h>
@@ -29,9 +29,9 @@
 #include <sys/stat.h>
 #include "khgps_options.h"
 #include "khgps_result.h"
-#include "khgps_solvers.h"
-#include "khgps_io.h"
-#include "khgps_kernels.h"
+#include "khgps_outfile.h"
+#include "describe.h"
+#include "khgps_error.h"
 #include "khgps_runfile.h"
 #include "khgps_thermal.h"
 
@@ -60,10 +60,6 @@ static struct {
   long      log_bytes;                     /* valid bytes of the log */
   PetscInt  run_index;                     /* this run's /runs/NNNN */
   PetscBool run_logged;                    /* this run's description is in the file or its log */
-  char     *describe;                      /* this run's description, key=value lines */
-  KhgpsParam params[40];                   /* /params: physics and protocol */
-  int       nparams;
-  char      protocol_text[3][4096];        /* storage for the protocol's strings */
 } run = {.lockfd = -1, .mainfd = -1, .logfd = -1};
 
 /* For the signal handler: the temporary file being written (removed if a signal stops the run). */
@@ -253,160 +249,6 @@ static int MakeTemp(char *part, size_t len)
   (void)fchmod(fd, run.mode);
   if (run.keep_owner && fchown(fd, run.uid, run.gid)) { } /* where allowed (root): the owner stays */
   return fd;
-}
-
-/* ---- the protocol and the run's description ------------------------------------------------ */
-
-/* Options that decide the path of the minimization (besides -tao_type and the tolerances, which
-   are read from TAO itself): every -tao_ option but monitors and views, the Newton polish's. */
-static PetscBool PathOption(const char *name)
-{
-  static const char *const prefixes[] = {"tao_", "khgps_newton_", "khgps_minimizer", "khgps_precondition"};
-  static const char *const outputs[]  = {"monitor", "view", "converged_reason", "_log", "tao_type", "tao_gatol", "tao_grtol", "tao_gttol", "tao_max_it", "tao_max_funcs"};
-  PetscBool                ok = PETSC_FALSE;
-
-  for (size_t k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++)
-    if (!strncmp(name, prefixes[k], strlen(prefixes[k]))) ok = PETSC_TRUE;
-  for (size_t k = 0; ok && k < sizeof(outputs) / sizeof(outputs[0]); k++)
-    if (strstr(name, outputs[k])) ok = PETSC_FALSE;
-  return ok;
-}
-
-static int CompareStrings(const void *a, const void *b)
-{
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The explicit path options, sorted, "-name value" joined by spaces. */
-static PetscErrorCode PathOptions(char *out, size_t len)
-{
-  char **items;
-  int    m = 0;
-
-  PetscFunctionBeginUser;
-  out[0] = 0;
-  {
-    char *all, *tok, *save = NULL;
-    PetscCall(PetscOptionsGetAll(NULL, &all));
-    PetscCall(PetscMalloc1(strlen(all) / 2 + 2, &items));
-    for (tok = strtok_r(all, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-      if (tok[0] == '-' && !(tok[1] >= '0' && tok[1] <= '9') && tok[1] != '.') {
-        if (PathOption(tok + 1)) items[m++] = tok;
-        else continue;
-      } else if (m && items[m - 1] + strlen(items[m - 1]) + 1 == tok) {
-        items[m - 1][strlen(items[m - 1])] = ' '; /* join "-name value" */
-      }
-    }
-    qsort(items, (size_t)m, sizeof(char *), CompareStrings);
-    for (int k = 0; k < m; k++) {
-      size_t l = strlen(out);
-      snprintf(out + l, len - l, "%s%s", k ? " " : "", items[k]);
-    }
-    PetscCall(PetscFree(items));
-    PetscCall(PetscFree(all));
-  }
-  PetscFunctionReturn(0);
-}
-
-/* Before any work, once, from the solvers as set-up made them: the file's /params (the physics and
-   the protocol: what decides which minimum is found and what counts as one) and this run's
-   description (what does not change results beyond rounding). */
-PetscErrorCode KhgpsOutputDescribe(const KhgpsSolvers *s, const KhgpsParams *p)
-{
-  TaoType     taotype;
-  EPSType     epstype;
-  PetscReal   gatol, grtol, gttol, etol;
-  PetscInt    maxit, maxf, eits;
-  PetscMPIInt size;
-  char        buf[256], *opts, host[256] = "unknown", date[64];
-  size_t      len;
-  time_t      now = time(NULL);
-  int         n = 0;
-
-  PetscFunctionBeginUser;
-  PetscCall(TaoGetType(s->tao, &taotype));
-  PetscCall(TaoGetTolerances(s->tao, &gatol, &grtol, &gttol));
-  PetscCall(TaoGetMaximumIterations(s->tao, &maxit));
-  PetscCall(TaoGetMaximumFunctionEvaluations(s->tao, &maxf));
-  PetscCall(EPSGetTolerances(s->eps, &etol, &eits));
-  PetscCall(EPSGetType(s->eps, &epstype));
-  PetscCall(PetscStrncpy(run.protocol_text[0], taotype, sizeof(run.protocol_text[0])));
-  PetscCall(PathOptions(run.protocol_text[1], sizeof(run.protocol_text[1])));
-#define PI(nm, v)       run.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_INT, (long long)(v), 0, NULL, PETSC_FALSE}
-#define PR(nm, v)       run.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_REAL, 0, (double)(v), NULL, PETSC_FALSE}
-#define PPI(nm, v)      run.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_INT, (long long)(v), 0, NULL, PETSC_TRUE}
-#define PPR(nm, v)      run.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_REAL, 0, (double)(v), NULL, PETSC_TRUE}
-#define PPS(nm, v)      run.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_STRING, 0, 0, (v), PETSC_TRUE}
-  PI("sparse", p->sparse);
-  PR("connectivity", p->sparse ? p->connectivity : 0);
-  PI("N", p->N);
-  PR("kappa0", p->kappa0);
-  PR("kappa_min", p->kappa_min);
-  PR("J", p->J);
-  PR("h", p->h);
-  PR("A", p->A);
-  PI("seed", p->seed);
-  PI("nev", p->nev);
-  PR("x0_amplitude", p->x0_amplitude);
-  PI("coupling_bits", 32); /* J_ij is its draw rounded to float32 (KhgpsCoupling) */
-  PR("gtol", p->gtol);
-  PI("polish_its", p->polish_its);
-  /* the protocol, recorded since 2026-12 (files before lack it: refused on resume) */
-  PPS("tao_type", run.protocol_text[0]);
-  PPR("tao_gatol", gatol);
-  PPR("tao_grtol", grtol);
-  PPR("tao_gttol", gttol);
-  PPI("tao_max_it", maxit);
-  PPI("tao_max_funcs", maxf);
-  PPS("minimizer_options", run.protocol_text[1]);
-  PPR("eps_tol", etol);
-  /* the starting point (since issue 27; files before lack these: zero or random, as x0_amplitude says) */
-  PPS("start", KhgpsStartNames[p->start]);
-  PPR("parent_temperature", p->parent_temperature);
-  PPI("equilibration_sweeps", p->equilibration_sweeps);
-  PPI("adapt_sweeps", p->adapt_sweeps);
-  PPI("measure_sweeps", p->measure_sweeps);
-  run.nparams = n;
-#undef PI
-#undef PR
-#undef PPI
-#undef PPR
-#undef PPS
-
-  /* the run's description */
-  PetscCall(PetscFree(run.describe));
-  PetscCall(PetscOptionsGetAll(NULL, &opts));
-  len = strlen(opts) + 4096;
-  PetscCall(PetscMalloc1(len, &run.describe));
-  run.describe[0] = 0;
-  (void)gethostname(host, sizeof(host));
-  host[sizeof(host) - 1] = 0;
-  strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
-#define ADD(...) snprintf(run.describe + strlen(run.describe), len - strlen(run.describe), __VA_ARGS__)
-  ADD("format=%s\n", KHGPS_FORMAT);
-  ADD("khgps_version=%s\n", KHGPS_VERSION);
-  PetscCall(PetscGetVersion(buf, sizeof(buf)));
-  ADD("petsc_version=%s\n", buf);
-  PetscCall(SlepcGetVersion(buf, sizeof(buf)));
-  ADD("slepc_version=%s\n", buf);
-  ADD("mpi_size=%d\ngroups=%" PetscInt_FMT "\npetscint_bits=%d\n", (int)size, p->groups, (int)(sizeof(PetscInt) * 8));
-  ADD("tao_type=%s\n", taotype);
-  ADD("eps_type=%s\n", p->solver.block ? "khgps-block-krylov-schur" : epstype);
-  ADD("eigensolver=%s\n", p->solver.block ? "block" : "slepc");
-  if (p->solver.block) ADD("block_size=%" PetscInt_FMT "\nblock_ncv=%" PetscInt_FMT "\n", p->solver.block_size, p->solver.block_ncv);
-  ADD("hessian_mat_type=%s\n", p->solver.htype);
-  ADD("simd=%s\n", KhgpsSimdName());
-  ADD("blas_core=%s\n", KhgpsBLASCore());
-  ADD("save_modes=%" PetscInt_FMT "\n", p->save_modes);
-  ADD("factor_precision=%s\n", p->solver.factor_single && !strcmp(p->solver.htype, KHGPS_PACKED) ? "single" : "double");
-  ADD("host=%s\nstarted=%s\n", host, date);
-  for (char *c = opts; *c; c++)
-    if (*c == '\n') *c = ' ';
-  ADD("options=%s\n", opts);
-#undef ADD
-  PetscCall(PetscFree(opts));
-  PetscFunctionReturn(0);
 }
 
 /* ---- the pending log: header, records ------------------------------------------------------ */
@@ -660,8 +502,9 @@ static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done,
 {
   hid_t   fid = -1, g = -1, pg = -1;
   char    fmt[64] = "", sb[256];
-  int     fd;
+  int     fd, nparams;
   ScanCtx ctx = {p, NULL, 0, 0, 0, msg, len};
+  const KhgpsParam *params = KhgpsDescribedParams(&nparams);
   const char *out = Short(p->output, sb, sizeof(sb));
 
   *ndone = 0;
@@ -689,8 +532,8 @@ static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done,
     snprintf(msg, len, "%s has no /params: not a complete khgps run file; it was left as it is", out);
     goto out;
   }
-  for (int k = 0; k < run.nparams; k++) {
-    const KhgpsParam *a = &run.params[k];
+  for (int k = 0; k < nparams; k++) {
+    const KhgpsParam *a = &params[k];
     long long         i = 0;
     double            r = 0;
     char              s[4096];
@@ -944,6 +787,8 @@ static PetscErrorCode WriteNew(const KhgpsParams *p, PetscInt n, KhgpsRecord *re
   PetscErrorCode ierr = 0;
   off_t          size = 0, more = 1 << 16;
   FoldCtx        c = {0};
+  int            nparams;
+  const KhgpsParam *params = KhgpsDescribedParams(&nparams);
 
   PetscFunctionBeginUser;
   for (PetscInt q = 0; q < n; q++) more += (off_t)(8 * (2 * recs[q].N + 3 * recs[q].nconv + (recs[q].J ? (double)recs[q].N * recs[q].N : 0)) + 4 * (double)recs[q].nmodes * recs[q].N + (1 << 14));
@@ -955,7 +800,7 @@ static PetscErrorCode WriteNew(const KhgpsParams *p, PetscInt n, KhgpsRecord *re
   f = extend ? KhgpsH5Open(part, PETSC_TRUE) : KhgpsH5Create(part);
   PetscCheck(f >= 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "HDF5 cannot open %s", part);
   if (!extend) {
-    ierr = KhgpsRunFileWriteParams(f, run.params, run.nparams);
+    ierr = KhgpsRunFileWriteParams(f, params, nparams);
     if (!ierr) ierr = KhgpsH5WriteString(f, "format", KHGPS_FORMAT);
   }
   if (!ierr && extend && run.log_id[0]) { /* the log's entries, in order */
@@ -965,7 +810,7 @@ static PetscErrorCode WriteNew(const KhgpsParams *p, PetscInt n, KhgpsRecord *re
     c.run = (PetscInt)KhgpsRunFileCount(f, "/runs");
     if (LogScan(run.pending, run.log_id, &valid, &nrec, FoldVisit, &c, lmsg, sizeof(lmsg))) ierr = c.err ? c.err : PETSC_ERR_FILE_READ;
   }
-  if (!ierr && !run.run_logged) ierr = KhgpsRunFileWriteRun(f, run.run_index, run.describe);
+  if (!ierr && !run.run_logged) ierr = KhgpsRunFileWriteRun(f, run.run_index, KhgpsDescribedRun());
   for (PetscInt q = 0; q < n && !ierr; q++) ierr = KhgpsRunFileWriteRecord(f, &recs[q]);
   if (!ierr) {
     NewLogId();
@@ -1067,7 +912,7 @@ PetscErrorCode KhgpsAppend(const KhgpsParams *p, PetscInt n, KhgpsRecord *recs, 
       }
     }
     if (!run.run_logged) {
-      PetscCall(LogAppend(1, run.describe, strlen(run.describe)));
+      PetscCall(LogAppend(1, KhgpsDescribedRun(), strlen(KhgpsDescribedRun())));
       run.run_logged = PETSC_TRUE;
     }
     for (PetscInt q = 0; q < n; q++) {
@@ -1191,15 +1036,4 @@ PetscErrorCode KhgpsSignalsInstall(const char *output)
 void KhgpsSignalsWork(PetscInt total)
 {
   total_count = (sig_atomic_t)total;
-}
-
-/* An error handler that keeps the first message in ctx (a char[KHGPS_MSG_LEN]) and prints nothing:
-   the caller reports the failure in one line. */
-PetscErrorCode KhgpsCaptureErrorHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
-{
-  char *buf = (char *)ctx;
-
-  (void)comm, (void)line, (void)fun, (void)file;
-  if (p == PETSC_ERROR_INITIAL && buf && !buf[0]) snprintf(buf, KHGPS_MSG_LEN, "%s", mess ? mess : "(no message)");
-  return n;
 }
