@@ -25,7 +25,7 @@ MPIEXEC_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-run-as-root,) --oversub
 export MPIEXEC_FLAGS
 PY := /usr/bin/python3
 
-all: bin/khgps tests/bin/test_derivatives tests/bin/test_repro tests/bin/test_thermal_chain
+all: bin/khgps tests/bin/test_derivatives tests/bin/test_repro tests/bin/test_thermal_chain tests/bin/test_draw
 
 deps:
 	bash scripts/install-deps.sh
@@ -49,6 +49,10 @@ tests/bin/test_derivatives: tests/test_derivatives.c $(LIBOBJ) $(wildcard includ
 tests/bin/test_thermal_chain: tests/test_thermal_chain.c $(LIBOBJ) $(wildcard include/*.h) | tests/bin
 	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o obj/test_thermal_chain.o
 	$(CLINKER) -fopenmp -o $@ obj/test_thermal_chain.o $(LIBOBJ) $(SLEPC_EPS_LIB)
+
+tests/bin/test_draw: tests/test_draw.c $(LIBOBJ) $(wildcard include/*.h src/kernels/*.h) | tests/bin
+	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o obj/test_draw.o
+	$(CLINKER) -fopenmp -o $@ obj/test_draw.o $(LIBOBJ) $(SLEPC_EPS_LIB)
 
 tests/bin/test_repro: tests/test_repro.c $(LIBOBJ) $(wildcard include/*.h) | tests/bin
 	$(PCC) $(PCC_FLAGS) $(CFLAGS) $(SLEPC_CC_INCLUDES) $(PETSC_CCPPFLAGS) -c $< -o obj/test_repro.o
