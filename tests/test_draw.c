@@ -9,6 +9,7 @@
    Prints PASS:/FAIL: lines. */
 #include <Random123/philox.h>
 #include <string.h>
+#include <math.h>
 #include "khgps.h"
 #include "khgps_thermal.h"
 #include "../src/kernels/draw.h"
@@ -156,6 +157,28 @@ int main(int argc, char **argv)
     }
     PetscCall(PetscFree5(d0, d1, whole, t0, t1));
     PetscCall(PetscFree(kap));
+  }
+
+  { /* the error bound: the vector double values against the scalar path's, before the rounding */
+    const PetscInt n = 1 << 20;
+    double        *a0, *b0, *a1, *b1;
+    PetscCall(PetscMalloc4(n, &a0, n, &b0, n, &a1, n, &b1));
+    for (int p = 0; p < 2; p++) {
+      double worst = 0;
+      if (!KhgpsDrawAvailable(paths[p])) continue;
+      for (int trial = 0; trial < 4; trial++) {
+        const PetscInt m = trial == 3 ? 123456789 : trial * 1000;
+        KhgpsDrawValues(KHGPS_DRAW_SCALAR, 3 + trial, trial, 1.0, m, trial * n, n, a0, b0);
+        KhgpsDrawValues(paths[p], 3 + trial, trial, 1.0, m, trial * n, n, a1, b1);
+        for (PetscInt k = 0; k < n; k++) {
+          if (a0[k] != 0) worst = PetscMax(worst, fabs(a1[k] - a0[k]) / fabs(a0[k]));
+          if (b0[k] != 0) worst = PetscMax(worst, fabs(b1[k] - b0[k]) / fabs(b0[k]));
+        }
+      }
+      PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: largest relative difference from libm's z on %d values: %.2f x 2^-53, the bound %.0f x 2^-53 (margin at least 64)", Name(paths[p]), 8 * (int)n, worst / 0x1.0p-53, KhgpsDrawBound() / 0x1.0p-53));
+      Check((PetscBool)(worst * 64 <= KhgpsDrawBound()), msg);
+    }
+    PetscCall(PetscFree4(a0, b0, a1, b1));
   }
 
   if (nbig > 0) { /* many counters of one column pair: a large-N sample of the fallback */

@@ -9,6 +9,8 @@
    default build runs on any x86-64 and picks the path at run time. */
 #include <Random123/philox.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 #include "khgps_rng.h"
 #include "khgps_kernels.h"
 #include "draw.h"
@@ -52,6 +54,7 @@ static uint64_t draw_fallbacks;
   #define I_LOAD(p)          _mm512_loadu_si512((const void *)(p))
   #define I_STORE(p, v)      _mm512_storeu_si512((void *)(p), v)
   #define D_SET1             _mm512_set1_pd
+  #define D_STORE            _mm512_storeu_pd
   #define D_ADD              _mm512_add_pd
   #define D_SUB              _mm512_sub_pd
   #define D_MUL              _mm512_mul_pd
@@ -92,6 +95,7 @@ static inline ATTR int F32SameAVX512(__m512d lo, __m512d hi, float *p)
   #undef I_LOAD
   #undef I_STORE
   #undef D_SET1
+  #undef D_STORE
   #undef D_ADD
   #undef D_SUB
   #undef D_MUL
@@ -126,6 +130,7 @@ static inline ATTR int F32SameAVX512(__m512d lo, __m512d hi, float *p)
   #define I_LOAD(p)          _mm256_loadu_si256((const __m256i *)(p))
   #define I_STORE(p, v)      _mm256_storeu_si256((__m256i *)(p), v)
   #define D_SET1             _mm256_set1_pd
+  #define D_STORE            _mm256_storeu_pd
   #define D_ADD              _mm256_add_pd
   #define D_SUB              _mm256_sub_pd
   #define D_MUL              _mm256_mul_pd
@@ -172,9 +177,25 @@ void KhgpsDrawSetPath(int path)
   draw_path = path;
 }
 
+/* KHGPS_DRAW=scalar|avx2|avx512 in the environment forces a path for a whole run (the tests'
+   comparison of full runs); a path the processor lacks is refused there and the default kept. */
+static int EnvPath(void)
+{
+  static int env = -2;
+  if (env == -2) {
+    const char *e = getenv("KHGPS_DRAW");
+    env           = KHGPS_DRAW_AUTO;
+    if (e && !strcmp(e, "scalar")) env = KHGPS_DRAW_SCALAR;
+    if (e && !strcmp(e, "avx2") && KhgpsDrawAvailable(KHGPS_DRAW_AVX2)) env = KHGPS_DRAW_AVX2;
+    if (e && !strcmp(e, "avx512") && KhgpsDrawAvailable(KHGPS_DRAW_AVX512)) env = KHGPS_DRAW_AVX512;
+  }
+  return env;
+}
+
 int KhgpsDrawPath(void)
 {
   if (draw_path != KHGPS_DRAW_AUTO) return draw_path;
+  if (EnvPath() != KHGPS_DRAW_AUTO) return EnvPath();
   if (KhgpsAVX512() && KhgpsDrawAvailable(KHGPS_DRAW_AVX512)) return KHGPS_DRAW_AVX512;
   if (KhgpsDrawAvailable(KHGPS_DRAW_AVX2)) return KHGPS_DRAW_AVX2;
   return KHGPS_DRAW_SCALAR;
@@ -295,4 +316,29 @@ PetscErrorCode KhgpsDrawDense(PetscInt64 seed, PetscInt realization, PetscInt N,
   }
   PetscCall(PetscFree3(fa, fb, fz));
   PetscFunctionReturn(0);
+}
+
+void KhgpsDrawValues(int path, PetscInt64 seed, PetscInt realization, PetscReal s, PetscInt m, PetscInt i0, PetscInt n, double *a, double *b)
+{
+#if defined(KHGPS_DRAW_X86)
+  if (path == KHGPS_DRAW_AVX512) {
+    ValuesNAVX512(seed, realization, s, m, i0, n, a, b);
+    return;
+  }
+  if (path == KHGPS_DRAW_AVX2) {
+    ValuesNAVX2(seed, realization, s, m, i0, n, a, b);
+    return;
+  }
+#endif
+  for (PetscInt k = 0; k < n; k++) {
+    PetscReal z[2];
+    KhgpsNormal2(seed, realization, i0 + k, m, z);
+    a[k] = s * z[0];
+    b[k] = s * z[1];
+  }
+}
+
+double KhgpsDrawBound(void)
+{
+  return DRAW_REL;
 }

@@ -29,5 +29,10 @@ PetscBool KhgpsDrawAvailable(int);
 uint64_t KhgpsDrawFallbacks(void);
 /* Raw Philox4x64-10 on path `path`: out[4k..4k+3] = philox4x64(ctr[4k..4k+3], {k0, k1}). */
 void KhgpsDrawPhilox(int path, uint64_t k0, uint64_t k1, size_t n, const uint64_t *ctr, uint64_t *out);
+/* The test's look at the error bound: the double values s z0, s z1 of counters (i0 + k, m) on a
+   path before the rounding to float32, and the bound DRAW_REL on their relative distance from the
+   scalar path's. */
+void   KhgpsDrawValues(int path, PetscInt64 seed, PetscInt realization, PetscReal s, PetscInt m, PetscInt i0, PetscInt n, double *a, double *b);
+double KhgpsDrawBound(void);
 
 #endif

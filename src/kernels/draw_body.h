@@ -48,11 +48,12 @@ static inline ATTR VD FN(U53)(VI r)
    t = 2 pi u1, with log, sin and cos by polynomials in double. Returns the lanes (bit l for lane l)
    whose value lies within the error bound DRAW_REL of a float32 rounding boundary: only there can
    the rounding differ from the scalar path's, and the caller recomputes them with it. */
-static inline ATTR int FN(Transform)(VI r0, VI r1, double s, float *a, float *b)
+/* The double values s R cos t and s R sin t before the rounding (Transform, and the test). */
+static inline ATTR void FN(Values)(VI r0, VI r1, double s, VD *pv0, VD *pv1)
 {
   const VD one = D_SET1(1.0);
   const VD u0 = FN(U53)(r0), u1 = FN(U53)(r1);
-  VD       R, t, q, r, r2, sp, cp, sr, cr, sn, cs, v0, v1;
+  VD       R, t, q, r, r2, sp, cp, sr, cr, sn, cs;
   VI       qi;
 
   { /* log u0 = k ln 2 + log m, m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(f / (2 + f)), f = m - 1 */
@@ -110,8 +111,14 @@ static inline ATTR int FN(Transform)(VI r0, VI r1, double s, float *a, float *b)
   cs = SEL_BIT0(qi, sr, cr);
   sn = CAST_ID(I_XOR(CAST_DI(sn), I_SLL(I_AND(qi, I_SET1(2)), 62)));
   cs = CAST_ID(I_XOR(CAST_DI(cs), I_SLL(I_AND(I_ADD(qi, I_SET1(1)), I_SET1(2)), 62)));
-  v0 = D_MUL(D_SET1(s), D_MUL(R, cs));
-  v1 = D_MUL(D_SET1(s), D_MUL(R, sn));
+  *pv0 = D_MUL(D_SET1(s), D_MUL(R, cs));
+  *pv1 = D_MUL(D_SET1(s), D_MUL(R, sn));
+}
+
+static inline ATTR int FN(Transform)(VI r0, VI r1, double s, float *a, float *b)
+{
+  VD v0, v1;
+  FN(Values)(r0, r1, s, &v0, &v1);
   {
     const VD absmask = CAST_ID(I_SET1(0x7fffffffffffffffULL)), rel = D_SET1(DRAW_REL), tiny = D_SET1(0x1.0p-1022);
     const VD e0 = D_FMA(D_AND(v0, absmask), rel, tiny), e1 = D_FMA(D_AND(v1, absmask), rel, tiny);
@@ -180,6 +187,27 @@ static ATTR uint64_t FN(Row)(PetscInt64 seed, PetscInt realization, double s, Pe
     }
   }
   return nfix;
+}
+
+/* The double values of counters (i0 + k, m) before the rounding to float32 (the test's error bound). */
+static ATTR void FN(ValuesN)(PetscInt64 seed, PetscInt realization, double s, PetscInt m, PetscInt i0, PetscInt n, double *a, double *b)
+{
+  const VI zero = I_SET1(0), cm = I_SET1((uint64_t)m);
+  VI       ci = I_ADD(I_SET1((uint64_t)i0), IOTA);
+  double   ta[W], tb[W];
+
+  for (PetscInt k = 0; k < n; k += W, ci = I_ADD(ci, I_SET1(W))) {
+    VI x0 = ci, x1 = cm, x2 = zero, x3 = zero;
+    VD v0, v1;
+    FN(Philox)(&x0, &x1, &x2, &x3, (uint64_t)seed, (uint64_t)realization);
+    FN(Values)(x0, x1, s, &v0, &v1);
+    D_STORE(ta, v0);
+    D_STORE(tb, v1);
+    for (PetscInt l = 0; l < W && k + l < n; l++) {
+      a[k + l] = ta[l];
+      b[k + l] = tb[l];
+    }
+  }
 }
 
 /* Raw Philox on n counters of four words each (the test). */
