@@ -37,6 +37,56 @@ static inline ATTR void FN(Philox)(VI *x0, VI *x1, VI *x2, VI *x3, uint64_t k0, 
   *x3 = d;
 }
 
+/* Words 0 and 1 of philox4x64 on the counters (a, b, 0, 0) and (a2, b2, 0, 0), W of each, key (k0, k1):
+   the draw's Philox, two vectors at once for the parallelism of the pipelines. The first round's
+   multiply of counter word 2 (zero) and the last round's of word 0 (its results feed only the
+   words 2 and 3) are left out. */
+  #define DRAW_ROUND(a, b, c, d) \
+    do { \
+      VI hi0_, lo0_, hi1_, lo1_; \
+      FN(MulHiLo)(a, m0l, m0h, low, &hi0_, &lo0_); \
+      FN(MulHiLo)(c, m1l, m1h, low, &hi1_, &lo1_); \
+      a = I_XOR(I_XOR(hi1_, b), kk0); \
+      b = lo1_; \
+      c = I_XOR(I_XOR(hi0_, d), kk1); \
+      d = lo0_; \
+    } while (0)
+static inline ATTR void FN(Philox01x2)(VI *pa, VI *pb, VI *pa2, VI *pb2, uint64_t k0, uint64_t k1)
+{
+  const VI low = I_SET1(0xffffffffULL), m0l = I_SET1(PHILOX_M0 & 0xffffffffULL), m0h = I_SET1(PHILOX_M0 >> 32);
+  const VI m1l = I_SET1(PHILOX_M1 & 0xffffffffULL), m1h = I_SET1(PHILOX_M1 >> 32);
+  VI       a = *pa, b = *pb, c, d, a2 = *pa2, b2 = *pb2, c2, d2, kk0 = I_SET1(k0), kk1 = I_SET1(k1), hi, lo, hi2, lo2;
+
+  /* round 1: words 2 and 3 are zero, so word 2's product is zero */
+  FN(MulHiLo)(a, m0l, m0h, low, &hi, &lo);
+  FN(MulHiLo)(a2, m0l, m0h, low, &hi2, &lo2);
+  a  = I_XOR(b, kk0);
+  b  = I_SET1(0);
+  c  = I_XOR(hi, kk1);
+  d  = lo;
+  a2 = I_XOR(b2, kk0);
+  b2 = b;
+  c2 = I_XOR(hi2, kk1);
+  d2 = lo2;
+  for (int r = 1; r < 9; r++) {
+    kk0 = I_ADD(kk0, I_SET1(PHILOX_W0));
+    kk1 = I_ADD(kk1, I_SET1(PHILOX_W1));
+    DRAW_ROUND(a, b, c, d);
+    DRAW_ROUND(a2, b2, c2, d2);
+  }
+  /* round 10: only words 0 and 1 are wanted */
+  kk0 = I_ADD(kk0, I_SET1(PHILOX_W0));
+  FN(MulHiLo)(c, m1l, m1h, low, &hi, &lo);
+  FN(MulHiLo)(c2, m1l, m1h, low, &hi2, &lo2);
+  *pa  = I_XOR(I_XOR(hi, b), kk0);
+  *pb  = lo;
+  *pa2 = I_XOR(I_XOR(hi2, b2), kk0);
+  *pb2 = lo2;
+  (void)d;
+  (void)d2;
+}
+  #undef DRAW_ROUND
+
 /* ((r >> 11) + 1) 2^-53 in (0, 1], exactly as rng.c's u53 */
 static inline ATTR VD FN(U53)(VI r)
 {
@@ -134,7 +184,25 @@ static ATTR uint64_t FN(ColumnPair)(PetscInt64 seed, PetscInt realization, doubl
   float    ta[W], tb[W];
   uint64_t nfix = 0;
 
-  for (PetscInt k = 0; k < n; k += W, ci = I_ADD(ci, I_SET1(W))) {
+  PetscInt k = 0;
+  float    tb2[2 * W];
+
+  for (; k + 2 * W <= n; k += 2 * W, ci = I_ADD(ci, I_SET1(2 * W))) { /* two vectors at a time */
+    VI  x0 = ci, x1 = cm, y0 = I_ADD(ci, I_SET1(W)), y1 = cm;
+    int bad;
+    FN(Philox01x2)(&x0, &x1, &y0, &y1, (uint64_t)seed, (uint64_t)realization);
+    bad = FN(Transform)(x0, x1, s, a + k, b ? b + k : tb2);
+    bad |= FN(Transform)(y0, y1, s, a + k + W, b ? b + k + W : tb2 + W) << W;
+    for (; bad; bad &= bad - 1) {
+      const int l = __builtin_ctz(bad);
+      PetscReal z[2];
+      KhgpsNormal2(seed, realization, i0 + k + l, m, z);
+      a[k + l] = (float)(s * z[0]);
+      if (b) b[k + l] = (float)(s * z[1]);
+      nfix++;
+    }
+  }
+  for (; k < n; k += W, ci = I_ADD(ci, I_SET1(W))) {
     const PetscBool full = (PetscBool)(n - k >= W);
     float          *pa = full ? a + k : ta, *pb = full && b ? b + k : tb;
     VI              x0 = ci, x1 = cm, x2 = zero, x3 = zero;
@@ -167,7 +235,29 @@ static ATTR uint64_t FN(Row)(PetscInt64 seed, PetscInt realization, double s, Pe
   float    ta[W], tb[W];
   uint64_t nfix = 0;
 
-  for (PetscInt k = 0; k < n; k += W, cm = I_ADD(cm, I_SET1(W))) {
+  PetscInt k = 0;
+
+  for (; k + 2 * W <= n; k += 2 * W, cm = I_ADD(cm, I_SET1(2 * W))) { /* two vectors at a time */
+    float ta2[2 * W], tb2[2 * W];
+    VI    x0 = ci, x1 = cm, y0 = ci, y1 = I_ADD(cm, I_SET1(W));
+    int   bad;
+    FN(Philox01x2)(&x0, &x1, &y0, &y1, (uint64_t)seed, (uint64_t)realization);
+    bad = FN(Transform)(x0, x1, s, ta2, tb2);
+    bad |= FN(Transform)(y0, y1, s, ta2 + W, tb2 + W) << W;
+    for (; bad; bad &= bad - 1) {
+      const int l = __builtin_ctz(bad);
+      PetscReal zz[2];
+      KhgpsNormal2(seed, realization, i, m0 + k + l, zz);
+      ta2[l] = (float)(s * zz[0]);
+      tb2[l] = (float)(s * zz[1]);
+      nfix++;
+    }
+    for (PetscInt l = 0; l < 2 * W; l++) {
+      z[2 * (k + l)]     = ta2[l];
+      z[2 * (k + l) + 1] = tb2[l];
+    }
+  }
+  for (; k < n; k += W, cm = I_ADD(cm, I_SET1(W))) {
     const PetscInt nl = PetscMin(W, n - k);
     VI             x0 = ci, x1 = cm, x2 = zero, x3 = zero;
     int            bad;
