@@ -9,14 +9,16 @@
   (KHGPS_DRAW=avx2) and the default (AVX-512 where the processor has it, also with -khgps_avx512 0)
   give the same J, kappa, x*, eigenvalues and counts bit for bit on 1 rank (packed) and in 2
   groups; on 2 ranks (ScaLAPACK, the dense row blocks) the default = the scalar path on 2 ranks,
-  and J and kappa = 1 rank's."""
+  and J and kappa = 1 rank's.
+* With KHGPS_BEFORE=<a khgps binary from before the vector draw>: the same runs (1 and 2 ranks)
+  with it give the same file contents bit for bit (otherwise SKIP)."""
 import os
 import subprocess
 
 import h5py
 import numpy as np
 
-from common import ROOT, check, done, out, run
+from common import MPIEXEC, ROOT, check, done, out, run, skip
 
 BIN = os.path.join(ROOT, "tests", "bin", "test_draw")
 p = subprocess.run([BIN, "-n", "4000000"], capture_output=True, text=True, cwd=ROOT)
@@ -59,4 +61,15 @@ for name, d in res.items():
 # across rank counts the storage (packed against ScaLAPACK) changes the sums, not the couplings
 same = [k for k in ref if k[1] in ("J", "kappa") and ref2.get(k) == ref[k]]
 check(len(same) == 4, f"J and kappa on 2 ranks = 1 rank bit for bit ({len(same)} of 4)")
+before = os.environ.get("KHGPS_BEFORE")
+if before and os.access(before, os.X_OK):
+    for np_, r in ((1, ref), (2, ref2)):
+        f = out(f"before_{np_}.h5")
+        cmd = ([*MPIEXEC, "-n", str(np_)] if np_ > 1 else []) + [before] + base + ["-khgps_output", f]
+        q = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1"))
+        d = contents(f) if q.returncode == 0 else {}
+        diff = [k for k in r if d.get(k) != r[k]]
+        check(q.returncode == 0 and not diff, f"{np_} rank(s): the binary before the vector draw ({before}) = this one, bit for bit", str(diff[:5]) + q.stderr[-200:])
+else:
+    skip("the binary before the vector draw", "KHGPS_BEFORE not set")
 done()
