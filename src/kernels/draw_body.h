@@ -185,14 +185,17 @@ static ATTR uint64_t FN(ColumnPair)(PetscInt64 seed, PetscInt realization, doubl
   uint64_t nfix = 0;
 
   PetscInt k = 0;
-  float    tb2[2 * W];
 
-  for (; k + 2 * W <= n; k += 2 * W, ci = I_ADD(ci, I_SET1(2 * W))) { /* two vectors at a time */
-    VI  x0 = ci, x1 = cm, y0 = I_ADD(ci, I_SET1(W)), y1 = cm;
-    int bad;
+  for (; k + 4 * W <= n; k += 4 * W, ci = I_ADD(ci, I_SET1(4 * W))) { /* four vectors at a time: more for the pipelines */
+    VI       x0 = ci, x1 = cm, y0 = I_ADD(ci, I_SET1(W)), y1 = cm, u0 = I_ADD(ci, I_SET1(2 * W)), u1 = cm, w0 = I_ADD(ci, I_SET1(3 * W)), w1 = cm;
+    unsigned bad; /* 4 W <= 32 lanes */
+    float    tb4[4 * W];
     FN(Philox01x2)(&x0, &x1, &y0, &y1, (uint64_t)seed, (uint64_t)realization);
-    bad = FN(Transform)(x0, x1, s, a + k, b ? b + k : tb2);
-    bad |= FN(Transform)(y0, y1, s, a + k + W, b ? b + k + W : tb2 + W) << W;
+    FN(Philox01x2)(&u0, &u1, &w0, &w1, (uint64_t)seed, (uint64_t)realization);
+    bad = (unsigned)FN(Transform)(x0, x1, s, a + k, b ? b + k : tb4);
+    bad |= (unsigned)FN(Transform)(y0, y1, s, a + k + W, b ? b + k + W : tb4 + W) << W;
+    bad |= (unsigned)FN(Transform)(u0, u1, s, a + k + 2 * W, b ? b + k + 2 * W : tb4 + 2 * W) << (2 * W);
+    bad |= (unsigned)FN(Transform)(w0, w1, s, a + k + 3 * W, b ? b + k + 3 * W : tb4 + 3 * W) << (3 * W);
     for (; bad; bad &= bad - 1) {
       const int l = __builtin_ctz(bad);
       PetscReal z[2];
