@@ -56,7 +56,7 @@ CPPFLAGS += -Iinclude -DKHGPS_VERSION='"$(KHGPS_VERSION)"'
 MPIEXEC_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-run-as-root,) --oversubscribe
 export MPIEXEC_FLAGS
 # the programs besides bin/khgps: each is its one source file linked with the library objects
-TESTS    := tests/bin/test_derivatives tests/bin/test_repro tests/bin/test_thermal_chain
+TESTS    := tests/bin/test_derivatives tests/bin/test_repro tests/bin/test_thermal_chain tests/bin/test_draw
 
 all: bin/khgps $(TESTS) format
 

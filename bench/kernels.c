@@ -9,13 +9,20 @@
    J x, one vector and 16: khgps' float32 kernel (symvf.c) against BLAS ssymv (float32, full
    storage), sspmv (float32, packed) and dsymv (double, full storage).
    Block solves with the factor, 16 right-hand sides and 1: khgps' panel solves (trsolve.c) and
-   its blocked single-vector solve (packed.c) against LAPACK dpotrs and two BLAS dtrsm calls. */
+   its blocked single-vector solve (packed.c) against LAPACK dpotrs and two BLAS dtrsm calls.
+   The draw of the packed couplings (kernels/draw.c; the loop of model.c's FillPackedCouplings on a
+   resident buffer, one thread and all OpenMP threads) on the scalar, AVX2 and AVX-512 paths, and
+   memset of as many bytes (the rate of writing J to memory, the bound of the draw); -draw_only
+   stops after it. */
 #include <math.h>
 #include <stdio.h>
 #include <omp.h>
 #include "khgps.h"
 #include <petscblaslapack.h>
 #include "../src/kernels/kernels.h" /* the own kernels measured here (private to the packed storage) */
+#include <string.h>
+#include <time.h>
+#include "../src/kernels/draw.h"
 
 extern void ssymv_(const char *, const PetscBLASInt *, const float *, const float *, const PetscBLASInt *, const float *, const PetscBLASInt *, const float *, float *, const PetscBLASInt *);
 extern void sspmv_(const char *, const PetscBLASInt *, const float *, const float *, const float *, const PetscBLASInt *, const float *, float *, const PetscBLASInt *);
@@ -50,6 +57,82 @@ static void Row(const char *what, double sec, double work, const char *unit, dou
   fflush(stdout);
 }
 
+/* The packed couplings of realization 0 (the upper triangles of columns of ldf = N floats), as
+   model.c's FillPackedCouplings draws them, with nt threads. */
+static void DrawPacked(PetscInt N, float *B, int nt)
+{
+  const PetscReal s = 0.1 / PetscSqrtReal((PetscReal)N);
+  #pragma omp parallel for schedule(dynamic, 8) num_threads(nt)
+  for (PetscInt c = 0; c < (N + 1) / 2; c++) {
+    const PetscInt j = 2 * c, j1 = j + 1;
+    float         *col = B + (size_t)j * N, *col1 = j1 < N ? B + (size_t)j1 * N : NULL;
+    KhgpsDrawColumnPair(1, 0, s, c, 0, j, col, col1);
+  }
+}
+
+static double CPUTime(void) /* of the process, all threads: unlike the wall time, it does not count the time others have the cores */
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static PetscErrorCode BenchDraw(PetscInt N, int reps)
+{
+  const double bytes = 4.0 * N * (N - 1) / 2; /* J's float32 triangle */
+  const int    paths[] = {KHGPS_DRAW_SCALAR, KHGPS_DRAW_AVX2, KHGPS_DRAW_AVX512};
+  const char  *names[] = {"scalar", "AVX2", "AVX-512"};
+  const int    nts[]   = {1, omp_get_max_threads()};
+  float       *B, *ref;
+  double      *t, *c;
+  char         what[64];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc4((size_t)N * N, &B, (size_t)N * N, &ref, reps, &t, reps, &c));
+  memset(B, 0, (size_t)N * N * sizeof(float));
+  memset(ref, 0, (size_t)N * N * sizeof(float));
+  KhgpsDrawSetPath(KHGPS_DRAW_SCALAR);
+  DrawPacked(N, ref, nts[1]);
+  PetscCall(PetscPrintf(PETSC_COMM_SELF, "| draw of J (%.0f MB of float32 written)            | median wall | median CPU (all threads) | rate by CPU time | fallbacks / same as scalar |\n|---|---|---|---|---|\n", bytes / 1e6));
+  for (int k = 0; k < 2; k++) {
+    if (k == 1 && nts[1] == 1) break;
+    for (int r = 0; r < reps; r++) {
+      PetscLogDouble t0, t1;
+      double         c0 = CPUTime();
+      PetscCall(PetscTime(&t0));
+      #pragma omp parallel for schedule(static) num_threads(nts[k])
+      for (PetscInt j = 0; j < N; j++) memset(B + (size_t)j * N, 0, (size_t)j * sizeof(float));
+      PetscCall(PetscTime(&t1));
+      t[r] = t1 - t0;
+      c[r] = CPUTime() - c0;
+    }
+    PetscCall(PetscSNPrintf(what, sizeof(what), "memset of the same columns, %d thread(s)", nts[k]));
+    printf("| %-48s | %9.2f ms | %9.2f ms | %7.1f GB/s | - |\n", what, 1e3 * Median(t, reps), 1e3 * Median(c, reps), bytes / Median(c, reps) * nts[k] / 1e9);
+    for (int q = 0; q < 3; q++) {
+      uint64_t f0;
+      if (!KhgpsDrawAvailable(paths[q])) continue;
+      KhgpsDrawSetPath(paths[q]);
+      f0 = KhgpsDrawFallbacks();
+      for (int r = 0; r < reps; r++) {
+        PetscLogDouble t0, t1;
+        double         c0 = CPUTime();
+        PetscCall(PetscTime(&t0));
+        DrawPacked(N, B, nts[k]);
+        PetscCall(PetscTime(&t1));
+        t[r] = t1 - t0;
+        c[r] = CPUTime() - c0;
+      }
+      PetscCall(PetscSNPrintf(what, sizeof(what), "draw %s, %d thread(s)", names[q], nts[k]));
+      printf("| %-48s | %9.2f ms | %9.2f ms | %7.2f GB/s | %.1f per 10^6 couplings, %s |\n", what, 1e3 * Median(t, reps), 1e3 * Median(c, reps), bytes / Median(c, reps) * nts[k] / 1e9, (double)(KhgpsDrawFallbacks() - f0) / reps / (bytes / 4) * 1e6, memcmp(B, ref, (size_t)N * N * sizeof(float)) ? "DIFFERENT" : "same");
+    }
+  }
+  printf("\n");
+  fflush(stdout);
+  KhgpsDrawSetPath(KHGPS_DRAW_AUTO);
+  PetscCall(PetscFree4(B, ref, t, c));
+  PetscFunctionReturn(0);
+}
+
 int main(int argc, char **argv)
 {
   KhgpsParams    p;
@@ -74,6 +157,15 @@ int main(int argc, char **argv)
   }
   PetscCall(KhgpsProcessOptions(PETSC_COMM_SELF, &p));
   p.solver.htype = KHGPS_PACKED;
+  {
+    PetscBool draw_only = PETSC_FALSE;
+    PetscCall(PetscOptionsGetBool(NULL, NULL, "-draw_only", &draw_only, NULL));
+    PetscCall(BenchDraw(p.N, (int)reps));
+    if (draw_only) {
+      PetscCall(SlepcFinalize());
+      return 0;
+    }
+  }
   PetscCall(KhgpsModelCreate(PETSC_COMM_SELF, &p, &m));
   N = p.N;
   PetscCall(PetscBLASIntCast(N, &n));

@@ -7,53 +7,12 @@
 #include "khgps_repro.h"
 #include "khgps_model.h"
 #include "khgps_platform.h"
+#include "kernels/draw.h"
 
 enum { STREAM_KAPPA = KHGPS_STREAM_KAPPA };
 
-/* Fill this rank's rows [rs, re) of the dense couplings: J_ij = fl32(J/sqrt(N) z_ij), z_ij = z_ji from
-   KhgpsNormal2 (column-major storage, leading dimension lda), zero diagonal. Columns are taken in pairs so that each
-   Philox call fills two entries: rows above the pair share one counter, rows below use the
-   counters of the two columns, shared by consecutive rows. */
-static void FillCouplings(const KhgpsParams *p, PetscInt rs, PetscInt re, PetscScalar *a, PetscInt lda)
-{
-  const PetscInt  N = p->N;
-  const PetscReal s = p->J / PetscSqrtReal((PetscReal)N);
-  PetscReal       z[2], zl[2], zr[2];
-
-  for (PetscInt j = 0; j < N; j += 2) {
-    const PetscInt   j1 = j + 1, c = j >> 1;
-    const PetscBool  two = (PetscBool)(j1 < N);
-    PetscScalar     *col = a + (size_t)j * lda, *col1 = two ? a + (size_t)j1 * lda : NULL;
-    PetscInt         last = -1;
-    for (PetscInt i = rs; i < re; i++) {
-      const PetscInt li = i - rs;
-      if (i < j) {
-        KhgpsNormal2(p->seed, p->realization, i, c, z);
-        col[li] = KhgpsCoupling(s * z[0]);
-        if (two) col1[li] = KhgpsCoupling(s * z[1]);
-      } else if (i == j || i == j1) {
-        PetscReal zjj1 = 0;
-        if (two) {
-          KhgpsNormal2(p->seed, p->realization, j, c, z);
-          zjj1 = z[1];
-        }
-        col[li] = (i == j) ? 0.0 : KhgpsCoupling(s * zjj1);
-        if (two) col1[li] = (i == j) ? KhgpsCoupling(s * zjj1) : 0.0;
-      } else {
-        if ((i >> 1) != last) {
-          last = i >> 1;
-          KhgpsNormal2(p->seed, p->realization, j, last, zl);
-          if (two) KhgpsNormal2(p->seed, p->realization, j1, last, zr);
-        }
-        col[li] = KhgpsCoupling(s * zl[i & 1]);
-        if (two) col1[li] = KhgpsCoupling(s * zr[i & 1]);
-      }
-    }
-  }
-}
-
 /* The packed storage's couplings: J_ij, i < j, as floats in column j's first 4j bytes (the same
-   values and pairing of Philox calls as FillCouplings), columns shared out among OpenMP threads. */
+   values and pairing of Philox calls as KhgpsDrawDense (kernels/draw.c)), columns shared out among OpenMP threads. */
 static void FillPackedCouplings(const KhgpsParams *p, PetscScalar *B, PetscInt ldf)
 {
   const PetscInt  N = p->N;
@@ -68,11 +27,7 @@ static void FillPackedCouplings(const KhgpsParams *p, PetscScalar *B, PetscInt l
     PetscReal      z[2];
     KhgpsPopulate(col, (size_t)j * sizeof(float));
     if (col1) KhgpsPopulate(col1, (size_t)j1 * sizeof(float));
-    for (PetscInt i = 0; i < j; i++) {
-      KhgpsNormal2(p->seed, p->realization, i, c, z);
-      col[i] = (float)(s * z[0]);
-      if (col1) col1[i] = (float)(s * z[1]);
-    }
+    KhgpsDrawColumnPair(p->seed, p->realization, s, c, 0, j, col, col1); /* rows i < j: counters (i, c) */
     if (col1) {
       KhgpsNormal2(p->seed, p->realization, j, c, z);
       col1[j] = (float)(s * z[1]);
@@ -95,7 +50,7 @@ static PetscErrorCode ScaLAPACKCouplings(MPI_Comm comm, const KhgpsParams *p, Pe
   PetscCall(MatSetSizes(*J, nloc, nloc, N, N));
   PetscCall(MatSetType(*J, MATSCALAPACK));
   PetscCall(MatSetUp(*J));
-  PetscCall(MatSetOption(*J, MAT_ROW_ORIENTED, PETSC_FALSE)); /* FillCouplings writes column-major */
+  PetscCall(MatSetOption(*J, MAT_ROW_ORIENTED, PETSC_FALSE)); /* KhgpsDrawDense writes column-major */
   PetscCall(MatGetOwnershipRange(*J, &rs, &re));
   nch = (re - rs + chunk - 1) / chunk;
   PetscCall(MPIU_Allreduce(&nch, &nchmax, 1, MPIU_INT, MPI_MAX, comm));
@@ -104,7 +59,7 @@ static PetscErrorCode ScaLAPACKCouplings(MPI_Comm comm, const KhgpsParams *p, Pe
   for (PetscInt c = 0; c < nchmax; c++) { /* every rank flushes nchmax times (collective) */
     PetscInt r0 = PetscMin(rs + c * chunk, re), r1 = PetscMin(r0 + chunk, re);
     if (r1 > r0) {
-      FillCouplings(p, r0, r1, a, r1 - r0);
+      PetscCall(KhgpsDrawDense(p->seed, p->realization, N, p->J / PetscSqrtReal((PetscReal)N), r0, r1, a, r1 - r0));
       for (PetscInt i = r0; i < r1; i++) rows[i - r0] = i;
       PetscCall(MatSetValues(*J, r1 - r0, rows, N, cols, a, INSERT_VALUES));
     }
@@ -163,7 +118,7 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsModel 
     PetscCall(MatGetOwnershipRange(m->J, &rs, &re));
     PetscCall(MatDenseGetLDA(m->J, &lda));
     PetscCall(MatDenseGetArrayWrite(m->J, &a));
-    FillCouplings(p, rs, re, a, lda);
+    PetscCall(KhgpsDrawDense(p->seed, p->realization, p->N, p->J / PetscSqrtReal((PetscReal)p->N), rs, re, a, lda));
     PetscCall(MatDenseRestoreArrayWrite(m->J, &a));
     PetscCall(MatAssemblyBegin(m->J, MAT_FINAL_ASSEMBLY));
     PetscCall(MatAssemblyEnd(m->J, MAT_FINAL_ASSEMBLY));

@@ -24,6 +24,7 @@
 #include <string.h>
 #include "khgps_rng.h"
 #include "khgps_thermal.h"
+#include "kernels/draw.h"
 
 enum { REFRESH = 64, ADAPT_BLOCK = 10, BATCHES = 20 };
 #define TARGET_ACCEPTANCE 0.45
@@ -43,20 +44,21 @@ PetscErrorCode KhgpsThermalCouplings(const KhgpsParams *p, float *J, PetscReal *
 {
   const PetscInt  N = p->N;
   const PetscReal s = p->J / PetscSqrtReal((PetscReal)N);
-  PetscReal       z[2];
+  float          *row;
 
   PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(N + 2, &row));
   for (PetscInt i = 0; i < N; i++) {
+    const PetscInt m0 = (i + 1) >> 1, nm = (N + 1) / 2 - m0; /* counters (i, c), c = m0 ... (N - 1)/2 */
     J[(size_t)i * N + i] = 0;
     kappa[i]             = p->kappa_min + (p->kappa0 - p->kappa_min) * KhgpsUniform(p->seed, p->realization, KHGPS_STREAM_KAPPA, i);
-    for (PetscInt c = (i + 1) >> 1; 2 * c < N; c++) {
-      KhgpsNormal2(p->seed, p->realization, i, c, z);
-      for (PetscInt b = 0; b < 2; b++) {
-        const PetscInt j = 2 * c + b;
-        if (j > i && j < N) J[(size_t)i * N + j] = J[(size_t)j * N + i] = (float)KhgpsCoupling(s * z[b]);
-      }
+    if (nm > 0) KhgpsDrawRow(p->seed, p->realization, s, i, m0, nm, row);
+    for (PetscInt k = 0; k < 2 * nm; k++) {
+      const PetscInt j = 2 * m0 + k;
+      if (j > i && j < N) J[(size_t)i * N + j] = J[(size_t)j * N + i] = row[k];
     }
   }
+  PetscCall(PetscFree(row));
   PetscFunctionReturn(0);
 }
 
