@@ -25,6 +25,10 @@ parent:
 figures:
 	$(PY) -m khgps.figures --runs-dir runs/out/laptop --out-dir figures
 
+# The C style: PETSc's .clang-format (clang-format 14) applied to the C sources (tests/test_style.py checks it).
+style:
+	git ls-files 'src/*.c' 'src/*.h' 'include/*.h' 'tests/*.c' 'bench/*.c' | xargs clang-format -i --style=file
+
 # Everything the build and the benchmarks make (runs/out, the user's runs, stays).
 clean:
 	rm -rf obj bin tests/bin bench/bin bench/last.json bench/last_sparse.json bench/targets.json
@@ -35,7 +39,7 @@ clean:
 deps:
 	bash scripts/install-deps.sh
 
-.PHONY: tail paper parent figures clean deps
+.PHONY: tail paper parent figures style clean deps
 
 ifeq ($(wildcard $(SLEPC_DIR)/lib/slepc/conf/slepc_variables),)
 # PETSc/SLEPc not installed yet: every target first runs the installer, then make re-reads this file.

@@ -26,6 +26,7 @@ pkgs=(
   librandom123-dev                  # counter-based RNG (Philox)
   libopenblas0-pthread libopenblas-dev  # fast BLAS/LAPACK (else Debian links reference BLAS)
   python3-numpy python3-scipy python3-h5py python3-matplotlib   # analysis, reference checks
+  clang-format                      # the C style (PETSc's .clang-format; tests/test_style.py)
 )
 fi
 missing=()
