@@ -62,7 +62,7 @@ static void Row(const char *what, double sec, double work, const char *unit, dou
 static void DrawPacked(PetscInt N, float *B, int nt)
 {
   const PetscReal s = 0.1 / PetscSqrtReal((PetscReal)N);
-  #pragma omp parallel for schedule(dynamic, 8) num_threads(nt)
+#pragma omp parallel for schedule(dynamic, 8) num_threads(nt)
   for (PetscInt c = 0; c < (N + 1) / 2; c++) {
     const PetscInt j = 2 * c, j1 = j + 1;
     float         *col = B + (size_t)j * N, *col1 = j1 < N ? B + (size_t)j1 * N : NULL;
@@ -79,7 +79,7 @@ static double CPUTime(void) /* of the process, all threads: unlike the wall time
 
 static PetscErrorCode BenchDraw(PetscInt N, int reps)
 {
-  const double bytes = 4.0 * N * (N - 1) / 2; /* J's float32 triangle */
+  const double bytes   = 4.0 * N * (N - 1) / 2; /* J's float32 triangle */
   const int    paths[] = {KHGPS_DRAW_SCALAR, KHGPS_DRAW_AVX2, KHGPS_DRAW_AVX512};
   const char  *names[] = {"scalar", "AVX2", "AVX-512"};
   const int    nts[]   = {1, omp_get_max_threads()};
@@ -100,7 +100,7 @@ static PetscErrorCode BenchDraw(PetscInt N, int reps)
       PetscLogDouble t0, t1;
       double         c0 = CPUTime();
       PetscCall(PetscTime(&t0));
-      #pragma omp parallel for schedule(static) num_threads(nts[k])
+#pragma omp parallel for schedule(static) num_threads(nts[k])
       for (PetscInt j = 0; j < N; j++) memset(B + (size_t)j * N, 0, (size_t)j * sizeof(float));
       PetscCall(PetscTime(&t1));
       t[r] = t1 - t0;
@@ -182,13 +182,13 @@ int main(int argc, char **argv)
   PetscCall(PetscMalloc2(N, &xf, N, &yf));
   for (PetscInt j = 0; j < N; j++) {
     for (PetscInt i = 0; i < j; i++) {
-      const float v                 = (float)KHGPS_PACKED_J(m.packed.B, m.packed.ldf, i, j);
-      Jf[i + (size_t)j * N]         = v;
-      Jd[i + (size_t)j * N]         = v;
+      const float v                   = (float)KHGPS_PACKED_J(m.packed.B, m.packed.ldf, i, j);
+      Jf[i + (size_t)j * N]           = v;
+      Jd[i + (size_t)j * N]           = v;
       Jp[i + (size_t)j * (j + 1) / 2] = v;
     }
-    Jf[j + (size_t)j * N] = 0;
-    Jd[j + (size_t)j * N] = 0;
+    Jf[j + (size_t)j * N]           = 0;
+    Jd[j + (size_t)j * N]           = 0;
     Jp[j + (size_t)j * (j + 1) / 2] = 0;
   }
   for (PetscInt i = 0; i < N; i++) xf[i] = (float)x[i];

@@ -6,12 +6,12 @@
 
 /* log.c: every -log_view stage and event, registered once by KhgpsLogRegister */
 typedef struct {
-  PetscLogStage draw, minimize, spectrum, write;                       /* the phases of a realization */
+  PetscLogStage draw, minimize, spectrum, write;                                /* the phases of a realization */
   PetscLogEvent factor, factor_fill, factor_f32, factor_f32_fill, jx, jx_block; /* packed storage */
-  PetscLogEvent ordered_mult, filter_apply, bounds;                    /* sparse */
-  PetscLogEvent blk_solve, blk_ortho, blk_ritz, blk_rr, blk_refine;    /* block eigensolver */
+  PetscLogEvent ordered_mult, filter_apply, bounds;                             /* sparse */
+  PetscLogEvent blk_solve, blk_ortho, blk_ritz, blk_rr, blk_refine;             /* block eigensolver */
 } KhgpsLogIds;
 extern KhgpsLogIds KhgpsLog;
-PetscErrorCode KhgpsLogRegister(void);
+PetscErrorCode     KhgpsLogRegister(void);
 
 #endif

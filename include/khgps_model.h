@@ -31,8 +31,8 @@ typedef struct {
 /* One realization of the model: the TAO callbacks' context. */
 typedef struct {
   /* physics */
-  PetscReal A, h; /* quartic coefficient and field */
-  PetscInt  N;    /* size */
+  PetscReal A, h;  /* quartic coefficient and field */
+  PetscInt  N;     /* size */
   MatType   htype; /* storage of J and the Hessian: packed, dense, scalapack or aij (KhgpsModelCreate) */
   /* data */
   Mat          J;     /* couplings, symmetric, zero diagonal (dense, ScaLAPACK or sparse; NULL when packed) */

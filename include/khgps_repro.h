@@ -6,11 +6,11 @@
 
 /* repro.c: results independent of the rank count */
 typedef struct _n_KhgpsOrdered *KhgpsOrdered;
-PetscErrorCode KhgpsReproSum(MPI_Comm, PetscInt, PetscInt, const PetscReal *, PetscReal *);
-PetscErrorCode KhgpsVecSetReproducible(Vec);
-PetscErrorCode KhgpsOrderedCreate(Mat, KhgpsOrdered *);
-PetscErrorCode KhgpsOrderedDestroy(KhgpsOrdered *);
-PetscErrorCode KhgpsOrderedMult(KhgpsOrdered, Vec, Vec);
-PetscErrorCode KhgpsOrderedShell(Mat, Mat *);
+PetscErrorCode                  KhgpsReproSum(MPI_Comm, PetscInt, PetscInt, const PetscReal *, PetscReal *);
+PetscErrorCode                  KhgpsVecSetReproducible(Vec);
+PetscErrorCode                  KhgpsOrderedCreate(Mat, KhgpsOrdered *);
+PetscErrorCode                  KhgpsOrderedDestroy(KhgpsOrdered *);
+PetscErrorCode                  KhgpsOrderedMult(KhgpsOrdered, Vec, Vec);
+PetscErrorCode                  KhgpsOrderedShell(Mat, Mat *);
 
 #endif

@@ -6,7 +6,11 @@
 #include "khgps_result.h"
 
 /* One attribute of /params: the physics and the protocol, compared on resume. */
-typedef enum { KHGPS_PARAM_INT, KHGPS_PARAM_REAL, KHGPS_PARAM_STRING } KhgpsParamKind;
+typedef enum {
+  KHGPS_PARAM_INT,
+  KHGPS_PARAM_REAL,
+  KHGPS_PARAM_STRING
+} KhgpsParamKind;
 typedef struct {
   const char    *name;
   KhgpsParamKind kind;

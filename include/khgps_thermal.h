@@ -9,13 +9,13 @@
 
 /* The chain's input: one realization's couplings and stiffnesses on one rank. */
 typedef struct {
-  PetscInt     N;
-  const float *J;     /* N x N, symmetric, zero diagonal (row i = column i) */
+  PetscInt         N;
+  const float     *J;     /* N x N, symmetric, zero diagonal (row i = column i) */
   const PetscReal *kappa; /* [N] */
-  PetscReal    A, h, T;
-  PetscInt64   seed;  /* the Philox key (seed, realization), counter (site, sweep, KHGPS_STREAM_THERMAL) */
-  PetscInt     realization;
-  PetscInt     sweeps, adapt, measure; /* all sweeps; the first adapt ones adapt the widths; the last measure ones are averaged */
+  PetscReal        A, h, T;
+  PetscInt64       seed; /* the Philox key (seed, realization), counter (site, sweep, KHGPS_STREAM_THERMAL) */
+  PetscInt         realization;
+  PetscInt         sweeps, adapt, measure; /* all sweeps; the first adapt ones adapt the widths; the last measure ones are averaged */
 } KhgpsChain;
 
 PetscErrorCode KhgpsStartingPoint(KhgpsModel *, const KhgpsParams *, Vec, KhgpsThermalStats *);

@@ -14,7 +14,9 @@
 #include "khgps_platform.h"
 #include "dense.h"
 
-enum { STREAM_EIG = KHGPS_STREAM_EIG };
+enum {
+  STREAM_EIG = KHGPS_STREAM_EIG
+};
 
 /* What the block eigensolver reads: the wanted pairs, the block settings, the realization's key
    (the start block's draws) and the convergence tolerance. */
@@ -28,9 +30,9 @@ typedef struct {
    tolerance (its pairs are those of L L^T = M + E, within ~1e-5 of M's), the Ritz
    vectors into the outer iteration (all of the basis), which restarts from SINGLE_KEEP of them and
    stops after SINGLE_MAX_ITS steps at most. */
-#define SINGLE_KS_TOL   1e-8
-#define SINGLE_KEEP(B)  (2 * (B)->nev)
-#define SINGLE_MAX_ITS  60
+#define SINGLE_KS_TOL  1e-8
+#define SINGLE_KEEP(B) (2 * (B)->nev)
+#define SINGLE_MAX_ITS 60
 
 /* X <- X (I - Q Q^T) applied twice (classical Gram-Schmidt, twice is enough), with the
    coefficients Q^T X accumulated in C (k x b, leading dimension ldc); then X = Q' R by Householder
@@ -268,7 +270,7 @@ static PetscErrorCode RefineSingle(const Block *B, KhgpsModel *m, PetscScalar *V
   PetscCall(PetscMalloc3((size_t)N * nev, &X, (size_t)N * nev, &MX, (size_t)N * nev, &R));
   *q = 0;
   for (its = 0; its < SINGLE_MAX_ITS; its++) {
-    PetscInt nb = 0, lead = 0;
+    PetscInt  nb = 0, lead = 0;
     PetscReal worst = 0, rmin;
     KhgpsGemm("T", "N", k, k, N, 1.0, V, N, HY, N, 0.0, G, k);
     PetscCall(KhgpsSymEig(k, G, k, S, theta));
@@ -277,7 +279,7 @@ static PetscErrorCode RefineSingle(const Block *B, KhgpsModel *m, PetscScalar *V
     for (PetscInt j = 0; j < nev; j++) {
       PetscReal t = 0;
       for (PetscInt i = 0; i < N; i++) {
-        PetscReal e = MX[i + (size_t)j * N] - theta[j] * X[i + (size_t)j * N];
+        PetscReal e          = MX[i + (size_t)j * N] - theta[j] * X[i + (size_t)j * N];
         R[i + (size_t)j * N] = e;
         t += e * e;
       }
@@ -293,7 +295,7 @@ static PetscErrorCode RefineSingle(const Block *B, KhgpsModel *m, PetscScalar *V
       best  = worst;
       stall = 0;
     } else if (++stall >= 4) break; /* no progress: stop with the leading converged pairs */
-    if (k + nb > ldw) { /* restart from the keep lowest Ritz vectors */
+    if (k + nb > ldw) {             /* restart from the keep lowest Ritz vectors */
       PetscCall(KhgpsCombineColumns(N, V, N, k, S, k, keep));
       PetscCall(KhgpsCombineColumns(N, HY, N, k, S, k, keep));
       k = keep;

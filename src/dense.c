@@ -88,11 +88,11 @@ PetscErrorCode KhgpsCombineColumnsThreads(PetscInt nrows, PetscScalar *X, PetscI
 #endif
   for (PetscInt r0 = 0; r0 < nrows; r0 += chunk) {
     const PetscInt nr = PetscMin(chunk, nrows - r0);
-  #if defined(_OPENMP)
+#if defined(_OPENMP)
     PetscScalar *w = work + (size_t)chunk * PetscMax(p, 1) * omp_get_thread_num();
-  #else
+#else
     PetscScalar *w = work;
-  #endif
+#endif
     KhgpsGemm("N", "N", nr, p, k, 1.0, X + r0, ldx, S, lds, 0.0, w, nr);
     for (PetscInt j = 0; j < p; j++) memcpy(X + r0 + (size_t)j * ldx, w + (size_t)j * nr, sizeof(PetscScalar) * nr);
   }

@@ -15,7 +15,7 @@
 #include "describe.h"
 
 static struct {
-  KhgpsParam params[40];             /* /params: physics and protocol */
+  KhgpsParam params[40]; /* /params: physics and protocol */
   int        nparams;
   char       protocol_text[3][4096]; /* storage for the protocol's strings */
   char      *text;                   /* this run's description, key=value lines */
@@ -40,7 +40,7 @@ static PetscBool PathOption(const char *name)
 {
   static const char *const prefixes[] = {"tao_", "khgps_newton_", "khgps_minimizer", "khgps_precondition"};
   static const char *const outputs[]  = {"monitor", "view", "converged_reason", "_log", "tao_type", "tao_gatol", "tao_grtol", "tao_gttol", "tao_max_it", "tao_max_funcs"};
-  PetscBool                ok = PETSC_FALSE;
+  PetscBool                ok         = PETSC_FALSE;
 
   for (size_t k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++)
     if (!strncmp(name, prefixes[k], strlen(prefixes[k]))) ok = PETSC_TRUE;
@@ -98,7 +98,7 @@ PetscErrorCode KhgpsOutputDescribe(Tao tao, EPS eps, const KhgpsParams *p)
   char        buf[256], *opts, host[256] = "unknown", date[64];
   size_t      len;
   time_t      now = time(NULL);
-  int         n = 0;
+  int         n   = 0;
 
   PetscFunctionBeginUser;
   PetscCall(TaoGetType(tao, &taotype));
@@ -109,11 +109,27 @@ PetscErrorCode KhgpsOutputDescribe(Tao tao, EPS eps, const KhgpsParams *p)
   PetscCall(EPSGetType(eps, &epstype));
   PetscCall(PetscStrncpy(described.protocol_text[0], taotype, sizeof(described.protocol_text[0])));
   PetscCall(PathOptions(described.protocol_text[1], sizeof(described.protocol_text[1])));
-#define PI(nm, v)       described.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_INT, (long long)(v), 0, NULL, PETSC_FALSE}
-#define PR(nm, v)       described.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_REAL, 0, (double)(v), NULL, PETSC_FALSE}
-#define PPI(nm, v)      described.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_INT, (long long)(v), 0, NULL, PETSC_TRUE}
-#define PPR(nm, v)      described.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_REAL, 0, (double)(v), NULL, PETSC_TRUE}
-#define PPS(nm, v)      described.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_STRING, 0, 0, (v), PETSC_TRUE}
+#define PI(nm, v) described.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_INT, (long long)(v), 0, NULL, PETSC_FALSE}
+#define PR(nm, v) \
+  described.params[n++] = (KhgpsParam) \
+  { \
+    nm, KHGPS_PARAM_REAL, 0, (double)(v), NULL, PETSC_FALSE \
+  }
+#define PPI(nm, v) \
+  described.params[n++] = (KhgpsParam) \
+  { \
+    nm, KHGPS_PARAM_INT, (long long)(v), 0, NULL, PETSC_TRUE \
+  }
+#define PPR(nm, v) \
+  described.params[n++] = (KhgpsParam) \
+  { \
+    nm, KHGPS_PARAM_REAL, 0, (double)(v), NULL, PETSC_TRUE \
+  }
+#define PPS(nm, v) \
+  described.params[n++] = (KhgpsParam) \
+  { \
+    nm, KHGPS_PARAM_STRING, 0, 0, (v), PETSC_TRUE \
+  }
   PI("sparse", p->sparse);
   PR("connectivity", p->sparse ? p->connectivity : 0);
   PI("N", p->N);

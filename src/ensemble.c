@@ -95,11 +95,11 @@ static PetscErrorCode GatherCouplings(const KhgpsModel *m, PetscReal **a)
    resumed run equals an uninterrupted one). The record is filled on rank 0 of comm. */
 PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRecord *rec)
 {
-  KhgpsModel           m = {0};
-  KhgpsResult          r = {0};
-  Mat                  H = NULL;
-  PetscLogDouble       t0, t1;
-  PetscMPIInt          size, rank;
+  KhgpsModel     m = {0};
+  KhgpsResult    r = {0};
+  Mat            H = NULL;
+  PetscLogDouble t0, t1;
+  PetscMPIInt    size, rank;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
@@ -112,7 +112,7 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   r.t_draw = t1 - t0;
   PetscCall(PetscMemzero(rec, sizeof(*rec)));
   if (p->save_couplings) PetscCall(GatherCouplings(&m, &rec->J)); /* before J is freed for the Hessian */
-  m.sw.release_J = PETSC_TRUE; /* the Hessian is the last use of J: it may take J's place */
+  m.sw.release_J = PETSC_TRUE;                                    /* the Hessian is the last use of J: it may take J's place */
 
   PetscCall(PetscLogStagePush(KhgpsLog.minimize));
   PetscCall(KhgpsMinimize(comm, &m, p, &H, &r)); /* TAO, then the Newton polish; H: the Hessian at x */
@@ -131,25 +131,25 @@ PetscErrorCode KhgpsRunRealization(MPI_Comm comm, const KhgpsParams *p, KhgpsRec
   else if (!r.factor_ok || (r.nconv && r.eig[0] <= 0)) r.status = KHGPS_SADDLE;
   else r.status = KHGPS_MINIMUM;
 
-  rec->realization = p->realization;
-  rec->ranks       = size;
-  rec->N           = p->N;
-  rec->nconv       = r.nconv;
-  rec->energy      = r.energy;
-  rec->gnorm       = r.gnorm;
-  rec->gnorm_tao   = r.gnorm_tao;
-  rec->lowest      = r.nconv ? r.eig[0] : PETSC_MAX_REAL;
-  rec->tao_its     = r.tao_its;
-  rec->tao_nfuncs  = r.tao_nfuncs;
-  rec->tao_reason  = (PetscInt)r.tao_reason;
-  rec->polish_done = r.polish_done;
-  rec->factor_ok   = r.factor_ok;
+  rec->realization      = p->realization;
+  rec->ranks            = size;
+  rec->N                = p->N;
+  rec->nconv            = r.nconv;
+  rec->energy           = r.energy;
+  rec->gnorm            = r.gnorm;
+  rec->gnorm_tao        = r.gnorm_tao;
+  rec->lowest           = r.nconv ? r.eig[0] : PETSC_MAX_REAL;
+  rec->tao_its          = r.tao_its;
+  rec->tao_nfuncs       = r.tao_nfuncs;
+  rec->tao_reason       = (PetscInt)r.tao_reason;
+  rec->polish_done      = r.polish_done;
+  rec->factor_ok        = r.factor_ok;
   rec->factor_precision = r.factor_precision;
-  rec->status      = (PetscInt)r.status;
-  rec->t_draw      = r.t_draw;
-  rec->t_minimize  = r.t_minimize;
-  rec->t_spectrum  = r.t_spectrum;
-  rec->thermal     = r.thermal;
+  rec->status           = (PetscInt)r.status;
+  rec->t_draw           = r.t_draw;
+  rec->t_minimize       = r.t_minimize;
+  rec->t_spectrum       = r.t_spectrum;
+  rec->thermal          = r.thermal;
   PetscCall(GatherVec(m.kappa, &rec->kappa));
   PetscCall(GatherVec(r.x, &rec->x));
   if (rank == 0 && r.nconv) {
@@ -186,7 +186,7 @@ PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt nt
   MPI_Comm       gcomm;
   PetscInt       G = p->groups, done = 0, counts[3] = {0, 0, 0};
   PetscLogDouble tstart, tnow;
-  PetscErrorCode aerr = 0;
+  PetscErrorCode aerr                = 0;
   char           amsg[KHGPS_MSG_LEN] = "";
 
   PetscFunctionBeginUser;
@@ -248,11 +248,12 @@ PetscErrorCode KhgpsRunEnsemble(MPI_Comm comm, const KhgpsParams *p, PetscInt nt
         done++;
         counts[c->status]++;
         FormatSeconds((tnow - tstart) / done * (ntodo - done), eta, sizeof(eta));
-        PetscCall(PetscPrintf(PETSC_COMM_SELF, "khgps: [%" PetscInt_FMT "/%" PetscInt_FMT "] realization %" PetscInt_FMT ": %" PetscInt_FMT " its (%s), |grad H| %.1e -> %.1e, lowest eigenvalue %.6e, %s, %.2f s (draw %.2f, minimize %.2f, spectrum %.2f, write %.2f), left %s\n", done, ntodo, c->realization, c->tao_its,
-                              TaoConvergedReasons[c->tao_reason], (double)c->gnorm_tao, (double)c->gnorm, c->nconv ? (double)c->lowest : (double)NAN, KhgpsStatusNames[c->status], (double)(c->t_draw + c->t_minimize + c->t_spectrum + twrite), (double)c->t_draw,
-                              (double)c->t_minimize, (double)c->t_spectrum, (double)twrite, eta));
+        PetscCall(PetscPrintf(PETSC_COMM_SELF, "khgps: [%" PetscInt_FMT "/%" PetscInt_FMT "] realization %" PetscInt_FMT ": %" PetscInt_FMT " its (%s), |grad H| %.1e -> %.1e, lowest eigenvalue %.6e, %s, %.2f s (draw %.2f, minimize %.2f, spectrum %.2f, write %.2f), left %s\n", done, ntodo, c->realization, c->tao_its, TaoConvergedReasons[c->tao_reason],
+                              (double)c->gnorm_tao, (double)c->gnorm, c->nconv ? (double)c->lowest : (double)NAN, KhgpsStatusNames[c->status], (double)(c->t_draw + c->t_minimize + c->t_spectrum + twrite), (double)c->t_draw, (double)c->t_minimize,
+                              (double)c->t_spectrum, (double)twrite, eta));
         if (c->status != KHGPS_MINIMUM) PetscCall(PetscPrintf(PETSC_COMM_SELF, "khgps: WARNING: realization %" PetscInt_FMT " is not a minimum (%s); it is recorded as such\n", c->realization, KhgpsStatusNames[c->status]));
-        if (c->nconv < p->nev) PetscCall(PetscPrintf(PETSC_COMM_SELF, "khgps: WARNING: realization %" PetscInt_FMT ": only %" PetscInt_FMT " of %" PetscInt_FMT " eigenpairs converged (see -eps_max_it, -eps_ncv); nconv is recorded\n", c->realization, c->nconv, p->nev));
+        if (c->nconv < p->nev)
+          PetscCall(PetscPrintf(PETSC_COMM_SELF, "khgps: WARNING: realization %" PetscInt_FMT ": only %" PetscInt_FMT " of %" PetscInt_FMT " eigenpairs converged (see -eps_max_it, -eps_ncv); nconv is recorded\n", c->realization, c->nconv, p->nev));
       }
       if (aerr) {
         char list[256] = "";

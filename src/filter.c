@@ -24,8 +24,12 @@ typedef struct {
   Vec       t0, t1, t2;
 } FilterCtx;
 
-enum { STREAM_BOUNDS = KHGPS_STREAM_BOUNDS }; /* the Lanczos start of the spectrum bounds */
-enum { BOUNDS_LANCZOS = 40 }; /* Lanczos steps that bound the spectrum */
+enum {
+  STREAM_BOUNDS = KHGPS_STREAM_BOUNDS
+}; /* the Lanczos start of the spectrum bounds */
+enum {
+  BOUNDS_LANCZOS = 40
+}; /* Lanczos steps that bound the spectrum */
 
 /* y = T_m((c - M)/e) x by the three-term recurrence: y_1 = (c x - M x)/e,
    y_{k+1} = 2 (c y_k - M y_k)/e - y_{k-1}. */
@@ -95,9 +99,9 @@ static PetscErrorCode AllgatherList(MPI_Comm comm, const void *mine, PetscInt n,
    H_SS into a dense ns x ns matrix A on every rank (S sorted, global indices). */
 static PetscErrorCode GatherSubmatrix(Mat H, const PetscInt *S, PetscInt ns, PetscScalar *A)
 {
-  MPI_Comm     comm = PetscObjectComm((PetscObject)H);
-  PetscInt     rs, re, nt = 0, cap = 0, tot = 0;
-  PetscReal   *loc = NULL, *all;
+  MPI_Comm   comm = PetscObjectComm((PetscObject)H);
+  PetscInt   rs, re, nt = 0, cap = 0, tot = 0;
+  PetscReal *loc = NULL, *all;
 
   PetscFunctionBeginUser;
   PetscCall(MatGetOwnershipRange(H, &rs, &re));
@@ -257,11 +261,11 @@ static PetscErrorCode InterlacingCut(Mat H, PetscInt nev, PetscReal *cut, PetscI
    lowest Ritz value, *a the filter's first cut (the second Lanczos Ritz value). */
 PetscErrorCode KhgpsSpectrumBounds(Mat M, KhgpsKey key, PetscInt steps, PetscReal *a0, PetscReal *a, PetscReal *b)
 {
-  MPI_Comm           comm = PetscObjectComm((PetscObject)M);
-  PetscInt           rs, re, nloc, m, N;
-  PetscReal          gersh = PETSC_MIN_REAL, *alpha, *beta, *theta, top, resid;
-  PetscScalar       *Vl, *T, *h;
-  Vec                v, w;
+  MPI_Comm     comm = PetscObjectComm((PetscObject)M);
+  PetscInt     rs, re, nloc, m, N;
+  PetscReal    gersh = PETSC_MIN_REAL, *alpha, *beta, *theta, top, resid;
+  PetscScalar *Vl, *T, *h;
+  Vec          v, w;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(KhgpsLog.bounds, 0, 0, 0, 0));
@@ -343,20 +347,19 @@ PetscErrorCode KhgpsSpectrumBounds(Mat M, KhgpsKey key, PetscInt steps, PetscRea
    top of the spectrum, e.g. nev close to N): the caller then runs the EPS on H itself. */
 PetscErrorCode KhgpsFilterSpectrum(EPS eps, const KhgpsSolverOptions *o, PetscInt nev, PetscInt save_modes, KhgpsKey key, Mat H, KhgpsResult *r, PetscBool *done)
 {
-  MPI_Comm         comm       = PetscObjectComm((PetscObject)H);
-  FilterCtx        f;
-  Mat              P;
-  PetscInt         N, nloc, nconv, nkept = 0, nabove = 0, *kept;
-  PetscReal        a0, a, b, *tmp;
-  Vec              v, w;
+  MPI_Comm  comm = PetscObjectComm((PetscObject)H);
+  FilterCtx f;
+  Mat       P;
+  PetscInt  N, nloc, nconv, nkept = 0, nabove = 0, *kept;
+  PetscReal a0, a, b, *tmp;
+  Vec       v, w;
 
   PetscFunctionBeginUser;
   *done = PETSC_FALSE;
   PetscCall(KhgpsSpectrumBounds(H, key, BOUNDS_LANCZOS, &a0, &a, &b));
   if (o->filter_cut_set) a = o->filter_cut;
-  else { /* the bound, raised by (b - a)/m^2: an eigenvalue that close below the cut gets theta >= cosh(2) */
-    PetscReal bound;
-    PetscInt  nsub = 0;
+  else { /* the bound, raised by (b - a)/m^2: an eigenvalue that close below the cut gets theta >= cosh(2) */ PetscReal bound;
+    PetscInt                                                                                                            nsub = 0;
     PetscCall(InterlacingCut(H, nev, &bound, &nsub));
     a = bound + (b - bound) / ((PetscReal)o->filter_degree * o->filter_degree);
     PetscCall(PetscInfo(NULL, "filter: interlacing bound %g of eigenvalue %" PetscInt_FMT " (%s), cut %g\n", (double)bound, nev, nsub ? "a submatrix with the neighbours" : "Gershgorin", (double)a));

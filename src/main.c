@@ -76,7 +76,7 @@ static int ScanOptionsFile(const char *name, dev_t *dev, ino_t *ino, int depth, 
   dev[depth] = st.st_dev;
   ino[depth] = st.st_ino;
   if (!(f = fopen(name, "r"))) return 0; /* PETSc says why */
-  while (fgets(line, sizeof(line), f)) {  /* as PETSc reads it: '#' comments, "-option value" */
+  while (fgets(line, sizeof(line), f)) { /* as PETSc reads it: '#' comments, "-option value" */
     char *save, *key, *val;
     line[strcspn(line, "#")] = 0;
     if (!(key = strtok_r(line, " \t\r\n", &save)) || strcasecmp(key, "-options_file") || !(val = strtok_r(NULL, " \t\r\n", &save))) continue;
@@ -95,10 +95,10 @@ static int ScanOptionsFile(const char *name, dev_t *dev, ino_t *ino, int depth, 
    temporary file that PETSc reads as /proc/self/fd/N. Returns the new name or NULL (errno). */
 static char *CopyStream(const char *name)
 {
-  char    tmpl[PATH_MAX], buf[65536], *copy;
-  FILE   *in;
-  size_t  n;
-  int     fd, ok = 1;
+  char        tmpl[PATH_MAX], buf[65536], *copy;
+  FILE       *in;
+  size_t      n;
+  int         fd, ok = 1;
   const char *dir = getenv("TMPDIR");
 
   snprintf(tmpl, sizeof(tmpl), "%s/khgps-options-XXXXXX", dir && *dir ? dir : "/tmp");
@@ -159,7 +159,7 @@ static int CheckOptionsFiles(int argc, char **argv)
    exit code 2. Rank 0 alone reads options files, the others wait for it: they are aborted. */
 static int InitializeFailed(PetscErrorCode ierr)
 {
-  const char *text = NULL;
+  const char *text     = NULL;
   char       *specific = NULL;
   int         init = 0, fin = 0, rank = 0, size = 1;
 
@@ -194,7 +194,7 @@ static PetscErrorCode Setup(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, Pets
   PetscCall(KhgpsMinimizerCreate(comm, p, &tao));
   PetscCall(KhgpsNewtonCreate(comm, p, &newton));
   PetscCall(KhgpsEigensolverCreate(comm, p, &eps));
-  PetscCall(KhgpsOutputDescribe(tao, eps, p)); /* the file's /params (physics, protocol) and this run's description */
+  PetscCall(KhgpsOutputDescribe(tao, eps, p));    /* the file's /params (physics, protocol) and this run's description */
   PetscCall(KhgpsEigensolverCheck(comm, p, eps)); /* an eigensolver SLEPc cannot set up, refused now */
   PetscCall(TaoDestroy(&tao));
   PetscCall(KSPDestroy(&newton));
@@ -247,7 +247,7 @@ int main(int argc, char **argv)
   PetscBool      helped = PETSC_FALSE, quiet;
   PetscErrorCode ierr;
 
-  sigset_t       stops, old;
+  sigset_t stops, old;
 
   /* SIGTERM and the like are held until khgps's handler is in place (after PETSc's own): a signal
      during start-up then gets the same one line as later */
@@ -259,7 +259,7 @@ int main(int argc, char **argv)
   sigprocmask(SIG_BLOCK, &stops, &old);
   if (CheckOptionsFiles(argc, argv)) return 2;
   PetscErrorPrintf = PetscErrorPrintfNone; /* PetscInitialize's own errors: one line below */
-  ierr = SlepcInitialize(&argc, &argv, NULL, help);
+  ierr             = SlepcInitialize(&argc, &argv, NULL, help);
   if (ierr) return InitializeFailed(ierr);
   PetscCall(PetscOptionsHasName(NULL, NULL, "-error_output_none", &quiet));
   if (!quiet) PetscErrorPrintf = PetscErrorPrintfDefault;
@@ -294,7 +294,7 @@ int main(int argc, char **argv)
     PetscCallMPI(MPI_Bcast(&ierr, 1, MPI_INT, 0, PETSC_COMM_WORLD));
   }
   if (ierr == KHGPS_ERR_REPORTED) { /* reported in one line: the file keeps what it held */
-    if (KhgpsOutputBroken()) { /* HDF5 holds a file it could not close: it would crash at MPI_Finalize */
+    if (KhgpsOutputBroken()) {      /* HDF5 holds a file it could not close: it would crash at MPI_Finalize */
       fflush(NULL);
       _exit(2);
     }

@@ -17,14 +17,17 @@
 #include "khgps_thermal.h"
 
 static const char *const MinimizerTypes[] = {"bncg", "lmvm-diag", "KhgpsMinimizerType", "KHGPS_MINIMIZER_", NULL};
-enum { MINIMIZER_DEFAULT = 0, MINIMIZER_LMVM_DIAG = 1 };
+enum {
+  MINIMIZER_DEFAULT   = 0,
+  MINIMIZER_LMVM_DIAG = 1
+};
 
 /* The minimizer's settings (read once in KhgpsMinimizerCreate, composed on the Tao) and, during a
    solve, the callbacks' context: the model, the Hessian diagonal at the last point, the counts. */
 typedef struct {
-  PetscInt    type;       /* MINIMIZER_* */
-  PetscReal   floor;      /* lmvm-diag: the diagonal is max(d_i, floor) (d_i -> 0 for soft kappa at x = 0) */
-  PetscBool   view;       /* -khgps_minimizer_view: one line per realization with the counts */
+  PetscInt    type;  /* MINIMIZER_* */
+  PetscReal   floor; /* lmvm-diag: the diagonal is max(d_i, floor) (d_i -> 0 for soft kappa at x = 0) */
+  PetscBool   view;  /* -khgps_minimizer_view: one line per realization with the counts */
   KhgpsModel *m;
   Vec         d;          /* kappa + A x^2/2 at the last Hessian evaluation */
   Vec         d0;         /* lmvm-diag: max(kappa + A x^2/2, floor) at the last objective evaluation */
@@ -46,34 +49,34 @@ static PetscErrorCode MinCtxDestroy(void *ctx)
 static const struct {
   const char *type, *why;
 } Refused[] = {
-  {"owlqn", "orthant-wise L-BFGS minimizes H + lambda ||x||_1, another problem (it stops at once at x = 0)"},
-  {"bmrm", "bundle method for regularized risk minimization, another problem (it stops with |grad H| ~ 0.06)"},
-  {"bqpip", "interior point method for bound-constrained quadratic programs (on H it produces NaN)"},
-  {"gpcg", "gradient projection CG for bound-constrained quadratic programs (on H it produces NaN)"},
-  {"nm", "Nelder-Mead is derivative-free (not converged after 200000 iterations at N = 60)"},
-  {"pounders", "least squares: needs a residual function"},
-  {"brgn", "regularized Gauss-Newton for least squares: needs a residual function"},
-  {"lcl", "linearly constrained augmented Lagrangian: needs constraints and a state index set"},
-  {"ssils", "semismooth solver for complementarity problems: needs constraints"},
-  {"ssfls", "semismooth solver for complementarity problems: needs constraints"},
-  {"asils", "active-set semismooth solver for complementarity problems: needs constraints"},
-  {"asfls", "active-set semismooth solver for complementarity problems: needs constraints"},
-  {"ipm", "interior point method: needs constraints"},
-  {"pdipm", "primal-dual interior point method: needs equality or inequality constraints"},
-  {"almm", "augmented Lagrangian multiplier method: needs equality or inequality constraints"},
-  {"admm", "alternating direction method of multipliers: needs a split objective"},
-  {"shell", "a user-written solver: khgps sets no TaoShellSetSolve"},
-  {"python", "a Python solver: khgps sets none"},
+  {"owlqn",    "orthant-wise L-BFGS minimizes H + lambda ||x||_1, another problem (it stops at once at x = 0)"   },
+  {"bmrm",     "bundle method for regularized risk minimization, another problem (it stops with |grad H| ~ 0.06)"},
+  {"bqpip",    "interior point method for bound-constrained quadratic programs (on H it produces NaN)"           },
+  {"gpcg",     "gradient projection CG for bound-constrained quadratic programs (on H it produces NaN)"          },
+  {"nm",       "Nelder-Mead is derivative-free (not converged after 200000 iterations at N = 60)"                },
+  {"pounders", "least squares: needs a residual function"                                                        },
+  {"brgn",     "regularized Gauss-Newton for least squares: needs a residual function"                           },
+  {"lcl",      "linearly constrained augmented Lagrangian: needs constraints and a state index set"              },
+  {"ssils",    "semismooth solver for complementarity problems: needs constraints"                               },
+  {"ssfls",    "semismooth solver for complementarity problems: needs constraints"                               },
+  {"asils",    "active-set semismooth solver for complementarity problems: needs constraints"                    },
+  {"asfls",    "active-set semismooth solver for complementarity problems: needs constraints"                    },
+  {"ipm",      "interior point method: needs constraints"                                                        },
+  {"pdipm",    "primal-dual interior point method: needs equality or inequality constraints"                     },
+  {"almm",     "augmented Lagrangian multiplier method: needs equality or inequality constraints"                },
+  {"admm",     "alternating direction method of multipliers: needs a split objective"                            },
+  {"shell",    "a user-written solver: khgps sets no TaoShellSetSolve"                                           },
+  {"python",   "a Python solver: khgps sets none"                                                                },
 };
 #define KHGPS_TAO_TYPES "bncg (the default), blmvm, lmvm, cg, bqnls, bqnkls, bqnktr, bqnktl, nls, ntr, ntl, tron, bnls, bntr or bntl"
 
 /* Defaults in code, then TaoSetFromOptions last: any -tao_* choice wins. */
 PetscErrorCode KhgpsMinimizerCreate(MPI_Comm comm, const KhgpsParams *p, Tao *tao)
 {
-  MinCtx           *c;
-  PetscContainer    cont;
-  TaoType           type;
-  PetscBool         set;
+  MinCtx        *c;
+  PetscContainer cont;
+  TaoType        type;
+  PetscBool      set;
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&c));
@@ -295,8 +298,8 @@ static PetscErrorCode MinimizeTao(Tao tao, KhgpsModel *m, const KhgpsParams *p, 
   if (c->view) {
     TaoType type;
     PetscCall(TaoGetType(tao, &type));
-    PetscCall(PetscPrintf(PetscObjectComm((PetscObject)tao), "khgps minimizer: realization %" PetscInt_FMT " %s%s: %" PetscInt_FMT " its, %" PetscInt_FMT " J x products (%" PetscInt_FMT " objective+gradient, %" PetscInt_FMT " Hessian), |grad H| %.3e, %s, %.3f s\n", p->realization, type,
-                          c->type == MINIMIZER_LMVM_DIAG ? " (lmvm-diag)" : "", r->tao_its, c->nfg + c->nhess, c->nfg, c->nhess, (double)r->gnorm_tao, TaoConvergedReasons[r->tao_reason], (double)(t1 - t0)));
+    PetscCall(PetscPrintf(PetscObjectComm((PetscObject)tao), "khgps minimizer: realization %" PetscInt_FMT " %s%s: %" PetscInt_FMT " its, %" PetscInt_FMT " J x products (%" PetscInt_FMT " objective+gradient, %" PetscInt_FMT " Hessian), |grad H| %.3e, %s, %.3f s\n", p->realization, type, c->type == MINIMIZER_LMVM_DIAG ? " (lmvm-diag)" : "", r->tao_its, c->nfg + c->nhess, c->nfg, c->nhess,
+                          (double)r->gnorm_tao, TaoConvergedReasons[r->tao_reason], (double)(t1 - t0)));
   }
   PetscCall(MatDestroy(&H));
   PetscCall(MatDestroy(&H0));

@@ -9,7 +9,9 @@
 #include "khgps_platform.h"
 #include "kernels/draw.h"
 
-enum { STREAM_KAPPA = KHGPS_STREAM_KAPPA };
+enum {
+  STREAM_KAPPA = KHGPS_STREAM_KAPPA
+};
 
 /* The packed storage's couplings: J_ij, i < j, as floats in column j's first 4j bytes (the same
    values and pairing of Philox calls as KhgpsDrawDense (kernels/draw.c)), columns shared out among OpenMP threads. */
@@ -78,9 +80,9 @@ static PetscErrorCode ScaLAPACKCouplings(MPI_Comm comm, const KhgpsParams *p, Pe
 PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsModel *m)
 {
   const MatType htype = p->solver.htype;
-  PetscInt     rs, re, lda, nloc = PETSC_DECIDE, N = p->N;
-  PetscScalar *a, *k;
-  PetscBool    packed, scalapack;
+  PetscInt      rs, re, lda, nloc = PETSC_DECIDE, N = p->N;
+  PetscScalar  *a, *k;
+  PetscBool     packed, scalapack;
 
   PetscFunctionBeginUser;
   PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &packed));
@@ -88,7 +90,7 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsModel 
   m->N     = p->N;
   m->htype = htype;
   m->A     = p->A;
-  m->h = p->h;
+  m->h     = p->h;
   /* the row split ScaLAPACK uses (equal blocks, the remainder last), so that vectors of J and of a
      MATSCALAPACK Hessian share one layout and the conversion takes ScaLAPACK's fast path */
   PetscCall(PetscSplitOwnershipEqual(comm, &nloc, &N));
@@ -103,9 +105,9 @@ PetscErrorCode KhgpsModelCreate(MPI_Comm comm, const KhgpsParams *p, KhgpsModel 
     PetscCall(PetscMalloc1(m->packed.single ? ((size_t)p->N * p->N + 1) / 2 : (size_t)p->N * p->N, &m->packed.B));
     m->sw.lapack_solve = p->solver.packed_lapack_solve;
     m->sw.trsolve      = (PetscBool)(p->solver.packed_trsolve && !m->sw.lapack_solve);
-  #if defined(_OPENMP)
+#if defined(_OPENMP)
     if (KhgpsBLASThreadsLibrary() > omp_get_max_threads()) m->sw.trsolve = PETSC_FALSE; /* more BLAS threads than OpenMP ones: potrs uses them */
-  #endif
+#endif
     FillPackedCouplings(p, m->packed.B, m->packed.ldf);
     PetscCall(KhgpsPackedCreateJ(comm, m));
     rs = 0;
@@ -178,7 +180,7 @@ PetscErrorCode KhgpsFormFunctionGradient(Tao tao, Vec X, PetscReal *f, Vec G, vo
   for (PetscInt i = 0; i < n; i++) {
     const PetscReal xi = x[i], x2 = xi * xi;
     m->eterm[i] = xi * (0.5 * jx[i] + 0.5 * k[i] * xi + A24 * x2 * xi - m->h);
-    g[i] = jx[i] + k[i] * xi + A6 * x2 * xi - m->h;
+    g[i]        = jx[i] + k[i] * xi + A6 * x2 * xi - m->h;
   }
   PetscCall(VecRestoreArrayWrite(G, &g));
   PetscCall(VecRestoreArrayRead(m->kappa, &k));

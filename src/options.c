@@ -14,7 +14,7 @@
 
 const char *const KhgpsCouplingTypes[] = {"dense", "sparse"};
 const char *const KhgpsStartNames[]    = {"zero", "random", "thermal"};
-const char *const KhgpsStatusNames[] = {"minimum", "not_converged", "saddle", "KhgpsStatus", "KHGPS_", NULL};
+const char *const KhgpsStatusNames[]   = {"minimum", "not_converged", "saddle", "KhgpsStatus", "KHGPS_", NULL};
 
 /* The value of -khgps_<name> as given (NULL if none: a flag, or a value that starts with '-' and so
    was read as the next option); it counts as read. */
@@ -151,7 +151,8 @@ static PetscErrorCode ProcessStartOptions(PetscOptionItems *PetscOptionsObject, 
   PetscCheck(p->parent_temperature > 0, comm, PETSC_ERR_USER_INPUT, "-khgps_parent_temperature %g must be > 0", (double)p->parent_temperature);
   { /* the parent's |x| ~ (24 T/A)^(1/4): its energy N T and squared gradient N A^2 (24 T/A)^(3/2)/36 must stay representable */
     const double lT = log10((double)p->parent_temperature), lN = log10((double)p->N), lA = log10((double)p->A);
-    PetscCheck(lN + lT < 250 && lN + 2 * lA + 1.5 * (log10(24.0) + lT - lA) - log10(36.0) < 250, comm, PETSC_ERR_USER_INPUT, "-khgps_parent_temperature %g: the parent's energy N T and squared gradient N A^2 (24 T/A)^(3/2)/36 must stay below 1e250", (double)p->parent_temperature);
+    PetscCheck(lN + lT < 250 && lN + 2 * lA + 1.5 * (log10(24.0) + lT - lA) - log10(36.0) < 250, comm, PETSC_ERR_USER_INPUT, "-khgps_parent_temperature %g: the parent's energy N T and squared gradient N A^2 (24 T/A)^(3/2)/36 must stay below 1e250",
+               (double)p->parent_temperature);
   }
   PetscCheck(!p->sparse, comm, PETSC_ERR_USER_INPUT, "-khgps_start thermal is for dense couplings (the chain keeps J as a dense float array)");
   PetscCheck(p->adapt_sweeps + p->measure_sweeps <= p->equilibration_sweeps, comm, PETSC_ERR_USER_INPUT, "-khgps_adapt_sweeps %" PetscInt_FMT " + -khgps_measure_sweeps %" PetscInt_FMT " exceed -khgps_equilibration_sweeps %" PetscInt_FMT ": the widths must be fixed in the measured sweeps", p->adapt_sweeps, p->measure_sweeps, p->equilibration_sweeps);
@@ -166,11 +167,11 @@ static PetscErrorCode ProcessStartOptions(PetscOptionItems *PetscOptionsObject, 
    Chebyshev polynomial unless an -eps_type/-st_* option asks for the EPS on M itself. */
 static PetscErrorCode ProcessSolverOptions(PetscOptionItems *PetscOptionsObject, MPI_Comm comm, PetscMPIInt gsize, KhgpsParams *p)
 {
-  KhgpsSolverOptions *o                   = &p->solver;
-  const char *const   names[]             = {"auto", "slepc", "block", "KhgpsEigensolver", "", NULL};
-  const char *const   epsopts[]           = {"-eps_type", "-st_type", "-st_ksp_type", "-st_pc_type"};
-  PetscBool           epsset              = PETSC_FALSE, set, t, isscalapack, ispacked, isplain;
-  PetscInt            which               = 0;
+  KhgpsSolverOptions *o         = &p->solver;
+  const char *const   names[]   = {"auto", "slepc", "block", "KhgpsEigensolver", "", NULL};
+  const char *const   epsopts[] = {"-eps_type", "-st_type", "-st_ksp_type", "-st_pc_type"};
+  PetscBool           epsset    = PETSC_FALSE, set, t, isscalapack, ispacked, isplain;
+  PetscInt            which     = 0;
   char                htype[64], cut[64] = "interlacing";
 
   PetscFunctionBeginUser;
@@ -221,7 +222,6 @@ static PetscErrorCode ProcessSolverOptions(PetscOptionItems *PetscOptionsObject,
   o->block = (PetscBool)(which == 2);
   PetscCheck(!o->block || ispacked, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs the packed storage (one rank per realization)");
   PetscCheck(!o->block || p->N >= o->block_ncv + 2 * (PetscInt64)o->block_size, comm, PETSC_ERR_USER_INPUT, "-khgps_eigensolver block needs N >= block_ncv + 2 block_size = %" PetscInt64_FMT, o->block_ncv + 2 * (PetscInt64)o->block_size);
-
 
   o->filter_degree = p->sparse && !epsset ? 20 : 0; /* as the eigensolver: an -eps_type/-st_* choice runs the EPS on M */
   o->filter_cut    = 0;
@@ -280,7 +280,8 @@ static int ScaleTrouble(double N, double h, double A, double J, double a, double
     if (!(xs[k] > 0)) continue;
     lx = log10(xs[k]);
     if (4 * lx > lim || lN + lA + 4 * lx - log10(24.0) > lim || lN + 2 * (lA + 3 * lx - log10(6.0)) > lim || (!k && k0 > 0 && lN + log10(k0) + 2 * lx > lim)) {
-      if (why) snprintf(why, len, k ? "the minimum's x ~ max((6|h|/A)^(1/3), sqrt(4J/A)) = %.3g must keep x^4, N A x^4/24 and N (A x^3/6)^2 below 1e300" : "the start's |x| <= %.3g must keep x^4, N A x^4/24, N kappa0 x^2/2 and N (A x^3/6)^2 below 1e300", xs[k]);
+      if (why)
+        snprintf(why, len, k ? "the minimum's x ~ max((6|h|/A)^(1/3), sqrt(4J/A)) = %.3g must keep x^4, N A x^4/24 and N (A x^3/6)^2 below 1e300" : "the start's |x| <= %.3g must keep x^4, N A x^4/24, N kappa0 x^2/2 and N (A x^3/6)^2 below 1e300", xs[k]);
       return k + 1;
     }
   }
@@ -303,7 +304,7 @@ static int ScaleTrouble(double N, double h, double A, double J, double a, double
    (in log10) between the given value and the default, with the other options as given. */
 static PetscErrorCode CheckScales(MPI_Comm comm, const KhgpsParams *p)
 {
-  double v[4] = {p->x0_amplitude, p->h, p->A, p->J}, lo, hi, ref;
+  double            v[4]        = {p->x0_amplitude, p->h, p->A, p->J}, lo, hi, ref;
   const char *const names[4]    = {"x0_amplitude", "h", "A", "J"};
   const double      defaults[4] = {1, 0.01, 1, 0.1};
   char              why[400], bound[96] = "";
@@ -321,7 +322,7 @@ static PetscErrorCode CheckScales(MPI_Comm comm, const KhgpsParams *p)
   ref = defaults[k];
   { /* bisection in log10 between the value (fails) and the default (passes, or no bound is given) */
     double w[4] = {v[0], v[1], v[2], v[3]};
-    w[k] = k == 1 && v[1] < 0 ? -ref : ref;
+    w[k]        = k == 1 && v[1] < 0 ? -ref : ref;
     if (!TROUBLE(w, NULL, 0)) {
       lo = log10(ref);
       hi = log10(fabs(v[k]));
@@ -348,14 +349,14 @@ PetscErrorCode KhgpsProcessOptions(MPI_Comm comm, KhgpsParams *p)
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   /* model */
-  p->N         = 2000;
-  p->kappa0    = 1.0;
-  p->kappa_min = 0.0;
-  p->J         = 0.1;
+  p->N            = 2000;
+  p->kappa0       = 1.0;
+  p->kappa_min    = 0.0;
+  p->J            = 0.1;
   p->sparse       = PETSC_FALSE;
   p->connectivity = 20;
-  p->h         = 0.01;
-  p->A         = 1.0;
+  p->h            = 0.01;
+  p->A            = 1.0;
   /* realization */
   p->seed         = 1;
   p->realization  = 0;
@@ -456,9 +457,12 @@ PetscErrorCode KhgpsCheckOptionsText(MPI_Comm comm)
    "-tao_max_it abc: need an integer (PETSc: ...)"; else msg itself. Used by the one-line handler. */
 void KhgpsNameOptionInMessage(const char *msg, char *out, size_t len)
 {
-  const char *const pats[][2] = {{"Input string ", "an integer"}, {"Unknown logical value: ", "true or false"}};
-  char              val[256] = "", *all = NULL, *save, *tok, *prev = NULL;
-  const char       *need = NULL;
+  const char *const pats[][2] = {
+    {"Input string ",           "an integer"   },
+    {"Unknown logical value: ", "true or false"}
+  };
+  char        val[256] = "", *all = NULL, *save, *tok, *prev = NULL;
+  const char *need = NULL;
 
   snprintf(out, len, "%s", msg);
   for (size_t k = 0; k < 2 && !need; k++)
@@ -484,7 +488,8 @@ void KhgpsNameOptionInMessage(const char *msg, char *out, size_t len)
 static PetscBool ReadLater(const char *name)
 {
   const char *const heads[] = {"options_", "help", "log", "info", "malloc", "memory_", "history", "viewer_", "draw_", "on_error_", "error_output_", "debugger", "start_in_debugger", "stop_for_debugger", "display", "fp_trap", "check_pointer_intensity", "objects_dump", "no_signal_handler", "skip_petscrc", "saws", "mpi_", "use_gpu_aware_mpi", "device_", "omp_", "blas_", "petsc_ci", "timeout", "checkstack", "nox", "x_virtual", "get_total_flops", "version"};
-  const char *const parts[] = {"_view", "_converged_reason", "_error_relative", "_error_absolute", "_error_backward", "mat_mumps_", "mat_scalapack_", "mat_superlu", "mat_umfpack_", "mat_cholmod_", "mat_klu_", "mat_spqr_", "mat_strumpack_", "mat_pastix_", "mat_mkl_", "khgps_newton_mat_"};
+  const char *const parts[] = {"_view",        "_converged_reason", "_error_relative", "_error_absolute", "_error_backward", "mat_mumps_",  "mat_scalapack_", "mat_superlu",
+                               "mat_umfpack_", "mat_cholmod_",      "mat_klu_",        "mat_spqr_",       "mat_strumpack_",  "mat_pastix_", "mat_mkl_",       "khgps_newton_mat_"};
   char              low[256];
   size_t            n = strlen(name);
 
@@ -627,7 +632,8 @@ PetscErrorCode KhgpsCheckMemory(MPI_Comm comm, const KhgpsParams *p)
   gsize = size / (PetscMPIInt)p->groups;
   if (p->sparse) { /* the CSR arrays of a rank's rows count their ~(c + 1) N/np entries in PetscInt */
     double nnz = (p->connectivity + 1) * PetscCeilReal(N / gsize);
-    PetscCheck(nnz * 1.05 + 1000 < (double)PETSC_MAX_INT, comm, PETSC_ERR_USER_INPUT, "sparse N = %" PetscInt_FMT " with c = %g: about %.3g couplings per rank on %d rank(s) exceed this PETSc's %d-bit indices: use more ranks, or a PETSc configured --with-64-bit-indices", p->N, (double)p->connectivity, nnz, gsize, (int)sizeof(PetscInt) * 8);
+    PetscCheck(nnz * 1.05 + 1000 < (double)PETSC_MAX_INT, comm, PETSC_ERR_USER_INPUT, "sparse N = %" PetscInt_FMT " with c = %g: about %.3g couplings per rank on %d rank(s) exceed this PETSc's %d-bit indices: use more ranks, or a PETSc configured --with-64-bit-indices", p->N,
+               (double)p->connectivity, nnz, gsize, (int)sizeof(PetscInt) * 8);
     PetscFunctionReturn(0);
   }
   PetscCall(PetscStrcmp(htype, KHGPS_PACKED, &packed));
@@ -639,7 +645,7 @@ PetscErrorCode KhgpsCheckMemory(MPI_Comm comm, const KhgpsParams *p)
     per = (scalapack ? 2 : 3) * 8 * N * N / gsize;
     PetscCall(PetscSNPrintf(what, sizeof(what), "%s storage on %d rank(s): about %d x 8 N^2/%d", htype, gsize, scalapack ? 2 : 3, gsize));
   }
-  if (p->save_couplings && rank % gsize == 0) per += 8 * N * N; /* J gathered on the group's first rank */
+  if (p->save_couplings && rank % gsize == 0) per += 8 * N * N;               /* J gathered on the group's first rank */
   if (p->start == KHGPS_START_THERMAL && rank % gsize == 0) per += 4 * N * N; /* the chain's float J (thermal.c) */
   PetscCallMPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
   PetscCallMPI(MPI_Comm_rank(node, &nrank));
@@ -653,7 +659,8 @@ PetscErrorCode KhgpsCheckMemory(MPI_Comm comm, const KhgpsParams *p)
     if (total > 0 && need > total) {
       bad = 1;
       snprintf(msg, sizeof(msg), "dense N = %" PetscInt_FMT " needs %.3g bytes (%.1f GiB) per rank (%s), %.1f GiB for the %d rank(s) on %s, which has %.1f GiB of memory: use -khgps_factor_precision single (one rank: 4 N^2 bytes), more ranks over more nodes (-khgps_hessian_mat_type scalapack: about 16 N^2/np bytes per rank), or sparse couplings (-khgps_coupling sparse)", p->N, per, per / gib, what, need / gib, nlocal, host, total / gib);
-    } else if (avail > 0 && need > avail) PetscCall(PetscPrintf(PETSC_COMM_SELF, "khgps: WARNING: dense N = %" PetscInt_FMT " needs %.1f GiB on %s, which has %.1f GiB available now (%.1f GiB in all): the run may run out of memory\n", p->N, need / gib, host, avail / gib, total / gib));
+    } else if (avail > 0 && need > avail)
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "khgps: WARNING: dense N = %" PetscInt_FMT " needs %.1f GiB on %s, which has %.1f GiB available now (%.1f GiB in all): the run may run out of memory\n", p->N, need / gib, host, avail / gib, total / gib));
   }
   PetscCallMPI(MPI_Comm_free(&node));
   first = bad ? rank : size; /* the first rank that found a problem says it */

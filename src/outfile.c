@@ -40,30 +40,30 @@
 
 /* Rank 0's hold on the run file, for the life of the process. */
 static struct {
-  char      path[PETSC_MAX_PATH_LEN];      /* the file written: -khgps_output, or where its symbolic link points */
-  char      dir[PETSC_MAX_PATH_LEN];       /* its folder */
-  char      base[PETSC_MAX_PATH_LEN];      /* its name in the folder */
-  char      lock[2 * PETSC_MAX_PATH_LEN];  /* dir/.base.lock */
+  char      path[PETSC_MAX_PATH_LEN];     /* the file written: -khgps_output, or where its symbolic link points */
+  char      dir[PETSC_MAX_PATH_LEN];      /* its folder */
+  char      base[PETSC_MAX_PATH_LEN];     /* its name in the folder */
+  char      lock[2 * PETSC_MAX_PATH_LEN]; /* dir/.base.lock */
   char      host[256];
-  int       lockfd;                        /* -1: no lock held (the file system has none) */
-  mode_t    mode;                          /* permissions of the file written (an existing file's own) */
-  uid_t     uid;                           /* an existing file's owner, kept where allowed */
+  int       lockfd; /* -1: no lock held (the file system has none) */
+  mode_t    mode;   /* permissions of the file written (an existing file's own) */
+  uid_t     uid;    /* an existing file's owner, kept where allowed */
   gid_t     gid;
   PetscBool keep_owner;
-  PetscBool appended;                      /* this process has already replaced the file once */
-  PetscBool broken;                        /* HDF5 could not close a temporary file (KhgpsOutputBroken) */
-  int       mainfd;                        /* the run file itself, locked (-1: not there yet) */
-  int       logfd;                         /* FILE.pending, open for appends (-1: not yet) */
+  PetscBool appended;                         /* this process has already replaced the file once */
+  PetscBool broken;                           /* HDF5 could not close a temporary file (KhgpsOutputBroken) */
+  int       mainfd;                           /* the run file itself, locked (-1: not there yet) */
+  int       logfd;                            /* FILE.pending, open for appends (-1: not yet) */
   char      pending[PETSC_MAX_PATH_LEN + 16]; /* FILE.pending */
-  char      log_id[40];                    /* FILE's log_id, which its log names */
-  long      main_count, log_count;         /* realizations in FILE and in its log */
-  long      log_bytes;                     /* valid bytes of the log */
-  PetscInt  run_index;                     /* this run's /runs/NNNN */
-  PetscBool run_logged;                    /* this run's description is in the file or its log */
+  char      log_id[40];                       /* FILE's log_id, which its log names */
+  long      main_count, log_count;            /* realizations in FILE and in its log */
+  long      log_bytes;                        /* valid bytes of the log */
+  PetscInt  run_index;                        /* this run's /runs/NNNN */
+  PetscBool run_logged;                       /* this run's description is in the file or its log */
 } run = {.lockfd = -1, .mainfd = -1, .logfd = -1};
 
 /* For the signal handler: the temporary file being written (removed if a signal stops the run). */
-static char             tmp_in_use[2 * PETSC_MAX_PATH_LEN];
+static char                  tmp_in_use[2 * PETSC_MAX_PATH_LEN];
 static volatile sig_atomic_t tmp_set;
 
 /* An abbreviated path for messages: long paths keep their end. */
@@ -141,8 +141,8 @@ static int ResolveOutput(const char *output, char *msg, size_t len)
    with its own name). */
 static void LockNote(const char *part)
 {
-  char   buf[2 * PETSC_MAX_PATH_LEN];
-  int    n;
+  char        buf[2 * PETSC_MAX_PATH_LEN];
+  int         n;
   const char *slash = part ? strrchr(part, '/') : NULL;
 
   if (run.lockfd < 0) return;
@@ -154,7 +154,7 @@ static void LockNote(const char *part)
 static void Holder(const char *text, char *who, size_t len)
 {
   char        prog[64] = "", host[256] = "?";
-  long        pid      = -1;
+  long        pid = -1;
   const char *h = strstr(text, "host="), *q = strstr(text, "pid=");
 
   if (sscanf(text, "%63s", prog) != 1 || strncmp(prog, "khgps", 5)) {
@@ -169,7 +169,7 @@ static void Holder(const char *text, char *who, size_t len)
 /* The part=NAME of a lock file's text, if NAME is a temporary file name of this file. */
 static int StalePart(const char *text, char name[4096])
 {
-  const char *q = strstr(text, "part=");
+  const char *q  = strstr(text, "part=");
   size_t      nb = strlen(run.base), n;
 
   if (!q || sscanf(q + 5, "%4095s", name) != 1) return 0;
@@ -182,10 +182,10 @@ static int StalePart(const char *text, char name[4096])
    killed holder left (named in the lock file) is removed. */
 static int LockOutput(const char *output, char *msg, size_t len)
 {
-  char    text[2 * PETSC_MAX_PATH_LEN + 64] = "", name[4096];
-  ssize_t n;
-  int     fd;
-  char    sb[256], sl[256];
+  char        text[2 * PETSC_MAX_PATH_LEN + 64] = "", name[4096];
+  ssize_t     n;
+  int         fd;
+  char        sb[256], sl[256];
   const char *o = Short(output, sb, sizeof(sb)), *lk;
 
   if (gethostname(run.host, sizeof(run.host))) snprintf(run.host, sizeof(run.host), "unknown");
@@ -204,7 +204,7 @@ static int LockOutput(const char *output, char *msg, size_t len)
     if (errno == EWOULDBLOCK) {
       char who[512];
       for (int t = 0; t < 50; t++) { /* the holder writes its name right after taking the lock */
-        n = pread(fd, text, sizeof(text) - 1, 0);
+        n                   = pread(fd, text, sizeof(text) - 1, 0);
         text[n > 0 ? n : 0] = 0;
         if (n > 0 && strchr(text, '\n')) break;
         usleep(10000);
@@ -218,7 +218,7 @@ static int LockOutput(const char *output, char *msg, size_t len)
     close(fd);
     return 0;
   }
-  n = pread(fd, text, sizeof(text) - 1, 0);
+  n                   = pread(fd, text, sizeof(text) - 1, 0);
   text[n > 0 ? n : 0] = 0;
   if (n > 0 && strncmp(text, "khgps", 5)) {
     snprintf(msg, len, "cannot write output file %s: its lock file %s exists and is not a khgps lock file; it was left as it is: move it away", o, lk);
@@ -253,7 +253,7 @@ static int MakeTemp(char *part, size_t len)
 
 /* ---- the pending log: header, records ------------------------------------------------------ */
 
-static const char LOG_MAGIC[] = KHGPS_PENDING_FORMAT;
+static const char LOG_MAGIC[]  = KHGPS_PENDING_FORMAT;
 static const char REC_MAGIC[8] = {'K', 'H', 'G', 'P', 'S', 'R', 'E', 'C'};
 static const char RUN_MAGIC[8] = {'K', 'H', 'G', 'P', 'S', 'R', 'U', 'N'};
 
@@ -358,7 +358,7 @@ static int LogScan(const char *path, const char *log_id, long *valid, long *nrec
   }
   {
     size_t got = fread(buf, 1, hl, f);
-    if (got != hl || memcmp(buf, expect, hl)) { /* stale, cut, or FILE's log in another record layout */
+    if (got != hl || memcmp(buf, expect, hl)) {                   /* stale, cut, or FILE's log in another record layout */
       const char *endid = strchr(strchr(expect, '\n') + 1, '\n'); /* the end of the log_id line */
       size_t      idl   = (size_t)(endid - expect) + 1;
       int         other = got > idl && !memcmp(buf, expect, idl) && memcmp(buf + idl, expect + idl, got - idl);
@@ -417,9 +417,9 @@ static PetscErrorCode LogAppend(int kind, const void *payload, size_t n)
 {
   static PetscLogDouble last_sync = 0;
   PetscLogDouble        now;
-  char    *b;
-  uint64_t len = n, sum = Checksum((const unsigned char *)payload, n);
-  int      err;
+  char                 *b;
+  uint64_t              len = n, sum = Checksum((const unsigned char *)payload, n);
+  int                   err;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(n + 24, &b));
@@ -434,7 +434,7 @@ static PetscErrorCode LogAppend(int kind, const void *payload, size_t n)
     if (fdatasync(run.logfd)) err = errno;
     last_sync = now;
   }
-  if (err) { /* a cut record: taken back, so that the next one follows a whole record */
+  if (err) {                                     /* a cut record: taken back, so that the next one follows a whole record */
     if (ftruncate(run.logfd, run.log_bytes)) { } /* best effort: the reader stops at a cut record anyway */
     (void)lseek(run.logfd, 0, SEEK_END);
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot write %s: %s", run.pending, strerror(err));
@@ -495,17 +495,16 @@ bad:
   return 1;
 }
 
-
 /* Rank 0: read an existing run file (and its log) without changing them: a khgps file of the same
    parameters and protocol, complete realizations; list them. Any problem: msg set, *bad = 1. */
 static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done, int *bad, char *msg, size_t len)
 {
-  hid_t   fid = -1, g = -1, pg = -1;
-  char    fmt[64] = "", sb[256];
-  int     fd, nparams;
-  ScanCtx ctx = {p, NULL, 0, 0, 0, msg, len};
+  hid_t             fid = -1, g = -1, pg = -1;
+  char              fmt[64] = "", sb[256];
+  int               fd, nparams;
+  ScanCtx           ctx    = {p, NULL, 0, 0, 0, msg, len};
   const KhgpsParam *params = KhgpsDescribedParams(&nparams);
-  const char *out = Short(p->output, sb, sizeof(sb));
+  const char       *out    = Short(p->output, sb, sizeof(sb));
 
   *ndone = 0;
   *done  = NULL;
@@ -543,8 +542,9 @@ static void ReadExisting(const KhgpsParams *p, PetscInt *ndone, PetscInt **done,
     if (rc == 1) {
       if (!strcmp(a->name, "coupling_bits")) snprintf(msg, len, "%s was written by an older khgps whose couplings were not rounded to float32 (a different realization of J); it was left as it is: use another -khgps_output", out);
       else if (!strcmp(a->name, "sparse") || !strcmp(a->name, "connectivity")) continue; /* came later: absent means dense */
-      else if (p->start != KHGPS_START_THERMAL && KhgpsThermalParam(a->name)) continue; /* came later: absent means zero or random */
-      else if (a->since_protocol) snprintf(msg, len, "%s was written by an older khgps that did not record its protocol (%s and the other minimizer settings); resuming it could mix protocols: use another -khgps_output (runs/tail.sh starts a new one from the digest)", out, a->name);
+      else if (p->start != KHGPS_START_THERMAL && KhgpsThermalParam(a->name)) continue;  /* came later: absent means zero or random */
+      else if (a->since_protocol)
+        snprintf(msg, len, "%s was written by an older khgps that did not record its protocol (%s and the other minimizer settings); resuming it could mix protocols: use another -khgps_output (runs/tail.sh starts a new one from the digest)", out, a->name);
       else snprintf(msg, len, "%s has no parameter %s: not a complete khgps run file; it was left as it is", out, a->name);
       goto out;
     }
@@ -643,7 +643,7 @@ static int LockExisting(const char *output, char *msg, size_t len)
 PetscErrorCode KhgpsPrepareOutput(MPI_Comm comm, KhgpsParams *p, PetscInt *ntodo, PetscInt **todo)
 {
   PetscMPIInt rank;
-  int         bad = 0;
+  int         bad                               = 0;
   char        msg[3 * PETSC_MAX_PATH_LEN + 512] = "", part[2 * PETSC_MAX_PATH_LEN], sb[256];
   PetscInt    ndone = 0, *done = NULL, nin = 0;
 
@@ -738,7 +738,7 @@ static PetscErrorCode SyncPath(const char *path, PetscBool must)
 /* A new log_id: FILE's incarnation, which its log names. */
 static void NewLogId(void)
 {
-  uint64_t r = 0;
+  uint64_t r  = 0;
   int      fd = open("/dev/urandom", O_RDONLY);
   if (fd < 0 || read(fd, &r, sizeof(r)) != (ssize_t)sizeof(r)) r = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid() << 32 ^ (uint64_t)clock();
   if (fd >= 0) close(fd);
@@ -746,10 +746,10 @@ static void NewLogId(void)
 }
 
 typedef struct {
-  hid_t     f;
-  PetscInt *present; /* realizations already in FILE (sorted) */
-  PetscInt  npresent;
-  PetscInt  run;
+  hid_t          f;
+  PetscInt      *present; /* realizations already in FILE (sorted) */
+  PetscInt       npresent;
+  PetscInt       run;
   PetscErrorCode err;
 } FoldCtx;
 
@@ -760,7 +760,7 @@ static int FoldVisit(void *vctx, int kind, const char *pl, size_t n)
     char *text = (char *)malloc(n + 1);
     memcpy(text, pl, n);
     text[n] = 0;
-    c->err = KhgpsRunFileWriteRun(c->f, c->run++, text);
+    c->err  = KhgpsRunFileWriteRun(c->f, c->run++, text);
     free(text);
   } else {
     KhgpsRecord rec;
@@ -783,11 +783,11 @@ static int FoldVisit(void *vctx, int kind, const char *pl, size_t n)
    log_id. The HDF5 file is closed whatever happens (run.broken if HDF5 cannot). */
 static PetscErrorCode WriteNew(const KhgpsParams *p, PetscInt n, KhgpsRecord *recs, const char *part, int fd, PetscBool extend)
 {
-  hid_t          f = -1;
-  PetscErrorCode ierr = 0;
-  off_t          size = 0, more = 1 << 16;
-  FoldCtx        c = {0};
-  int            nparams;
+  hid_t             f    = -1;
+  PetscErrorCode    ierr = 0;
+  off_t             size = 0, more = 1 << 16;
+  FoldCtx           c = {0};
+  int               nparams;
   const KhgpsParam *params = KhgpsDescribedParams(&nparams);
 
   PetscFunctionBeginUser;
@@ -976,7 +976,7 @@ static size_t AppendInt(char *b, size_t at, size_t cap, long v)
 static void StopHandler(int sig)
 {
   char        b[PETSC_MAX_PATH_LEN + 256];
-  size_t      at = 0;
+  size_t      at   = 0;
   const char *name = sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGQUIT";
 
   if (tmp_set) (void)unlink(tmp_in_use);

@@ -167,10 +167,10 @@ PetscErrorCode KhgpsPackedToDouble(KhgpsModel *m)
    upper (64 x 64 tiles) and the diagonal hdiag rounded to float, then LAPACK spotrf in place. */
 static PetscErrorCode FactorSingle(KhgpsModel *m, PetscBLASInt *info)
 {
-  const PetscInt       N = m->N, T = 64;
-  float               *F = (float *)m->packed.B;
-  const PetscScalar   *d;
-  PetscBLASInt         n;
+  const PetscInt     N = m->N, T = 64;
+  float             *F = (float *)m->packed.B;
+  const PetscScalar *d;
+  PetscBLASInt       n;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(KhgpsLog.factor_f32, 0, 0, 0, 0));
@@ -285,7 +285,7 @@ static PetscErrorCode PCSetUp_Packed(PC pc)
    one right-hand side is several times slower per pass. */
 static void CholeskySolveBlocked(PetscInt N, const PetscScalar *B, PetscScalar *y)
 {
-  const PetscInt nb = 128;
+  const PetscInt nb   = 128;
   const double   mone = -1.0, one = 1.0;
   PetscBLASInt   inc = 1, lb = (PetscBLASInt)N;
 
@@ -377,7 +377,7 @@ static PetscErrorCode SolveRefined(KhgpsModel *m, PetscInt k, PetscScalar *y, Pe
     for (PetscInt c = 0; c < k; c++)
       for (PetscInt i = 0; i < N; i++) {
         PetscScalar *z = y + i + (size_t)c * ld;
-        cn = PetscMax(cn, PetscAbsScalar(r[i + (size_t)c * N]));
+        cn             = PetscMax(cn, PetscAbsScalar(r[i + (size_t)c * N]));
         *z += r[i + (size_t)c * N];
         zn = PetscMax(zn, PetscAbsScalar(*z));
       }

@@ -13,8 +13,8 @@ static int BLASThreads(int n)
 {
   static void (*set)(int);
   static int (*get)(void);
-  static int  looked;
-  int         old;
+  static int looked;
+  int        old;
 
   if (!looked) {
     set    = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
@@ -76,7 +76,6 @@ void KhgpsPopulate(void *p, size_t bytes)
   (void)bytes;
 #endif
 }
-
 
 static PetscBool avx512_allowed = PETSC_TRUE;
 

@@ -9,9 +9,18 @@
 
 const char *const KhgpsFactorPrecisionNames[] = {"double", "single", "single->double", NULL};
 
-#define SCALAR(member, name, isint)            {name, offsetof(KhgpsRecord, member), isint, NULL, PETSC_FALSE}
-#define OPTIONAL(member, name, isint)          {name, offsetof(KhgpsRecord, member), isint, NULL, PETSC_TRUE}
-#define ENUM(member, name, names, optional) {name, offsetof(KhgpsRecord, member), PETSC_TRUE, names, optional}
+#define SCALAR(member, name, isint) \
+  { \
+    name, offsetof(KhgpsRecord, member), isint, NULL, PETSC_FALSE \
+  }
+#define OPTIONAL(member, name, isint) \
+  { \
+    name, offsetof(KhgpsRecord, member), isint, NULL, PETSC_TRUE \
+  }
+#define ENUM(member, name, names, optional) \
+  { \
+    name, offsetof(KhgpsRecord, member), PETSC_TRUE, names, optional \
+  }
 /* Scalars: attributes of /realizations/NNNNNN. `status` comes last: written last, it marks the
    group complete (a killed append leaves no group that looks done). */
 const KhgpsRecordScalar KhgpsRecordScalars[] = {
@@ -44,20 +53,23 @@ const KhgpsRecordScalar KhgpsRecordScalars[] = {
 };
 const int KhgpsRecordNScalars = (int)(sizeof(KhgpsRecordScalars) / sizeof(KhgpsRecordScalars[0]));
 
-#define ARRAY(member, name, length)        {name, offsetof(KhgpsRecord, member), length, PETSC_FALSE, PETSC_FALSE}
-#define OPTIONAL_ARRAY32(member, name, length) {name, offsetof(KhgpsRecord, member), length, PETSC_TRUE, PETSC_TRUE}
+#define ARRAY(member, name, length) \
+  { \
+    name, offsetof(KhgpsRecord, member), length, PETSC_FALSE, PETSC_FALSE \
+  }
+#define OPTIONAL_ARRAY32(member, name, length) \
+  { \
+    name, offsetof(KhgpsRecord, member), length, PETSC_TRUE, PETSC_TRUE \
+  }
 /* Arrays: datasets of the group, of length N, nconv or nmodes x N (J, N x N and optional, is apart). */
 const KhgpsRecordArray KhgpsRecordArrays[] = {
-  ARRAY(kappa, "kappa", KHGPS_LENGTH_N),
-  ARRAY(x, "x", KHGPS_LENGTH_N),
-  ARRAY(eig, "eigenvalues", KHGPS_LENGTH_NCONV),
-  ARRAY(pr, "participation_ratio", KHGPS_LENGTH_NCONV),
-  ARRAY(resid, "residual", KHGPS_LENGTH_NCONV),
-  OPTIONAL_ARRAY32(modes, "modes", KHGPS_LENGTH_MODES), /* -khgps_save_modes K: the lowest eigenvectors */
+  ARRAY(kappa, "kappa", KHGPS_LENGTH_N),         ARRAY(x, "x", KHGPS_LENGTH_N),
+  ARRAY(eig, "eigenvalues", KHGPS_LENGTH_NCONV), ARRAY(pr, "participation_ratio", KHGPS_LENGTH_NCONV),
+  ARRAY(resid, "residual", KHGPS_LENGTH_NCONV),  OPTIONAL_ARRAY32(modes, "modes", KHGPS_LENGTH_MODES), /* -khgps_save_modes K: the lowest eigenvectors */
 };
 const char *const KhgpsRecordLengthNames[] = {"N", "nconv", "nmodes*N", NULL};
 const char *const KhgpsRecordHead[]        = {"N", "nconv", "has_J", "nmodes", NULL};
-const int KhgpsRecordNArrays = (int)(sizeof(KhgpsRecordArrays) / sizeof(KhgpsRecordArrays[0]));
+const int         KhgpsRecordNArrays       = (int)(sizeof(KhgpsRecordArrays) / sizeof(KhgpsRecordArrays[0]));
 
 /* A scalar field of a record as a real (exact for the integers, all below 2^53), and back. */
 PetscReal KhgpsRecordGet(const KhgpsRecord *c, const KhgpsRecordScalar *f)

@@ -76,7 +76,7 @@ typedef enum {
     for (; i + KHGPS_LANES <= n; i += KHGPS_LANES) \
       for (int l = 0; l < KHGPS_LANES; l++) { \
         PetscReal r = TERM(i + l), q; \
-        q = (M0 + r) - M0; \
+        q           = (M0 + r) - M0; \
         acc[0][l] += q; \
         r -= q; \
         q = (M1 + r) - M1; \
@@ -86,7 +86,7 @@ typedef enum {
       } \
     for (; i < n; i++) { \
       PetscReal r = TERM(i), q; \
-      q = (M0 + r) - M0; \
+      q           = (M0 + r) - M0; \
       acc[0][0] += q; \
       r -= q; \
       q = (M1 + r) - M1; \
@@ -109,30 +109,45 @@ KHGPS_DEPOSIT(DepositProd, KHGPS_TERM_PROD)
 static PetscReal LocalMax(TermKind kind, PetscInt n, const PetscReal *x, const PetscReal *y)
 {
   switch (kind) {
-  case TERM_ABS: return MaxAbs(n, x, y);
-  case TERM_SQUARE: return MaxSquare(n, x, y);
-  case TERM_PROD: return MaxProd(n, x, y);
-  default: return MaxPlain(n, x, y);
+  case TERM_ABS:
+    return MaxAbs(n, x, y);
+  case TERM_SQUARE:
+    return MaxSquare(n, x, y);
+  case TERM_PROD:
+    return MaxProd(n, x, y);
+  default:
+    return MaxPlain(n, x, y);
   }
 }
 
 static void Deposit(TermKind kind, PetscInt n, const PetscReal *x, const PetscReal *y, const PetscReal *M, PetscReal *s)
 {
   switch (kind) {
-  case TERM_ABS: DepositAbs(n, x, y, M, s); break;
-  case TERM_SQUARE: DepositSquare(n, x, y, M, s); break;
-  case TERM_PROD: DepositProd(n, x, y, M, s); break;
-  default: DepositPlain(n, x, y, M, s);
+  case TERM_ABS:
+    DepositAbs(n, x, y, M, s);
+    break;
+  case TERM_SQUARE:
+    DepositSquare(n, x, y, M, s);
+    break;
+  case TERM_PROD:
+    DepositProd(n, x, y, M, s);
+    break;
+  default:
+    DepositPlain(n, x, y, M, s);
   }
 }
 
 static PetscReal Term(TermKind kind, const PetscReal *x, const PetscReal *y, PetscInt i)
 {
   switch (kind) {
-  case TERM_ABS: return PetscAbsReal(x[i]);
-  case TERM_SQUARE: return x[i] * x[i];
-  case TERM_PROD: return x[i] * y[i];
-  default: return x[i];
+  case TERM_ABS:
+    return PetscAbsReal(x[i]);
+  case TERM_SQUARE:
+    return x[i] * x[i];
+  case TERM_PROD:
+    return x[i] * y[i];
+  default:
+    return x[i];
   }
 }
 
@@ -179,8 +194,8 @@ PetscErrorCode KhgpsReproSum(MPI_Comm comm, PetscInt N, PetscInt n, const PetscR
 
 static PetscErrorCode VecMDot_Repro(Vec x, PetscInt nv, const Vec y[], PetscScalar *val)
 {
-  const PetscScalar  *xa, **ya;
-  PetscInt            n, N;
+  const PetscScalar *xa, **ya;
+  PetscInt           n, N;
 
   PetscFunctionBeginUser;
   PetscCall(VecGetLocalSize(x, &n));
@@ -356,12 +371,12 @@ PetscErrorCode KhgpsVecSetReproducible(Vec v)
     else DuplicateMPI = v->ops->duplicate;
     v->ops->duplicate = VecDuplicate_Repro;
   }
-  v->ops->dot      = VecDot_Repro;
-  v->ops->tdot     = VecDot_Repro;
-  v->ops->mdot     = VecMDot_Repro;
-  v->ops->mtdot    = VecMDot_Repro;
-  v->ops->norm     = VecNorm_Repro;
-  v->ops->dotnorm2 = VecDotNorm2_Repro;
+  v->ops->dot         = VecDot_Repro;
+  v->ops->tdot        = VecDot_Repro;
+  v->ops->mdot        = VecMDot_Repro;
+  v->ops->mtdot       = VecMDot_Repro;
+  v->ops->norm        = VecNorm_Repro;
+  v->ops->dotnorm2    = VecDotNorm2_Repro;
   v->ops->axpy        = VecAXPY_Repro;
   v->ops->aypx        = VecAYPX_Repro;
   v->ops->axpby       = VecAXPBY_Repro;
@@ -376,11 +391,11 @@ PetscErrorCode KhgpsVecSetReproducible(Vec v)
 /* ------------------------------------------------------------------------------------------- */
 
 struct _n_KhgpsOrdered {
-  Mat             A, Ad, Ao;    /* the matrix, its diagonal and off-diagonal blocks (Ao NULL on one rank) */
+  Mat             A, Ad, Ao; /* the matrix, its diagonal and off-diagonal blocks (Ao NULL on one rank) */
   const PetscInt *ia, *ja, *ib, *jb;
   PetscInt        nloc, nghost, rs;
-  PetscInt       *split;        /* per row: the first off-diagonal entry right of the diagonal block */
-  PetscSF         sf;           /* owned entries -> ghost entries */
+  PetscInt       *split; /* per row: the first off-diagonal entry right of the diagonal block */
+  PetscSF         sf;    /* owned entries -> ghost entries */
   PetscScalar    *ghost;
 };
 

@@ -55,7 +55,6 @@ PetscErrorCode KhgpsParticipationRatio(Vec v, PetscReal *pr)
   PetscFunctionReturn(0);
 }
 
-
 /* The indices of the K smallest of val[0:n] in ascending order (ties: the lower index first). */
 void KhgpsLowestIndices(PetscInt n, const PetscReal *val, PetscInt K, PetscInt *idx)
 {

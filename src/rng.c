@@ -5,7 +5,9 @@
 #include "khgps_rng.h"
 
 /* counter word 2 selects the stream (the table in khgps_rng.h) */
-enum { STREAM_J = KHGPS_STREAM_J };
+enum {
+  STREAM_J = KHGPS_STREAM_J
+};
 
 static inline double u53(uint64_t r) /* uniform in (0, 1] */
 {
@@ -15,8 +17,12 @@ static inline double u53(uint64_t r) /* uniform in (0, 1] */
 /* A uniform number in (0, 1] for item (i, s) of a stream (stream >= 1). */
 PetscReal KhgpsUniformAt(PetscInt64 seed, PetscInt realization, PetscInt stream, PetscInt i, PetscInt s)
 {
-  philox4x64_key_t k = {{(uint64_t)seed, (uint64_t)realization}};
-  philox4x64_ctr_t c = {{(uint64_t)i, (uint64_t)s, (uint64_t)stream, 0}};
+  philox4x64_key_t k = {
+    {(uint64_t)seed, (uint64_t)realization}
+  };
+  philox4x64_ctr_t c = {
+    {(uint64_t)i, (uint64_t)s, (uint64_t)stream, 0}
+  };
   philox4x64_ctr_t r = philox4x64(c, k);
   return (PetscReal)u53(r.v[0]);
 }
@@ -25,8 +31,12 @@ PetscReal KhgpsUniformAt(PetscInt64 seed, PetscInt realization, PetscInt stream,
    the first is KhgpsUniformAt's). */
 void KhgpsUniform2At(PetscInt64 seed, PetscInt realization, PetscInt stream, PetscInt64 i, PetscInt64 s, PetscReal u[2])
 {
-  philox4x64_key_t k = {{(uint64_t)seed, (uint64_t)realization}};
-  philox4x64_ctr_t c = {{(uint64_t)i, (uint64_t)s, (uint64_t)stream, 0}};
+  philox4x64_key_t k = {
+    {(uint64_t)seed, (uint64_t)realization}
+  };
+  philox4x64_ctr_t c = {
+    {(uint64_t)i, (uint64_t)s, (uint64_t)stream, 0}
+  };
   philox4x64_ctr_t r = philox4x64(c, k);
   u[0]               = (PetscReal)u53(r.v[0]);
   u[1]               = (PetscReal)u53(r.v[1]);
@@ -42,8 +52,12 @@ PetscReal KhgpsUniform(PetscInt64 seed, PetscInt realization, PetscInt stream, P
    They are z_{i,2m} (cos) and z_{i,2m+1} (sin) of the pairs i < j. */
 void KhgpsNormal2(PetscInt64 seed, PetscInt realization, PetscInt i, PetscInt m, PetscReal z[2])
 {
-  philox4x64_key_t k = {{(uint64_t)seed, (uint64_t)realization}};
-  philox4x64_ctr_t c = {{(uint64_t)i, (uint64_t)m, STREAM_J, 0}};
+  philox4x64_key_t k = {
+    {(uint64_t)seed, (uint64_t)realization}
+  };
+  philox4x64_ctr_t c = {
+    {(uint64_t)i, (uint64_t)m, STREAM_J, 0}
+  };
   philox4x64_ctr_t r = philox4x64(c, k);
   double           R = sqrt(-2.0 * log(u53(r.v[0]))), t = 2.0 * M_PI * u53(r.v[1]);
   z[0] = (PetscReal)(R * cos(t));

@@ -26,7 +26,7 @@ static hid_t Fapl(void)
 hid_t KhgpsH5Open(const char *path, PetscBool write)
 {
   hid_t fapl = Fapl(), f;
-  f = H5Fopen(path, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
+  f          = H5Fopen(path, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
   H5Pclose(fapl);
   return f;
 }
@@ -34,7 +34,7 @@ hid_t KhgpsH5Open(const char *path, PetscBool write)
 hid_t KhgpsH5Create(const char *path)
 {
   hid_t fapl = Fapl(), f;
-  f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  f          = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   H5Pclose(fapl);
   return f;
 }
@@ -102,7 +102,7 @@ int KhgpsH5ReadString(hid_t obj, const char *name, char *buf, size_t len)
     memset(buf, 0, len);
     if (H5Aread(a, t, buf) >= 0) r = 0;
   } else if (t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t)) {
-    char *s = NULL;
+    char *s  = NULL;
     hid_t mt = H5Tcopy(H5T_C_S1);
     H5Tset_size(mt, H5T_VARIABLE);
     if (H5Aread(a, mt, &s) >= 0 && s && strlen(s) < len) {
@@ -237,7 +237,7 @@ PetscErrorCode KhgpsRunFileWriteRecord(hid_t f, const KhgpsRecord *c)
   PetscCall(PetscSNPrintf(group, sizeof(group), "/realizations/%06" PetscInt_FMT, c->realization));
   H5CALL(g = GroupOpenOrCreate(f, group));
   for (int k = 0; k < KhgpsRecordNArrays; k++) {
-    PetscInt   n;
+    PetscInt                n;
     const KhgpsRecordArray *f = &KhgpsRecordArrays[k];
     PetscReal              *a = KhgpsRecordArrayGet(c, f, &n);
     if (f->length == KHGPS_LENGTH_MODES) PetscCall(WriteDataset(g, f->name, 2, (hsize_t)c->nmodes, (hsize_t)c->N, a, f->float32));

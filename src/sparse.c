@@ -7,7 +7,9 @@
 #include "khgps_rng.h"
 #include "khgps_model.h"
 
-enum { STREAM_SPARSE = KHGPS_STREAM_SPARSE };
+enum {
+  STREAM_SPARSE = KHGPS_STREAM_SPARSE
+};
 
 /* The next coupled column after k in row j (step s of its walk); N ends the row. The skip is
    compared as a real before it becomes an integer: for a small c/N it can exceed any integer

@@ -42,7 +42,7 @@ PetscErrorCode KhgpsEigensolverCreate(MPI_Comm comm, const KhgpsParams *p, EPS *
     PetscCall(KhgpsHessianDefaultFactor(pc, o->htype));
   }
   PetscCall(EPSSetFromOptions(*eps));
-    if (p->sparse && o->filter_degree) { /* the lowest of M are the largest of the filter: checked, not set */
+  if (p->sparse && o->filter_degree) { /* the lowest of M are the largest of the filter: checked, not set */
     EPSWhich  which;
     PetscBool set;
     PetscCall(EPSGetWhichEigenpairs(*eps, &which));

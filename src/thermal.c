@@ -26,7 +26,11 @@
 #include "khgps_thermal.h"
 #include "kernels/draw.h"
 
-enum { REFRESH = 64, ADAPT_BLOCK = 10, BATCHES = 20 };
+enum {
+  REFRESH     = 64,
+  ADAPT_BLOCK = 10,
+  BATCHES     = 20
+};
 #define TARGET_ACCEPTANCE 0.45
 
 /* /params entries of the starting point, absent in files written before it was recorded. */
@@ -100,9 +104,10 @@ static void Measure(const KhgpsChain *c, const PetscReal *x, const PetscReal *f,
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off")))
 #endif
-static void FieldUpdate(PetscInt N, PetscReal d, const float *restrict col, PetscReal *restrict f)
+static void
+FieldUpdate(PetscInt N, PetscReal d, const float *restrict col, PetscReal *restrict f)
 {
-  #pragma omp simd
+#pragma omp simd
   for (PetscInt j = 0; j < N; j++) f[j] += d * (PetscReal)col[j];
 }
 

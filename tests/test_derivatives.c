@@ -13,24 +13,24 @@ static PetscErrorCode Check(MPI_Comm comm, PetscBool ok, const char *what, Petsc
 
 int main(int argc, char **argv)
 {
-  MPI_Comm     comm;
-  KhgpsParams  p;
-  KhgpsModel   m = {0};
-  Vec          x, xp, g, gp, gm, v, Hv;
-  Mat          H = NULL;
-  PetscRandom  rnd;
-  PetscReal    f, fp, fm, eps = 1e-5, err, gerr = 0, herr = 0, gv, scale;
-  PetscInt     nfail = 0, rs, re;
-  PetscMPIInt  size;
-  char         what[256];
-  PetscBool    packed = PETSC_FALSE;
+  MPI_Comm    comm;
+  KhgpsParams p;
+  KhgpsModel  m = {0};
+  Vec         x, xp, g, gp, gm, v, Hv;
+  Mat         H = NULL;
+  PetscRandom rnd;
+  PetscReal   f, fp, fm, eps = 1e-5, err, gerr = 0, herr = 0, gv, scale;
+  PetscInt    nfail = 0, rs, re;
+  PetscMPIInt size;
+  char        what[256];
+  PetscBool   packed = PETSC_FALSE;
 
   PetscCall(SlepcInitialize(&argc, &argv, NULL, "derivative checks"));
   PetscCall(KhgpsLogRegister());
   comm = PETSC_COMM_WORLD;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(KhgpsProcessOptions(comm, &p));
-  PetscCall(PetscOptionsGetBool(NULL, NULL, "-packed", &packed, NULL)); /* J and the Hessian in one buffer */
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-packed", &packed, NULL));                             /* J and the Hessian in one buffer */
   p.solver.htype = packed ? KHGPS_PACKED : p.sparse ? MATAIJ : size == 1 ? MATDENSE : MATSCALAPACK; /* the storage under test */
   PetscCall(KhgpsModelCreate(comm, &p, &m));
   PetscCall(VecDuplicate(m.kappa, &x));
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
         PetscCall(VecGetArrayRead(g, &ga));
         gi = PetscRealPart(ga[i - rs]);
         PetscCall(VecRestoreArrayRead(g, &ga));
-        err = PetscAbsReal((fp - fm) / (2 * eps) - gi) / PetscMax(PetscAbsReal(gi), 1e-3);
+        err  = PetscAbsReal((fp - fm) / (2 * eps) - gi) / PetscMax(PetscAbsReal(gi), 1e-3);
         gerr = PetscMax(gerr, err);
       }
     }

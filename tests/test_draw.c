@@ -38,7 +38,7 @@ static const char *Name(int path)
 /* every coupling of an N x N realization through ColumnPair and Row: hash-free, compared in full */
 static PetscErrorCode AllCouplings(PetscInt64 seed, PetscInt real, PetscInt N, float *col, float *row)
 {
-  const PetscReal s = 0.37 / PetscSqrtReal((PetscReal)N);
+  const PetscReal s  = 0.37 / PetscSqrtReal((PetscReal)N);
   const PetscInt  nc = (N + 1) / 2;
 
   PetscFunctionBeginUser;
@@ -67,16 +67,23 @@ int main(int argc, char **argv)
       for (size_t k = 0; k < 4 * n; k++) ctr[k] = trial == 0 ? (k % 4 < 2 ? k / 4 : 0) : trial == 1 ? Next(&x) >> (k % 64) : Next(&x);
       KhgpsDrawPhilox(KHGPS_DRAW_SCALAR, k0, k1, n, ctr, ref);
       { /* the scalar reference is Random123 itself */
-        philox4x64_ctr_t c = {{ctr[4 * 77], ctr[4 * 77 + 1], ctr[4 * 77 + 2], ctr[4 * 77 + 3]}};
-        philox4x64_key_t kk = {{k0, k1}};
-        philox4x64_ctr_t r  = philox4x64(c, kk);
+        philox4x64_ctr_t c = {
+          {ctr[4 * 77], ctr[4 * 77 + 1], ctr[4 * 77 + 2], ctr[4 * 77 + 3]}
+        };
+        philox4x64_key_t kk = {
+          {k0, k1}
+        };
+        philox4x64_ctr_t r = philox4x64(c, kk);
         if (memcmp(r.v, ref + 4 * 77, sizeof(r.v))) Check(PETSC_FALSE, "scalar Philox reference");
       }
       for (int p = 0; p < 2; p++) {
         if (!KhgpsDrawAvailable(paths[p])) continue;
         memset(out, 0, 4 * n * sizeof(uint64_t));
         KhgpsDrawPhilox(paths[p], k0, k1, n, ctr, out);
-        PetscCall(PetscSNPrintf(msg, sizeof(msg), "Philox4x64-10 %s = Random123 on %zu counters (trial %d: %s)", Name(paths[p]), n, trial, trial == 0 ? "counters (k, 0), key (1, 0)" : trial == 1 ? "random counters of every width" : "random 64-bit counters and key"));
+        PetscCall(PetscSNPrintf(msg, sizeof(msg), "Philox4x64-10 %s = Random123 on %zu counters (trial %d: %s)", Name(paths[p]), n, trial,
+                                trial == 0   ? "counters (k, 0), key (1, 0)"
+                                : trial == 1 ? "random counters of every width"
+                                             : "random 64-bit counters and key"));
         Check((PetscBool)!memcmp(out, ref, 4 * n * sizeof(uint64_t)), msg);
       }
     }
@@ -88,7 +95,7 @@ int main(int argc, char **argv)
     const PetscInt64 seeds[] = {1, 11, 1234567890123LL};
     const PetscInt   reals[] = {0, 3, 999999};
     for (size_t a = 0; a < sizeof(Ns) / sizeof(Ns[0]); a++) {
-      const PetscInt N = Ns[a];
+      const PetscInt N  = Ns[a];
       const size_t   nc = (size_t)(N + 1) * 2 * N, nr = (size_t)N * (N + 2);
       float         *c0, *r0, *c1, *r1;
       PetscCall(PetscCalloc4(nc, &c0, nr, &r0, nc, &c1, nr, &r1));
@@ -108,11 +115,15 @@ int main(int argc, char **argv)
   }
 
   { /* the dense rows [rs, re) on splits as on 1, 2, 3 ranks, and the thermal chain's J */
-    const PetscInt N = 301, splits[][4] = {{0, 301, 301, 301}, {0, 150, 301, 301}, {0, 100, 200, 301}};
-    PetscScalar   *d0, *d1, *whole;
-    float         *t0, *t1;
-    PetscReal     *kap;
-    KhgpsParams    par;
+    const PetscInt N = 301, splits[][4] = {
+                              {0, 301, 301, 301},
+                              {0, 150, 301, 301},
+                              {0, 100, 200, 301}
+    };
+    PetscScalar *d0, *d1, *whole;
+    float       *t0, *t1;
+    PetscReal   *kap;
+    KhgpsParams  par;
     PetscCall(PetscMalloc5((size_t)N * N, &d0, (size_t)N * N, &d1, (size_t)N * N, &whole, (size_t)N * N, &t0, (size_t)N * N, &t1));
     PetscCall(PetscMalloc1(N, &kap));
     KhgpsDrawSetPath(KHGPS_DRAW_SCALAR);
@@ -140,7 +151,12 @@ int main(int argc, char **argv)
       Check(ok, "dense couplings symmetric with zero diagonal");
     }
     PetscCall(PetscMemzero(&par, sizeof(par)));
-    par.N = N; par.J = 0.1; par.seed = 7; par.realization = 2; par.kappa0 = 1; par.kappa_min = 0;
+    par.N           = N;
+    par.J           = 0.1;
+    par.seed        = 7;
+    par.realization = 2;
+    par.kappa0      = 1;
+    par.kappa_min   = 0;
     KhgpsDrawSetPath(KHGPS_DRAW_SCALAR);
     PetscCall(KhgpsThermalCouplings(&par, t0, kap));
     {

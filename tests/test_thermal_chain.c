@@ -28,7 +28,7 @@ int main(int argc, char **argv)
   PetscCall(PetscOptionsGetInt(NULL, NULL, "-measure", &measure, NULL));
   J[0] = J[3] = 0;
   J[1] = J[2] = (float)J12;
-  c        = (KhgpsChain){2, J, k, A, h, T, 12345, 0, sweeps, adapt, measure};
+  c           = (KhgpsChain){2, J, k, A, h, T, 12345, 0, sweeps, adapt, measure};
   for (PetscInt r = 0; r < chains; r++) {
     KhgpsThermalStats st;
     PetscReal         v[5];

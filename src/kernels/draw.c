@@ -26,7 +26,7 @@
 #define LOG_OFF     0x3fe6a09e667f3bcdULL /* the bits of sqrt(1/2) */
 #define LN2         0.69314718055994530942
 #define DRAW_TWO_PI (2.0 * M_PI)         /* as rng.c writes it */
-#define PIO2_1      0x1.921fb54442d18p+0  /* pi/2 = PIO2_1 + PIO2_2 + PIO2_3 + O(1e-49) */
+#define PIO2_1      0x1.921fb54442d18p+0 /* pi/2 = PIO2_1 + PIO2_2 + PIO2_3 + O(1e-49) */
 #define PIO2_2      0x1.1a62633145c07p-54
 #define PIO2_3      (-0x1.f1976b7ed8fbcp-110)
 #define DRAW_REL    0x1.0p-42 /* the bound on |vector - scalar| / |value| before rounding to float32 */
@@ -36,38 +36,38 @@ static uint64_t draw_fallbacks;
 
 #if defined(KHGPS_DRAW_X86)
 /* ---- AVX-512 (8 lanes) ---- */
-  #define FN(name)           name##AVX512
-  #define W                  8
-  #define ATTR               __attribute__((target("avx512f,avx512dq,avx2,fma")))
-  #define VI                 __m512i
-  #define VD                 __m512d
-  #define IOTA               _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0)
-  #define I_SET1(x)          _mm512_set1_epi64((long long)(x))
-  #define I_ADD              _mm512_add_epi64
-  #define I_SUB              _mm512_sub_epi64
-  #define I_XOR              _mm512_xor_si512
-  #define I_AND              _mm512_and_si512
-  #define I_OR               _mm512_or_si512
-  #define I_SRL              _mm512_srli_epi64
-  #define I_SLL              _mm512_slli_epi64
-  #define I_MULU             _mm512_mul_epu32
-  #define I_LOAD(p)          _mm512_loadu_si512((const void *)(p))
-  #define I_STORE(p, v)      _mm512_storeu_si512((void *)(p), v)
-  #define D_SET1             _mm512_set1_pd
-  #define D_STORE            _mm512_storeu_pd
-  #define D_ADD              _mm512_add_pd
-  #define D_SUB              _mm512_sub_pd
-  #define D_MUL              _mm512_mul_pd
-  #define D_DIV              _mm512_div_pd
-  #define D_AND              _mm512_and_pd
-  #define D_FMA              _mm512_fmadd_pd
-  #define D_FNMA             _mm512_fnmadd_pd
-  #define D_SQRT             _mm512_sqrt_pd
-  #define D_ROUND(x)         _mm512_roundscale_pd(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-  #define CAST_DI            _mm512_castpd_si512
-  #define CAST_ID            _mm512_castsi512_pd
-  #define TO_DOUBLE53        _mm512_cvtepu64_pd
-  #define SEL_BIT0(q, a, b)  _mm512_mask_blend_pd(_mm512_test_epi64_mask(q, I_SET1(1)), b, a)
+  #define FN(name)            name##AVX512
+  #define W                   8
+  #define ATTR                __attribute__((target("avx512f,avx512dq,avx2,fma")))
+  #define VI                  __m512i
+  #define VD                  __m512d
+  #define IOTA                _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0)
+  #define I_SET1(x)           _mm512_set1_epi64((long long)(x))
+  #define I_ADD               _mm512_add_epi64
+  #define I_SUB               _mm512_sub_epi64
+  #define I_XOR               _mm512_xor_si512
+  #define I_AND               _mm512_and_si512
+  #define I_OR                _mm512_or_si512
+  #define I_SRL               _mm512_srli_epi64
+  #define I_SLL               _mm512_slli_epi64
+  #define I_MULU              _mm512_mul_epu32
+  #define I_LOAD(p)           _mm512_loadu_si512((const void *)(p))
+  #define I_STORE(p, v)       _mm512_storeu_si512((void *)(p), v)
+  #define D_SET1              _mm512_set1_pd
+  #define D_STORE             _mm512_storeu_pd
+  #define D_ADD               _mm512_add_pd
+  #define D_SUB               _mm512_sub_pd
+  #define D_MUL               _mm512_mul_pd
+  #define D_DIV               _mm512_div_pd
+  #define D_AND               _mm512_and_pd
+  #define D_FMA               _mm512_fmadd_pd
+  #define D_FNMA              _mm512_fnmadd_pd
+  #define D_SQRT              _mm512_sqrt_pd
+  #define D_ROUND(x)          _mm512_roundscale_pd(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+  #define CAST_DI             _mm512_castpd_si512
+  #define CAST_ID             _mm512_castsi512_pd
+  #define TO_DOUBLE53         _mm512_cvtepu64_pd
+  #define SEL_BIT0(q, a, b)   _mm512_mask_blend_pd(_mm512_test_epi64_mask(q, I_SET1(1)), b, a)
   #define F32_SAME(lo, hi, p) F32SameAVX512(lo, hi, p)
 /* fl32(lo) into p[0..8); the lanes where fl32(lo) and fl32(hi) are the same float */
 static inline ATTR int F32SameAVX512(__m512d lo, __m512d hi, float *p)
@@ -112,38 +112,38 @@ static inline ATTR int F32SameAVX512(__m512d lo, __m512d hi, float *p)
   #undef F32_SAME
 
 /* ---- AVX2 with FMA (4 lanes) ---- */
-  #define FN(name)           name##AVX2
-  #define W                  4
-  #define ATTR               __attribute__((target("avx2,fma")))
-  #define VI                 __m256i
-  #define VD                 __m256d
-  #define IOTA               _mm256_set_epi64x(3, 2, 1, 0)
-  #define I_SET1(x)          _mm256_set1_epi64x((long long)(x))
-  #define I_ADD              _mm256_add_epi64
-  #define I_SUB              _mm256_sub_epi64
-  #define I_XOR              _mm256_xor_si256
-  #define I_AND              _mm256_and_si256
-  #define I_OR               _mm256_or_si256
-  #define I_SRL              _mm256_srli_epi64
-  #define I_SLL              _mm256_slli_epi64
-  #define I_MULU             _mm256_mul_epu32
-  #define I_LOAD(p)          _mm256_loadu_si256((const __m256i *)(p))
-  #define I_STORE(p, v)      _mm256_storeu_si256((__m256i *)(p), v)
-  #define D_SET1             _mm256_set1_pd
-  #define D_STORE            _mm256_storeu_pd
-  #define D_ADD              _mm256_add_pd
-  #define D_SUB              _mm256_sub_pd
-  #define D_MUL              _mm256_mul_pd
-  #define D_DIV              _mm256_div_pd
-  #define D_AND              _mm256_and_pd
-  #define D_FMA              _mm256_fmadd_pd
-  #define D_FNMA             _mm256_fnmadd_pd
-  #define D_SQRT             _mm256_sqrt_pd
-  #define D_ROUND(x)         _mm256_round_pd(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-  #define CAST_DI            _mm256_castpd_si256
-  #define CAST_ID            _mm256_castsi256_pd
-  #define TO_DOUBLE53        ToDouble53AVX2
-  #define SEL_BIT0(q, a, b)  _mm256_blendv_pd(b, a, _mm256_castsi256_pd(_mm256_sub_epi64(_mm256_setzero_si256(), _mm256_and_si256(q, I_SET1(1)))))
+  #define FN(name)            name##AVX2
+  #define W                   4
+  #define ATTR                __attribute__((target("avx2,fma")))
+  #define VI                  __m256i
+  #define VD                  __m256d
+  #define IOTA                _mm256_set_epi64x(3, 2, 1, 0)
+  #define I_SET1(x)           _mm256_set1_epi64x((long long)(x))
+  #define I_ADD               _mm256_add_epi64
+  #define I_SUB               _mm256_sub_epi64
+  #define I_XOR               _mm256_xor_si256
+  #define I_AND               _mm256_and_si256
+  #define I_OR                _mm256_or_si256
+  #define I_SRL               _mm256_srli_epi64
+  #define I_SLL               _mm256_slli_epi64
+  #define I_MULU              _mm256_mul_epu32
+  #define I_LOAD(p)           _mm256_loadu_si256((const __m256i *)(p))
+  #define I_STORE(p, v)       _mm256_storeu_si256((__m256i *)(p), v)
+  #define D_SET1              _mm256_set1_pd
+  #define D_STORE             _mm256_storeu_pd
+  #define D_ADD               _mm256_add_pd
+  #define D_SUB               _mm256_sub_pd
+  #define D_MUL               _mm256_mul_pd
+  #define D_DIV               _mm256_div_pd
+  #define D_AND               _mm256_and_pd
+  #define D_FMA               _mm256_fmadd_pd
+  #define D_FNMA              _mm256_fnmadd_pd
+  #define D_SQRT              _mm256_sqrt_pd
+  #define D_ROUND(x)          _mm256_round_pd(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+  #define CAST_DI             _mm256_castpd_si256
+  #define CAST_ID             _mm256_castsi256_pd
+  #define TO_DOUBLE53         ToDouble53AVX2
+  #define SEL_BIT0(q, a, b)   _mm256_blendv_pd(b, a, _mm256_castsi256_pd(_mm256_sub_epi64(_mm256_setzero_si256(), _mm256_and_si256(q, I_SET1(1)))))
   #define F32_SAME(lo, hi, p) F32SameAVX2(lo, hi, p)
 /* x < 2^53 to double, exactly: its high 21 and low 32 bits through the 2^52 exponent trick */
 static inline ATTR __m256d ToDouble53AVX2(__m256i x)
@@ -266,9 +266,13 @@ void KhgpsDrawPhilox(int path, uint64_t k0, uint64_t k1, size_t n, const uint64_
   }
 #endif
   for (size_t k = 0; k < n; k++) {
-    philox4x64_key_t key = {{k0, k1}};
-    philox4x64_ctr_t c   = {{ctr[4 * k], ctr[4 * k + 1], ctr[4 * k + 2], ctr[4 * k + 3]}};
-    philox4x64_ctr_t r   = philox4x64(c, key);
+    philox4x64_key_t key = {
+      {k0, k1}
+    };
+    philox4x64_ctr_t c = {
+      {ctr[4 * k], ctr[4 * k + 1], ctr[4 * k + 2], ctr[4 * k + 3]}
+    };
+    philox4x64_ctr_t r = philox4x64(c, key);
     for (int w = 0; w < 4; w++) out[4 * k + w] = r.v[w];
   }
 }

@@ -7,7 +7,12 @@
 #include <stdint.h>
 #include <petscsys.h>
 
-enum { KHGPS_DRAW_AUTO = -1, KHGPS_DRAW_SCALAR = 0, KHGPS_DRAW_AVX2 = 1, KHGPS_DRAW_AVX512 = 2 };
+enum {
+  KHGPS_DRAW_AUTO   = -1,
+  KHGPS_DRAW_SCALAR = 0,
+  KHGPS_DRAW_AVX2   = 1,
+  KHGPS_DRAW_AVX512 = 2
+};
 
 /* Counters (i0 + k, m), k in [0, n): a[k] = fl32(s z0), b[k] = fl32(s z1) (b may be NULL): the
    couplings J_{i0+k, 2m} and J_{i0+k, 2m+1} of the rows i0 + k < 2m. */

@@ -41,16 +41,16 @@ static inline ATTR void FN(Philox)(VI *x0, VI *x1, VI *x2, VI *x3, uint64_t k0, 
    the draw's Philox, two vectors at once for the parallelism of the pipelines. The first round's
    multiply of counter word 2 (zero) and the last round's of word 0 (its results feed only the
    words 2 and 3) are left out. */
-  #define DRAW_ROUND(a, b, c, d) \
-    do { \
-      VI hi0_, lo0_, hi1_, lo1_; \
-      FN(MulHiLo)(a, m0l, m0h, low, &hi0_, &lo0_); \
-      FN(MulHiLo)(c, m1l, m1h, low, &hi1_, &lo1_); \
-      a = I_XOR(I_XOR(hi1_, b), kk0); \
-      b = lo1_; \
-      c = I_XOR(I_XOR(hi0_, d), kk1); \
-      d = lo0_; \
-    } while (0)
+#define DRAW_ROUND(a, b, c, d) \
+  do { \
+    VI hi0_, lo0_, hi1_, lo1_; \
+    FN(MulHiLo)(a, m0l, m0h, low, &hi0_, &lo0_); \
+    FN(MulHiLo)(c, m1l, m1h, low, &hi1_, &lo1_); \
+    a = I_XOR(I_XOR(hi1_, b), kk0); \
+    b = lo1_; \
+    c = I_XOR(I_XOR(hi0_, d), kk1); \
+    d = lo0_; \
+  } while (0)
 static inline ATTR void FN(Philox01x2)(VI *pa, VI *pb, VI *pa2, VI *pb2, uint64_t k0, uint64_t k1)
 {
   const VI low = I_SET1(0xffffffffULL), m0l = I_SET1(PHILOX_M0 & 0xffffffffULL), m0h = I_SET1(PHILOX_M0 >> 32);
@@ -85,7 +85,7 @@ static inline ATTR void FN(Philox01x2)(VI *pa, VI *pb, VI *pa2, VI *pb2, uint64_
   (void)d;
   (void)d2;
 }
-  #undef DRAW_ROUND
+#undef DRAW_ROUND
 
 /* ((r >> 11) + 1) 2^-53 in (0, 1], exactly as rng.c's u53 */
 static inline ATTR VD FN(U53)(VI r)
@@ -129,38 +129,38 @@ static inline ATTR void FN(Values)(VI r0, VI r1, double s, VD *pv0, VD *pv1)
     R           = D_SQRT(D_MUL(D_SET1(-2.0), R));
   }
   /* sin t, cos t: t = q pi/2 + r (pi/2 in three parts), polynomials on |r| <= pi/4 */
-  t  = D_MUL(D_SET1(DRAW_TWO_PI), u1);
-  q  = D_ROUND(D_MUL(t, D_SET1(0.63661977236758138)));
-  r  = D_FNMA(q, D_SET1(PIO2_1), t);
-  r  = D_FNMA(q, D_SET1(PIO2_2), r);
-  r  = D_FNMA(q, D_SET1(PIO2_3), r);
-  r2 = D_MUL(r, r);
-  sp = D_SET1(1.0 / 121645100408832000.0);               /* 1/19! */
-  sp = D_FMA(sp, r2, D_SET1(-1.0 / 355687428096000.0));  /* -1/17! */
-  sp = D_FMA(sp, r2, D_SET1(1.0 / 1307674368000.0));     /* 1/15! */
-  sp = D_FMA(sp, r2, D_SET1(-1.0 / 6227020800.0));       /* -1/13! */
-  sp = D_FMA(sp, r2, D_SET1(1.0 / 39916800.0));          /* 1/11! */
-  sp = D_FMA(sp, r2, D_SET1(-1.0 / 362880.0));           /* -1/9! */
-  sp = D_FMA(sp, r2, D_SET1(1.0 / 5040.0));
-  sp = D_FMA(sp, r2, D_SET1(-1.0 / 120.0));
-  sp = D_FMA(sp, r2, D_SET1(1.0 / 6.0));
-  sr = D_FNMA(D_MUL(r, r2), sp, r);                       /* r - r^3/6 + ... */
-  cp = D_SET1(1.0 / 2432902008176640000.0);              /* 1/20! */
-  cp = D_FMA(cp, r2, D_SET1(-1.0 / 6402373705728000.0)); /* -1/18! */
-  cp = D_FMA(cp, r2, D_SET1(1.0 / 20922789888000.0));    /* 1/16! */
-  cp = D_FMA(cp, r2, D_SET1(-1.0 / 87178291200.0));      /* -1/14! */
-  cp = D_FMA(cp, r2, D_SET1(1.0 / 479001600.0));         /* 1/12! */
-  cp = D_FMA(cp, r2, D_SET1(-1.0 / 3628800.0));          /* -1/10! */
-  cp = D_FMA(cp, r2, D_SET1(1.0 / 40320.0));
-  cp = D_FMA(cp, r2, D_SET1(-1.0 / 720.0));
-  cp = D_FMA(cp, r2, D_SET1(1.0 / 24.0));
-  cp = D_FMA(cp, r2, D_SET1(-0.5));
-  cr = D_FMA(r2, cp, one);
-  qi = CAST_DI(D_ADD(q, D_SET1(0x1.0p52))); /* q in the low bits */
-  sn = SEL_BIT0(qi, cr, sr);
-  cs = SEL_BIT0(qi, sr, cr);
-  sn = CAST_ID(I_XOR(CAST_DI(sn), I_SLL(I_AND(qi, I_SET1(2)), 62)));
-  cs = CAST_ID(I_XOR(CAST_DI(cs), I_SLL(I_AND(I_ADD(qi, I_SET1(1)), I_SET1(2)), 62)));
+  t    = D_MUL(D_SET1(DRAW_TWO_PI), u1);
+  q    = D_ROUND(D_MUL(t, D_SET1(0.63661977236758138)));
+  r    = D_FNMA(q, D_SET1(PIO2_1), t);
+  r    = D_FNMA(q, D_SET1(PIO2_2), r);
+  r    = D_FNMA(q, D_SET1(PIO2_3), r);
+  r2   = D_MUL(r, r);
+  sp   = D_SET1(1.0 / 121645100408832000.0);              /* 1/19! */
+  sp   = D_FMA(sp, r2, D_SET1(-1.0 / 355687428096000.0)); /* -1/17! */
+  sp   = D_FMA(sp, r2, D_SET1(1.0 / 1307674368000.0));    /* 1/15! */
+  sp   = D_FMA(sp, r2, D_SET1(-1.0 / 6227020800.0));      /* -1/13! */
+  sp   = D_FMA(sp, r2, D_SET1(1.0 / 39916800.0));         /* 1/11! */
+  sp   = D_FMA(sp, r2, D_SET1(-1.0 / 362880.0));          /* -1/9! */
+  sp   = D_FMA(sp, r2, D_SET1(1.0 / 5040.0));
+  sp   = D_FMA(sp, r2, D_SET1(-1.0 / 120.0));
+  sp   = D_FMA(sp, r2, D_SET1(1.0 / 6.0));
+  sr   = D_FNMA(D_MUL(r, r2), sp, r);                      /* r - r^3/6 + ... */
+  cp   = D_SET1(1.0 / 2432902008176640000.0);              /* 1/20! */
+  cp   = D_FMA(cp, r2, D_SET1(-1.0 / 6402373705728000.0)); /* -1/18! */
+  cp   = D_FMA(cp, r2, D_SET1(1.0 / 20922789888000.0));    /* 1/16! */
+  cp   = D_FMA(cp, r2, D_SET1(-1.0 / 87178291200.0));      /* -1/14! */
+  cp   = D_FMA(cp, r2, D_SET1(1.0 / 479001600.0));         /* 1/12! */
+  cp   = D_FMA(cp, r2, D_SET1(-1.0 / 3628800.0));          /* -1/10! */
+  cp   = D_FMA(cp, r2, D_SET1(1.0 / 40320.0));
+  cp   = D_FMA(cp, r2, D_SET1(-1.0 / 720.0));
+  cp   = D_FMA(cp, r2, D_SET1(1.0 / 24.0));
+  cp   = D_FMA(cp, r2, D_SET1(-0.5));
+  cr   = D_FMA(r2, cp, one);
+  qi   = CAST_DI(D_ADD(q, D_SET1(0x1.0p52))); /* q in the low bits */
+  sn   = SEL_BIT0(qi, cr, sr);
+  cs   = SEL_BIT0(qi, sr, cr);
+  sn   = CAST_ID(I_XOR(CAST_DI(sn), I_SLL(I_AND(qi, I_SET1(2)), 62)));
+  cs   = CAST_ID(I_XOR(CAST_DI(cs), I_SLL(I_AND(I_ADD(qi, I_SET1(1)), I_SET1(2)), 62)));
   *pv0 = D_MUL(D_SET1(s), D_MUL(R, cs));
   *pv1 = D_MUL(D_SET1(s), D_MUL(R, sn));
 }

@@ -31,9 +31,9 @@
   } \
   return s;
 #define COLUMN4_BODY \
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0; \
+  double        s0 = 0, s1 = 0, s2 = 0, s3 = 0; \
   const double *x0 = x, *x1 = x + ldx, *x2 = x + 2 * ldx, *x3 = x + 3 * ldx; \
-  double *y0 = y, *y1 = y + ldy, *y2 = y + 2 * ldy, *y3 = y + 3 * ldy; \
+  double       *y0 = y, *y1 = y + ldy, *y2 = y + 2 * ldy, *y3 = y + 3 * ldy; \
   _Pragma("omp simd reduction(+ : s0, s1, s2, s3)") for (PetscInt i = 0; i < j; i++) \
   { \
     const double ci = (double)c[i]; \
@@ -56,7 +56,7 @@
    version; the AVX2 and AVX-512 ones are written out below in intrinsics, with software prefetch
    (the compiler's AVX2 version of this body spilled the broadcasts; docs/benchmarks.md). */
 #define COLUMNS4_BODY \
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0; \
+  double       s0 = 0, s1 = 0, s2 = 0, s3 = 0; \
   const double xa = x[j], xb = x[j + 1], xc = x[j + 2], xd = x[j + 3]; \
   _Pragma("omp simd reduction(+ : s0, s1, s2, s3)") for (PetscInt i = 0; i < j; i++) \
   { \
@@ -121,13 +121,13 @@ __attribute__((target("avx2,fma"))) static void Columns4AVX2(PetscInt j, const f
       const __m256d cc = _mm256_cvtps_pd(_mm_loadu_ps(c2 + i + u)), cd = _mm256_cvtps_pd(_mm_loadu_ps(c3 + i + u));
       const __m256d xi = _mm256_loadu_pd(x + i + u);
       __m256d       t  = _mm256_mul_pd(ca, xa);
-      acc[h][0] = _mm256_fmadd_pd(ca, xi, acc[h][0]);
-      acc[h][1] = _mm256_fmadd_pd(cb, xi, acc[h][1]);
-      acc[h][2] = _mm256_fmadd_pd(cc, xi, acc[h][2]);
-      acc[h][3] = _mm256_fmadd_pd(cd, xi, acc[h][3]);
-      t       = _mm256_fmadd_pd(cb, xb, t);
-      t       = _mm256_fmadd_pd(cc, xc, t);
-      t       = _mm256_fmadd_pd(cd, xd, t);
+      acc[h][0]        = _mm256_fmadd_pd(ca, xi, acc[h][0]);
+      acc[h][1]        = _mm256_fmadd_pd(cb, xi, acc[h][1]);
+      acc[h][2]        = _mm256_fmadd_pd(cc, xi, acc[h][2]);
+      acc[h][3]        = _mm256_fmadd_pd(cd, xi, acc[h][3]);
+      t                = _mm256_fmadd_pd(cb, xb, t);
+      t                = _mm256_fmadd_pd(cc, xc, t);
+      t                = _mm256_fmadd_pd(cd, xd, t);
       _mm256_storeu_pd(y + i + u, _mm256_add_pd(_mm256_loadu_pd(y + i + u), t));
     }
   }
@@ -158,13 +158,13 @@ __attribute__((target("avx512f,avx2,fma"))) static void Columns4AVX512(PetscInt 
       const __m512d cc = _mm512_cvtps_pd(_mm256_loadu_ps(c2 + i + u)), cd = _mm512_cvtps_pd(_mm256_loadu_ps(c3 + i + u));
       const __m512d xi = _mm512_loadu_pd(x + i + u);
       __m512d       t  = _mm512_mul_pd(ca, xa);
-      s0 = _mm512_fmadd_pd(ca, xi, s0);
-      s1 = _mm512_fmadd_pd(cb, xi, s1);
-      s2 = _mm512_fmadd_pd(cc, xi, s2);
-      s3 = _mm512_fmadd_pd(cd, xi, s3);
-      t  = _mm512_fmadd_pd(cb, xb, t);
-      t  = _mm512_fmadd_pd(cc, xc, t);
-      t  = _mm512_fmadd_pd(cd, xd, t);
+      s0               = _mm512_fmadd_pd(ca, xi, s0);
+      s1               = _mm512_fmadd_pd(cb, xi, s1);
+      s2               = _mm512_fmadd_pd(cc, xi, s2);
+      s3               = _mm512_fmadd_pd(cd, xi, s3);
+      t                = _mm512_fmadd_pd(cb, xb, t);
+      t                = _mm512_fmadd_pd(cc, xc, t);
+      t                = _mm512_fmadd_pd(cd, xd, t);
       _mm512_storeu_pd(y + i + u, _mm512_add_pd(_mm512_loadu_pd(y + i + u), t));
     }
   }
@@ -217,9 +217,10 @@ static void Kernels(Column1Fn *f1, Column4Fn *f4, Columns4Fn *g4)
 #endif
 }
 
-
 /* Part t of nt takes columns [ColumnSplit(t), ColumnSplit(t + 1)): equal areas of the triangle. */
-enum { KHGPS_JX_PARTS = 16 };
+enum {
+  KHGPS_JX_PARTS = 16
+};
 static inline PetscInt ColumnSplit(PetscInt N, int t, int nt)
 {
   return t >= nt ? N : (PetscInt)(N * sqrt((double)t / nt));
@@ -309,7 +310,7 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt ldf, Pets
         const double *x = X + (size_t)v0 * ldx;
         double       *y = yt[0];
         for (; jstart + 4 <= j1; jstart += 4) {
-          const PetscInt j  = jstart;
+          const PetscInt j = jstart;
           const float   *c[4];
           double         s[4];
           for (int b = 0; b < 4; b++) c[b] = (const float *)B + (size_t)(j + b) * ldf;
@@ -327,7 +328,7 @@ PetscErrorCode KhgpsSymvF32(PetscInt N, const PetscScalar *B, PetscInt ldf, Pets
       for (PetscInt j = jstart; j < j1; j++) {
         const float *c = (const float *)B + (size_t)j * ldf;
         if (kc == 4) { /* rows of yt[v] are yt[1] - yt[0] apart, in Y or in acc */
-          const double *x = X + (size_t)v0 * ldx;
+          const double *x     = X + (size_t)v0 * ldx;
           double        xj[4] = {x[j], x[j + ldx], x[j + 2 * ldx], x[j + 3 * ldx]}, s[4];
           f4(j, c, x, ldx, xj, yt[0], yt[1] - yt[0], s);
           for (PetscInt v = 0; v < 4; v++) yt[v][j] += s[v];

@@ -71,42 +71,67 @@ static inline void K(BwdDotRows)(PetscInt i0, PetscInt i1, const LT *Lp, PetscIn
    2 x 4 tiles: docs/benchmarks.md). */
 static inline __attribute__((always_inline, target("avx2,fma"))) void K(BwdTile3)(PetscInt b0, PetscInt b1, const LT *Lp, PetscInt N, int c0, const double *X, PetscInt ld, PetscInt q, __m256d *A, PetscInt R)
 {
-  const LT *l0 = Lp + (size_t)c0 * N, *l1 = l0 + N, *l2 = l1 + N;
+  const LT     *l0 = Lp + (size_t)c0 * N, *l1 = l0 + N, *l2 = l1 + N;
   const double *z0 = X + (4 * q + 0) * ld, *z1 = z0 + ld, *z2 = z1 + ld, *z3 = z2 + ld;
-  __m256d *a0 = A + c0 * R + 4 * q, *a1 = a0 + R, *a2 = a1 + R;
-  __m256d s00 = a0[0], s01 = a0[1], s02 = a0[2], s03 = a0[3];
-  __m256d s10 = a1[0], s11 = a1[1], s12 = a1[2], s13 = a1[3];
-  __m256d s20 = a2[0], s21 = a2[1], s22 = a2[2], s23 = a2[3];
+  __m256d      *a0 = A + c0 * R + 4 * q, *a1 = a0 + R, *a2 = a1 + R;
+  __m256d       s00 = a0[0], s01 = a0[1], s02 = a0[2], s03 = a0[3];
+  __m256d       s10 = a1[0], s11 = a1[1], s12 = a1[2], s13 = a1[3];
+  __m256d       s20 = a2[0], s21 = a2[1], s22 = a2[2], s23 = a2[3];
   for (PetscInt k = b0; k < b1; k += 4) {
     const __m256d x0 = _mm256_loadu_pd(z0 + k), x1 = _mm256_loadu_pd(z1 + k), x2 = _mm256_loadu_pd(z2 + k), x3 = _mm256_loadu_pd(z3 + k);
-    __m256d lc = LD4(l0 + k);
-    s00 = _mm256_fmadd_pd(lc, x0, s00); s01 = _mm256_fmadd_pd(lc, x1, s01); s02 = _mm256_fmadd_pd(lc, x2, s02); s03 = _mm256_fmadd_pd(lc, x3, s03);
-    lc = LD4(l1 + k);
-    s10 = _mm256_fmadd_pd(lc, x0, s10); s11 = _mm256_fmadd_pd(lc, x1, s11); s12 = _mm256_fmadd_pd(lc, x2, s12); s13 = _mm256_fmadd_pd(lc, x3, s13);
-    lc = LD4(l2 + k);
-    s20 = _mm256_fmadd_pd(lc, x0, s20); s21 = _mm256_fmadd_pd(lc, x1, s21); s22 = _mm256_fmadd_pd(lc, x2, s22); s23 = _mm256_fmadd_pd(lc, x3, s23);
+    __m256d       lc = LD4(l0 + k);
+    s00              = _mm256_fmadd_pd(lc, x0, s00);
+    s01              = _mm256_fmadd_pd(lc, x1, s01);
+    s02              = _mm256_fmadd_pd(lc, x2, s02);
+    s03              = _mm256_fmadd_pd(lc, x3, s03);
+    lc               = LD4(l1 + k);
+    s10              = _mm256_fmadd_pd(lc, x0, s10);
+    s11              = _mm256_fmadd_pd(lc, x1, s11);
+    s12              = _mm256_fmadd_pd(lc, x2, s12);
+    s13              = _mm256_fmadd_pd(lc, x3, s13);
+    lc               = LD4(l2 + k);
+    s20              = _mm256_fmadd_pd(lc, x0, s20);
+    s21              = _mm256_fmadd_pd(lc, x1, s21);
+    s22              = _mm256_fmadd_pd(lc, x2, s22);
+    s23              = _mm256_fmadd_pd(lc, x3, s23);
   }
-  a0[0] = s00; a0[1] = s01; a0[2] = s02; a0[3] = s03;
-  a1[0] = s10; a1[1] = s11; a1[2] = s12; a1[3] = s13;
-  a2[0] = s20; a2[1] = s21; a2[2] = s22; a2[3] = s23;
+  a0[0] = s00;
+  a0[1] = s01;
+  a0[2] = s02;
+  a0[3] = s03;
+  a1[0] = s10;
+  a1[1] = s11;
+  a1[2] = s12;
+  a1[3] = s13;
+  a2[0] = s20;
+  a2[1] = s21;
+  a2[2] = s22;
+  a2[3] = s23;
 }
 static inline __attribute__((always_inline, target("avx2,fma"))) void K(BwdTile1)(PetscInt b0, PetscInt b1, const LT *Lp, PetscInt N, int c0, const double *X, PetscInt ld, PetscInt q, __m256d *A, PetscInt R)
 {
-  const LT *l0 = Lp + (size_t)c0 * N;
+  const LT     *l0 = Lp + (size_t)c0 * N;
   const double *z0 = X + (4 * q + 0) * ld, *z1 = z0 + ld, *z2 = z1 + ld, *z3 = z2 + ld;
-  __m256d *a0 = A + c0 * R + 4 * q;
-  __m256d s00 = a0[0], s01 = a0[1], s02 = a0[2], s03 = a0[3];
+  __m256d      *a0  = A + c0 * R + 4 * q;
+  __m256d       s00 = a0[0], s01 = a0[1], s02 = a0[2], s03 = a0[3];
   for (PetscInt k = b0; k < b1; k += 4) {
     const __m256d lc = LD4(l0 + k);
-    s00 = _mm256_fmadd_pd(lc, _mm256_loadu_pd(z0 + k), s00); s01 = _mm256_fmadd_pd(lc, _mm256_loadu_pd(z1 + k), s01);
-    s02 = _mm256_fmadd_pd(lc, _mm256_loadu_pd(z2 + k), s02); s03 = _mm256_fmadd_pd(lc, _mm256_loadu_pd(z3 + k), s03);
+    s00              = _mm256_fmadd_pd(lc, _mm256_loadu_pd(z0 + k), s00);
+    s01              = _mm256_fmadd_pd(lc, _mm256_loadu_pd(z1 + k), s01);
+    s02              = _mm256_fmadd_pd(lc, _mm256_loadu_pd(z2 + k), s02);
+    s03              = _mm256_fmadd_pd(lc, _mm256_loadu_pd(z3 + k), s03);
   }
-  a0[0] = s00; a0[1] = s01; a0[2] = s02; a0[3] = s03;
+  a0[0] = s00;
+  a0[1] = s01;
+  a0[2] = s02;
+  a0[3] = s03;
 }
 
 __attribute__((target("avx2,fma"))) static void K(BwdDot)(PetscInt i0, PetscInt i1, const LT *Lp, PetscInt N, PetscInt R, const double *X, PetscInt ld, double *C)
 {
-  enum { RB = 64 }; /* 64 rows: faster than 32 or 128 (docs/benchmarks.md) */
+  enum {
+    RB = 64
+  }; /* 64 rows: faster than 32 or 128 (docs/benchmarks.md) */
   __m256d        A[P * RMAX];
   const PetscInt iv = i0 + ((i1 - i0) / 4) * 4;
 
@@ -133,30 +158,30 @@ __attribute__((target("avx2,fma"))) static void K(BwdDot)(PetscInt i0, PetscInt 
    memory by the compiler, at half the speed): a##r##h is right-hand side r, rows h*8..h*8+7 of the
    forward tile; s##c##r is column c, right-hand side r of the backward tile. */
 #ifndef FOR4
-#define FOR4(M) M(0) M(1) M(2) M(3)
-#define FOR8(M) FOR4(M) M(4) M(5) M(6) M(7)
-#define FWD_LOAD(r) \
-  double *x##r = X + (q + r) * ld + i; \
-  __m512d a##r##0 = _mm512_loadu_pd(x##r), a##r##1 = _mm512_loadu_pd(x##r + 8);
-#define FWD_STEP(r) \
-  b        = _mm512_set1_pd(y[r]); \
-  a##r##0 = _mm512_fnmadd_pd(l0, b, a##r##0); \
-  a##r##1 = _mm512_fnmadd_pd(l1, b, a##r##1);
-#define FWD_STORE(r) \
-  _mm512_storeu_pd(x##r, a##r##0); \
-  _mm512_storeu_pd(x##r + 8, a##r##1);
-#define BWD_LOAD(c) __m512d s##c##0 = A##c[0], s##c##1 = A##c[1], s##c##2 = A##c[2], s##c##3 = A##c[3];
-#define BWD_STEP(c) \
-  lc       = LD8(l##c + k); \
-  s##c##0 = _mm512_fmadd_pd(lc, x0, s##c##0); \
-  s##c##1 = _mm512_fmadd_pd(lc, x1, s##c##1); \
-  s##c##2 = _mm512_fmadd_pd(lc, x2, s##c##2); \
-  s##c##3 = _mm512_fmadd_pd(lc, x3, s##c##3);
-#define BWD_STORE(c) \
-  A##c[0] = s##c##0; \
-  A##c[1] = s##c##1; \
-  A##c[2] = s##c##2; \
-  A##c[3] = s##c##3;
+  #define FOR4(M) M(0) M(1) M(2) M(3)
+  #define FOR8(M) FOR4(M) M(4) M(5) M(6) M(7)
+  #define FWD_LOAD(r) \
+    double *x##r    = X + (q + r) * ld + i; \
+    __m512d a##r##0 = _mm512_loadu_pd(x##r), a##r##1 = _mm512_loadu_pd(x##r + 8);
+  #define FWD_STEP(r) \
+    b       = _mm512_set1_pd(y[r]); \
+    a##r##0 = _mm512_fnmadd_pd(l0, b, a##r##0); \
+    a##r##1 = _mm512_fnmadd_pd(l1, b, a##r##1);
+  #define FWD_STORE(r) \
+    _mm512_storeu_pd(x##r, a##r##0); \
+    _mm512_storeu_pd(x##r + 8, a##r##1);
+  #define BWD_LOAD(c) __m512d s##c##0 = A##c[0], s##c##1 = A##c[1], s##c##2 = A##c[2], s##c##3 = A##c[3];
+  #define BWD_STEP(c) \
+    lc      = LD8(l##c + k); \
+    s##c##0 = _mm512_fmadd_pd(lc, x0, s##c##0); \
+    s##c##1 = _mm512_fmadd_pd(lc, x1, s##c##1); \
+    s##c##2 = _mm512_fmadd_pd(lc, x2, s##c##2); \
+    s##c##3 = _mm512_fmadd_pd(lc, x3, s##c##3);
+  #define BWD_STORE(c) \
+    A##c[0] = s##c##0; \
+    A##c[1] = s##c##1; \
+    A##c[2] = s##c##2; \
+    A##c[3] = s##c##3;
 #endif
 
 /* AVX-512 versions (where the processor has it, -khgps_avx512): 16 rows x 8 right-hand sides of
@@ -172,7 +197,7 @@ __attribute__((target("avx512f,avx2,fma"))) static void K(FwdUpdate512)(PetscInt
       FOR8(FWD_LOAD)
       for (int c = 0; c < P; c++) {
         const __m512d l0 = LD8(Lp + (size_t)c * N + i), l1 = LD8(Lp + (size_t)c * N + i + 8);
-        const double *y  = Y + c * R + q;
+        const double *y = Y + c * R + q;
         __m512d       b;
         FOR8(FWD_STEP)
       }
@@ -184,7 +209,9 @@ __attribute__((target("avx512f,avx2,fma"))) static void K(FwdUpdate512)(PetscInt
 
 __attribute__((target("avx512f,avx2,fma"))) static void K(BwdDot512)(PetscInt i0, PetscInt i1, const LT *Lp, PetscInt N, PetscInt R, const double *X, PetscInt ld, double *C)
 {
-  enum { RB = 64 };
+  enum {
+    RB = 64
+  };
   __m512d        A[P * RMAX];
   const PetscInt iv = i0 + ((i1 - i0) / 8) * 8;
 
@@ -196,7 +223,7 @@ __attribute__((target("avx512f,avx2,fma"))) static void K(BwdDot512)(PetscInt i0
       const double *z0 = X + (4 * q + 0) * ld, *z1 = z0 + ld, *z2 = z1 + ld, *z3 = z2 + ld;
       for (int c0 = 0; c0 < P; c0 += 4) {
         const LT *l0 = Lp + (size_t)c0 * N, *l1 = l0 + N, *l2 = l1 + N, *l3 = l2 + N;
-        __m512d      *A0 = A + (c0 + 0) * R + 4 * q, *A1 = A0 + R, *A2 = A1 + R, *A3 = A2 + R;
+        __m512d  *A0 = A + (c0 + 0) * R + 4 * q, *A1 = A0 + R, *A2 = A1 + R, *A3 = A2 + R;
         FOR4(BWD_LOAD)
         for (PetscInt k = b0; k < b1; k += 8) {
           const __m512d x0 = _mm512_loadu_pd(z0 + k), x1 = _mm512_loadu_pd(z1 + k), x2 = _mm512_loadu_pd(z2 + k), x3 = _mm512_loadu_pd(z3 + k);
@@ -219,28 +246,28 @@ typedef void (*K(BwdFn))(PetscInt, PetscInt, const LT *, PetscInt, PetscInt, con
 static void K(Rows)(PetscInt r0, PetscInt N, int t, int nt, PetscInt *a, PetscInt *b)
 {
   const PetscInt chunk = ((N - r0) / nt + 7) / 8 * 8;
-  *a = PetscMin(r0 + t * chunk, N);
-  *b = t == nt - 1 ? N : PetscMin(*a + chunk, N);
+  *a                   = PetscMin(r0 + t * chunk, N);
+  *b                   = t == nt - 1 ? N : PetscMin(*a + chunk, N);
 }
 
 static void K(Solve)(PetscInt N, const LT *L, PetscInt R, double *X, PetscInt ld, double *Y, double *Cp)
 {
-  const PetscInt np  = (N + P - 1) / P;
+  const PetscInt  np = (N + P - 1) / P;
   const PetscBool w  = (PetscBool)(KhgpsAVX512() && R % 8 == 0);
-  const K(FwdFn)     fwd = w ? K(FwdUpdate512) : K(FwdUpdate);
-  const K(BwdFn)     bwd = w ? K(BwdDot512) : K(BwdDot);
+  const K(FwdFn) fwd = w ? K(FwdUpdate512) : K(FwdUpdate);
+  const K(BwdFn) bwd = w ? K(BwdDot512) : K(BwdDot);
 
-  #pragma omp parallel
+#pragma omp parallel
   {
-  #if defined(_OPENMP)
+#if defined(_OPENMP)
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-  #else
+#else
     const int t = 0, nt = 1;
-  #endif
+#endif
     for (PetscInt J = 0; J < np; J++) { /* L Y = X */
       const PetscInt j0 = J * P, jb = PetscMin(P, N - j0);
       PetscInt       a, b;
-  #pragma omp single
+#pragma omp single
       {
         for (PetscInt c = 0; c < jb; c++) {
           const LT *l = L + (size_t)(j0 + c) * N;
@@ -255,7 +282,7 @@ static void K(Solve)(PetscInt N, const LT *L, PetscInt R, double *X, PetscInt ld
       } /* the single's barrier */
       K(Rows)(j0 + jb, N, t, nt, &a, &b);
       if (a < b) fwd(a, b, L + (size_t)j0 * N, N, R, Y, X, ld); /* a last partial panel leaves no rows below */
-  #pragma omp barrier
+#pragma omp barrier
     }
     for (PetscInt J = np - 1; J >= 0; J--) { /* L^T Z = Y */
       const PetscInt j0 = J * P, jb = PetscMin(P, N - j0);
@@ -264,8 +291,8 @@ static void K(Solve)(PetscInt N, const LT *L, PetscInt R, double *X, PetscInt ld
       memset(C, 0, sizeof(double) * P * R);
       K(Rows)(j0 + jb, N, t, nt, &a, &b);
       if (a < b) bwd(a, b, L + (size_t)j0 * N, N, R, X, ld, C);
-  #pragma omp barrier
-  #pragma omp single
+#pragma omp barrier
+#pragma omp single
       {
         for (PetscInt c = 0; c < jb; c++)
           for (PetscInt r = 0; r < R; r++) {
