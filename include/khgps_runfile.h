@@ -1,4 +1,4 @@
-/* khgps_runfile.h: the run file's HDF5 layout (runfile.c), private to the output files (io.c,
+/* khgps_runfile.h: the run file's HDF5 layout (runfile.c), private to the output files (outfile.c,
    runfile.c): attribute helpers, the /params table, runs and realization groups. */
 #ifndef KHGPS_RUNFILE_H
 #define KHGPS_RUNFILE_H

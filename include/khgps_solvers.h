@@ -25,6 +25,8 @@ PetscBool      KhgpsIndefiniteError(PetscErrorCode);
 PetscErrorCode KhgpsEigensolverCreate(MPI_Comm, const KhgpsParams *, EPS *);
 PetscErrorCode KhgpsEigensolverCheck(MPI_Comm, const KhgpsParams *, EPS);
 PetscErrorCode KhgpsSpectrum(MPI_Comm, KhgpsModel *, const KhgpsParams *, Mat, KhgpsResult *);
+
+/* result.c: the saved modes (-khgps_save_modes) of the EPS-based eigensolvers (spectrum.c, filter.c) */
 PetscErrorCode KhgpsSaveModes(EPS, PetscInt, PetscInt, const PetscReal *, const PetscInt *, Vec, KhgpsResult *);
 
 /* blockeig.c: nev pairs of the packed factor (and the lowest save_modes eigenvectors); tol: a converged

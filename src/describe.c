@@ -109,27 +109,13 @@ PetscErrorCode KhgpsOutputDescribe(Tao tao, EPS eps, const KhgpsParams *p)
   PetscCall(EPSGetType(eps, &epstype));
   PetscCall(PetscStrncpy(described.protocol_text[0], taotype, sizeof(described.protocol_text[0])));
   PetscCall(PathOptions(described.protocol_text[1], sizeof(described.protocol_text[1])));
-#define PI(nm, v) described.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_INT, (long long)(v), 0, NULL, PETSC_FALSE}
-#define PR(nm, v) \
-  described.params[n++] = (KhgpsParam) \
-  { \
-    nm, KHGPS_PARAM_REAL, 0, (double)(v), NULL, PETSC_FALSE \
-  }
-#define PPI(nm, v) \
-  described.params[n++] = (KhgpsParam) \
-  { \
-    nm, KHGPS_PARAM_INT, (long long)(v), 0, NULL, PETSC_TRUE \
-  }
-#define PPR(nm, v) \
-  described.params[n++] = (KhgpsParam) \
-  { \
-    nm, KHGPS_PARAM_REAL, 0, (double)(v), NULL, PETSC_TRUE \
-  }
-#define PPS(nm, v) \
-  described.params[n++] = (KhgpsParam) \
-  { \
-    nm, KHGPS_PARAM_STRING, 0, 0, (v), PETSC_TRUE \
-  }
+// clang-format off
+#define PI(nm, v)  described.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_INT, (long long)(v), 0, NULL, PETSC_FALSE}
+#define PR(nm, v)  described.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_REAL, 0, (double)(v), NULL, PETSC_FALSE}
+#define PPI(nm, v) described.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_INT, (long long)(v), 0, NULL, PETSC_TRUE}
+#define PPR(nm, v) described.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_REAL, 0, (double)(v), NULL, PETSC_TRUE}
+#define PPS(nm, v) described.params[n++] = (KhgpsParam){nm, KHGPS_PARAM_STRING, 0, 0, (v), PETSC_TRUE}
+  // clang-format on
   PI("sparse", p->sparse);
   PR("connectivity", p->sparse ? p->connectivity : 0);
   PI("N", p->N);

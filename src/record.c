@@ -1,6 +1,6 @@
 /* record.c: one realization's results as plain arrays (KhgpsRecord), what the run file stores.
    Its fields are listed once, in KhgpsRecordScalars and KhgpsRecordArrays: packing for the
-   gather to rank 0, unpacking, the writer (io.c) and the resume check (io.c) iterate these
+   gather to rank 0, unpacking, the writer (outfile.c, runfile.c) and the resume check (outfile.c) iterate these
    tables, so that a new output field is one line here (and a member of KhgpsRecord). */
 #include <stddef.h>
 #include <stdio.h>
@@ -9,18 +9,11 @@
 
 const char *const KhgpsFactorPrecisionNames[] = {"double", "single", "single->double", NULL};
 
-#define SCALAR(member, name, isint) \
-  { \
-    name, offsetof(KhgpsRecord, member), isint, NULL, PETSC_FALSE \
-  }
-#define OPTIONAL(member, name, isint) \
-  { \
-    name, offsetof(KhgpsRecord, member), isint, NULL, PETSC_TRUE \
-  }
-#define ENUM(member, name, names, optional) \
-  { \
-    name, offsetof(KhgpsRecord, member), PETSC_TRUE, names, optional \
-  }
+// clang-format off
+#define SCALAR(member, name, isint)         {name, offsetof(KhgpsRecord, member), isint, NULL, PETSC_FALSE}
+#define OPTIONAL(member, name, isint)       {name, offsetof(KhgpsRecord, member), isint, NULL, PETSC_TRUE}
+#define ENUM(member, name, names, optional) {name, offsetof(KhgpsRecord, member), PETSC_TRUE, names, optional}
+// clang-format on
 /* Scalars: attributes of /realizations/NNNNNN. `status` comes last: written last, it marks the
    group complete (a killed append leaves no group that looks done). */
 const KhgpsRecordScalar KhgpsRecordScalars[] = {
@@ -53,20 +46,19 @@ const KhgpsRecordScalar KhgpsRecordScalars[] = {
 };
 const int KhgpsRecordNScalars = (int)(sizeof(KhgpsRecordScalars) / sizeof(KhgpsRecordScalars[0]));
 
-#define ARRAY(member, name, length) \
-  { \
-    name, offsetof(KhgpsRecord, member), length, PETSC_FALSE, PETSC_FALSE \
-  }
-#define OPTIONAL_ARRAY32(member, name, length) \
-  { \
-    name, offsetof(KhgpsRecord, member), length, PETSC_TRUE, PETSC_TRUE \
-  }
+// clang-format off
+#define ARRAY(member, name, length)            {name, offsetof(KhgpsRecord, member), length, PETSC_FALSE, PETSC_FALSE}
+#define OPTIONAL_ARRAY32(member, name, length) {name, offsetof(KhgpsRecord, member), length, PETSC_TRUE, PETSC_TRUE}
 /* Arrays: datasets of the group, of length N, nconv or nmodes x N (J, N x N and optional, is apart). */
 const KhgpsRecordArray KhgpsRecordArrays[] = {
-  ARRAY(kappa, "kappa", KHGPS_LENGTH_N),         ARRAY(x, "x", KHGPS_LENGTH_N),
-  ARRAY(eig, "eigenvalues", KHGPS_LENGTH_NCONV), ARRAY(pr, "participation_ratio", KHGPS_LENGTH_NCONV),
-  ARRAY(resid, "residual", KHGPS_LENGTH_NCONV),  OPTIONAL_ARRAY32(modes, "modes", KHGPS_LENGTH_MODES), /* -khgps_save_modes K: the lowest eigenvectors */
+  ARRAY(kappa, "kappa", KHGPS_LENGTH_N),
+  ARRAY(x, "x", KHGPS_LENGTH_N),
+  ARRAY(eig, "eigenvalues", KHGPS_LENGTH_NCONV),
+  ARRAY(pr, "participation_ratio", KHGPS_LENGTH_NCONV),
+  ARRAY(resid, "residual", KHGPS_LENGTH_NCONV),
+  OPTIONAL_ARRAY32(modes, "modes", KHGPS_LENGTH_MODES), /* -khgps_save_modes K: the lowest eigenvectors */
 };
+// clang-format on
 const char *const KhgpsRecordLengthNames[] = {"N", "nconv", "nmodes*N", NULL};
 const char *const KhgpsRecordHead[]        = {"N", "nconv", "has_J", "nmodes", NULL};
 const int         KhgpsRecordNArrays       = (int)(sizeof(KhgpsRecordArrays) / sizeof(KhgpsRecordArrays[0]));
@@ -154,7 +146,7 @@ PetscErrorCode KhgpsRecordUnpack(const PetscReal *b, KhgpsRecord *c)
 
 /* The record's layout, as the log's header states it: "record" with the head and the scalars
    (name:type, i integer, r real, e an enum written by name), "arrays" with their lengths, and the
-   enums' names (status, tao_reason, the enum scalars). io.c writes it into FILE.pending's header;
+   enums' names (status, tao_reason, the enum scalars). outfile.c writes it into FILE.pending's header;
    bin/khgps-format into analysis/khgps/format.json. */
 void KhgpsRecordLayout(char *h, size_t len)
 {

@@ -2,7 +2,9 @@
    their participation ratios, and its destruction. Every eigensolver (spectrum.c, blockeig.c,
    filter.c) fills the result through here. */
 #include <stdlib.h>
+#include <slepceps.h>
 #include "khgps_result.h"
+#include "khgps_solvers.h"
 
 PetscErrorCode KhgpsResultDestroy(KhgpsResult *r)
 {
@@ -126,5 +128,26 @@ PetscErrorCode KhgpsResultModeFromVec(KhgpsResult *r, PetscInt K, PetscInt j, Ve
   }
   PetscCall(VecScatterDestroy(&sc));
   PetscCall(VecDestroy(&v0));
+  PetscFunctionReturn(0);
+}
+
+/* -khgps_save_modes: the eigenvectors of the K lowest of the n pairs (eigenvalues t[3 i]; pair i is
+   the EPS's pair eps_index[i], or i if eps_index is NULL) into r, gathered on the first rank. */
+PetscErrorCode KhgpsSaveModes(EPS eps, PetscInt K, PetscInt n, const PetscReal *t, const PetscInt *eps_index, Vec v, KhgpsResult *r)
+{
+  PetscReal *val;
+  PetscInt  *idx;
+
+  PetscFunctionBeginUser;
+  K = PetscMin(K, n);
+  if (K <= 0) PetscFunctionReturn(0);
+  PetscCall(PetscMalloc2(n, &val, K, &idx));
+  for (PetscInt i = 0; i < n; i++) val[i] = t[3 * i];
+  KhgpsLowestIndices(n, val, K, idx);
+  for (PetscInt j = 0; j < K; j++) {
+    PetscCall(EPSGetEigenvector(eps, eps_index ? eps_index[idx[j]] : idx[j], v, NULL));
+    PetscCall(KhgpsResultModeFromVec(r, K, j, v));
+  }
+  PetscCall(PetscFree2(val, idx));
   PetscFunctionReturn(0);
 }

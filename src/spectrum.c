@@ -56,27 +56,6 @@ PetscErrorCode KhgpsEigensolverCreate(MPI_Comm comm, const KhgpsParams *p, EPS *
 /* Lowest p->nev eigenpairs of H: eigenvalues (ascending), participation ratios, residuals.
    With a Cholesky shift-invert the factorization is a second positive-definiteness test; if it
    fails the matrix is factored as indefinite (dense only) so that a saddle's spectrum is kept. */
-/* -khgps_save_modes: the eigenvectors of the K lowest of the n pairs (eigenvalues t[3 i]; pair i is
-   the EPS's pair eps_index[i], or i if eps_index is NULL) into r, gathered on the first rank. */
-PetscErrorCode KhgpsSaveModes(EPS eps, PetscInt K, PetscInt n, const PetscReal *t, const PetscInt *eps_index, Vec v, KhgpsResult *r)
-{
-  PetscReal *val;
-  PetscInt  *idx;
-
-  PetscFunctionBeginUser;
-  K = PetscMin(K, n);
-  if (K <= 0) PetscFunctionReturn(0);
-  PetscCall(PetscMalloc2(n, &val, K, &idx));
-  for (PetscInt i = 0; i < n; i++) val[i] = t[3 * i];
-  KhgpsLowestIndices(n, val, K, idx);
-  for (PetscInt j = 0; j < K; j++) {
-    PetscCall(EPSGetEigenvector(eps, eps_index ? eps_index[idx[j]] : idx[j], v, NULL));
-    PetscCall(KhgpsResultModeFromVec(r, K, j, v));
-  }
-  PetscCall(PetscFree2(val, idx));
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode Spectrum(EPS eps, PetscReal tol, KhgpsModel *m, const KhgpsParams *p, Mat H, KhgpsResult *r)
 {
   PetscErrorCode ierr;

@@ -47,9 +47,9 @@ check(fj["format"] == "khgps-1" and fj["pending_format"] == "khgps-pending-1" an
 
 # the table's names in record.c itself (a field added there without rebuilding shows here)
 src = open(os.path.join(ROOT, "src", "record.c")).read()
-table = src[src.index("KhgpsRecordScalars[] = {"): src.index("KhgpsRecordNScalars =")]
+table = src[src.index("KhgpsRecordScalars[] = {"): re.search(r"KhgpsRecordNScalars\s*=", src).start()]
 c_scalars = re.findall(r'^\s*(?:SCALAR|OPTIONAL|ENUM)\([^,]+,\s*"([^"]+)"', table, re.M)
-table = src[src.index("KhgpsRecordArrays[] = {"): src.index("KhgpsRecordNArrays =")]
+table = src[src.index("KhgpsRecordArrays[] = {"): re.search(r"KhgpsRecordNArrays\s*=", src).start()]
 c_arrays = re.findall(r'^\s*(?:ARRAY|OPTIONAL_ARRAY32)\([^,]+,\s*"([^"]+)"', table, re.M)
 check(c_scalars == list(kformat.SCALARS) and c_arrays == list(kformat.ARRAYS),
       "the fields of src/record.c's tables are format.json's, in order (else: rebuild, make format, commit)",
