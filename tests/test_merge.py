@@ -194,4 +194,18 @@ res = merge(["--check"] + blocks[:3] + [path])
 check(refused(res, f"CONFLICT: realization 1 in {blocks[1]} and {path} differs"), "a duplicate with different x: CONFLICT, exit 1", str(res)[:300])
 res = merge(["--check"] + blocks[:3] + [blocks[1]])
 check(res[0] == 0 and "duplicate realization 1" in res[1], "an identical duplicate: kept once, exit 0", str(res)[:300])
+# --- the same realizations saved with other -khgps_save_modes K (0, 1, 2): duplicates, kept once;
+# modes that differ on their common rows are a conflict
+mk = {K: out(f"modes{K}.h5") for K in (0, 1, 2)}
+for K, path in mk.items():
+    run(["-khgps_N", "20", "-khgps_nev", "2", "-khgps_J", "0.3", "-khgps_realizations", "3", "-khgps_save_modes", str(K), "-khgps_output", path])
+res = merge([out("m_modes.h5"), mk[2], mk[0], mk[1]])
+with h5py.File(out("m_modes.h5"), "r") as f:
+    kept = f["realizations/000000/modes"].shape if res[0] == 0 else None
+check(res[0] == 0 and res[1].count("duplicate realization") == 6 and kept == (2, 20),
+      "one run saved with -khgps_save_modes 2, 0 and 1: the same realizations, kept once (the first input's 2 modes)", str(res)[:300])
+with h5py.File(mk[1], "r+") as f:
+    f["realizations/000001/modes"][0, 0] += 1e-3
+res = merge(["--check", mk[2], mk[1]])
+check(refused(res, f"CONFLICT: realization 1 in {mk[2]} and {mk[1]} differs"), "modes that differ on the common rows: CONFLICT, exit 1", str(res)[:300])
 done()
