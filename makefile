@@ -21,9 +21,9 @@ paper:
 parent:
 	$(PY) -m khgps.parent --campaign results/parent --csv results/parent.csv --figure figures/parent.png
 
-# The paper's figures from the runs/ sweeps (runs/sweep.sh all laptop first).
+# The paper's figures from your runs/ sweeps (runs/sweep.sh all laptop first), into runs/out/figures.
 figures:
-	$(PY) -m khgps.figures --runs-dir runs/out/laptop --out-dir figures
+	$(PY) -m khgps.figures --runs-dir runs/out/laptop --out-dir runs/out/figures
 
 # The C style: PETSc's .clang-format (clang-format 14) applied to the C sources (tests/test_style.py checks it).
 style:

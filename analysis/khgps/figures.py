@@ -12,8 +12,8 @@
 Inputs, per figure, either listed explicitly or selected from a directory of run files (files
 are grouped into runs by their /params: N, J, h, kappa0, kappa_min, A):
 
-  /usr/bin/python3 analysis/khgps_figures.py --fig2 a.h5 b.h5 --fig5 j*.h5 --out-dir figures
-  /usr/bin/python3 analysis/khgps_figures.py --runs-dir runs/out/laptop --out-dir figures
+  /usr/bin/python3 analysis/khgps_figures.py --fig2 a.h5 b.h5 --fig5 j*.h5 --out-dir runs/out/figures
+  /usr/bin/python3 analysis/khgps_figures.py --runs-dir runs/out/laptop --out-dir runs/out/figures
 
 Selection from --runs-dir (an explicit list for a figure replaces it):
   fig2: runs at h = 0.01 (at most 8, spread over the list sorted by kappa0, J);
