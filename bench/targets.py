@@ -76,12 +76,14 @@ def main():
         out = subprocess.run([PY, os.path.join(ROOT, "bench", "reference_numpy.py"), "--N", "8000", "--J", "0.1", "--h", "0.01", "--kappa0", "1", "--nev", "100",
                               "--seed", "1", "--json"], capture_output=True, text=True, check=True, env=env()).stdout
         refs.append(json.loads([l for l in out.splitlines() if l.startswith("{")][-1]))
-    k = min(ks, key=lambda r: r["wall"])
+    for r in ks:  # the realization's time (its stages, as the reference's time_total), not the process's set-up
+        r["stages"] = r["time_draw"][0] + r["time_minimize"][0] + r["time_spectrum"][0]
+    k = min(ks, key=lambda r: r["stages"])
     r = min(refs, key=lambda r: r["time_total"])
     print("\n  target     measured")
-    rows.append(row("T1", f"{r['time_total'] / k['wall']:.2f}x", ">= 10x", r["time_total"] / k["wall"] >= 10,
-                    f"khgps {k['wall']:.2f} s (draw {k['time_draw'][0]:.2f}, minimize {k['time_minimize'][0]:.2f}, spectrum {k['time_spectrum'][0]:.2f}), "
-                    f"numpy/scipy {r['time_total']:.2f} s; blas_core {k['core']}"))
+    rows.append(row("T1", f"{r['time_total'] / k['stages']:.2f}x", ">= 10x", r["time_total"] / k["stages"] >= 10,
+                    f"khgps {k['stages']:.2f} s (draw {k['time_draw'][0]:.2f}, minimize {k['time_minimize'][0]:.2f}, spectrum {k['time_spectrum'][0]:.2f}; "
+                    f"process {k['wall']:.2f} s), numpy/scipy {r['time_total']:.2f} s; blas_core {k['core']}"))
     mem = k["rss_MiB"] * 2**20 / (8.0 * 8000**2)
     rows.append(row("T4", f"{mem:.2f}", "<= 1.05", mem <= 1.05, f"peak RSS {k['rss_MiB']:.0f} MiB at N = 8000 (8N^2 = {8 * 8000**2 / 2**20:.0f} MiB)"))
     # T2
