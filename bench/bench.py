@@ -34,7 +34,7 @@ import h5py
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = "/usr/bin/python3"
 MPI = ["mpiexec", "--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
-TMP = tempfile.mkdtemp(prefix="khgps-bench-")
+TMP = None  # made by main(), so that importing this module (bench/targets.py) makes no folder
 
 
 def last_json(out):
@@ -109,6 +109,8 @@ def blocks(k):
 
 
 def main():
+    global TMP
+    TMP = tempfile.mkdtemp(prefix="khgps-bench-")
     Ns = [int(n) for n in os.environ.get("BENCH_N", "4000 8000").split()]
     repeat = int(os.environ.get("BENCH_REPEAT", "2"))
     print("bench: measuring this machine (bench/roofline.py) ...", flush=True)

@@ -24,19 +24,13 @@ import time
 import h5py
 import numpy as np
 
+from bench import CORETYPE, bench_env as env  # bench/bench.py: OPENBLAS_CORETYPE=$BENCH_CORETYPE on every run
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = "/usr/bin/python3"
 TMP = tempfile.mkdtemp(prefix="khgps-targets-")
-CORETYPE = os.environ.get("BENCH_CORETYPE", "SkylakeX")
 REPEAT = int(os.environ.get("BENCH_REPEAT", "2"))
 MODEL = ["-khgps_J", "0.1", "-khgps_h", "0.01", "-khgps_kappa0", "1", "-khgps_seed", "1"]
-
-
-def env():
-    e = dict(os.environ)
-    if CORETYPE != "env":
-        e["OPENBLAS_CORETYPE"] = CORETYPE
-    return e
 
 
 def khgps(binary, N, nev, R=1, tag=""):

@@ -58,8 +58,7 @@ for T in "${list[@]}"; do
   done
 done
 $PY - "$NP" "$N" "$R" "${plan[@]}" <<'PYEOF'
-import os, sys
-import numpy as np
+import sys
 from khgps import digest as kd
 np_, N, R = map(int, sys.argv[1:4])
 total = 0.0
@@ -68,12 +67,7 @@ for item in sys.argv[4:]:
     T, S, pt, first, path = item.split()
     S, first = int(S), int(first)
     left = max(0, R - first)
-    t, how = None, "model"
-    if os.path.exists(path):
-        tt = kd.read(path).cols["time"]
-        tt = tt[tt > 0]
-        if len(tt) >= 3:
-            t, how = float(np.median(tt)), f"median of {len(tt)} done"
+    t, how = kd.seconds_per_realization(path)
     if t is None:
         t = 5e-4 * S * (N / 2000) ** 2 + 1.5
     wall = left * t / np_

@@ -61,7 +61,6 @@ for N in $SIZES; do
 done
 $PY - "$NP" "$THREADS_FROM" "$RESULTS/$point" "${plan[@]}" <<'EOF'
 import os, sys
-import numpy as np
 from khgps import digest as kd
 np_, threads_from, folder = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 total = 0.0
@@ -70,12 +69,7 @@ for item in sys.argv[4:]:
     N, want, first = map(int, item.split())
     left = max(0, want - first)
     path = os.path.join(folder, f"N{N}.h5")
-    t, how = None, "model"
-    if os.path.exists(path):
-        d = kd.read(path)
-        tt = d.cols["time"][d.cols["time"] > 0]
-        if len(tt) >= 3:
-            t, how = float(np.median(tt)), f"median of {len(tt)} done"
+    t, how = kd.seconds_per_realization(path)
     threads = N >= threads_from
     if t is None:  # seconds per realization on one core (this project's measurements, generic BLAS)
         t = 0.1 + 4.4e-8 * N**2 + 2.0e-11 * N**3

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -123,7 +124,6 @@ check(len(pend) >= 2 and set(r0) == every | set(kformat.ARRAYS) and r0["modes"].
       "the log's records read by khgps_io carry every field of the table (modes 2 x N float32)", f"{len(pend)} {set(r0) ^ (every | set(kformat.ARRAYS))}")
 # the same log as written by a khgps of another record layout (a field renamed in the header): the
 # resume refuses it in one line and changes nothing (its realizations are never dropped)
-import shutil
 ol = out("oldlayout.h5")
 shutil.copy(lg, ol)
 with open(ol + ".pending", "wb") as fh:

@@ -303,6 +303,18 @@ def write(d, path):
         raise
 
 
+def seconds_per_realization(path, least=3):
+    """The median wall seconds per realization of the digest at path, and where the figure comes
+    from ("median of K done"); (None, "model") when the digest is absent or has fewer than `least`
+    timed rows (the campaign plans of runs/tail.sh and runs/parent.sh then use their cost models)."""
+    if os.path.exists(path):
+        tt = read(path).cols["time"]
+        tt = tt[tt > 0]
+        if len(tt) >= least:
+            return float(np.median(tt)), f"median of {len(tt)} done"
+    return None, "model"
+
+
 def rows_of_run_file(path):
     """(params, rows, version) of a khgps run file (and its log, FILE.pending): one row per
     realization."""
