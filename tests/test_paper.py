@@ -132,6 +132,19 @@ slope = np.polyfit(np.log(hh), np.log([found[h] for h in hh]), 1)[0]
 check(abs(slope - 1 / 3) < 0.02, "omega_x rule: omega_x ~ h^(1/3) over h = 0.003 ... 0.03", f"(slope {slope:.4f})")
 print(f"  omega_x ~ h^{slope:.4f}")
 
+# <x*^2> of the uncoupled model (the reference of the <x*^2> ~ h^(4/3) claim): its small-h limit
+# h^(4/3) (6^(1/3) + 6^(4/3)/12) in closed form (u = x h^(-1/3): int_0^inf u^2 dk = int (1 + u^3/3) du
+# over u in [0, 6^(1/3)]), and a sample mean of the vectorized roots above at finite h.
+lim = 6 ** (1 / 3) + 6 ** (4 / 3) / 12
+q = kp.x2_uncoupled(1e-7, 1.0) / 1e-7 ** (4 / 3)
+check(abs(q / lim - 1) < 1e-3, "<x*^2> of the uncoupled model: small-h limit h^(4/3) (6^(1/3) + 6^(4/3)/12)",
+      f"({q:.6f} against {lim:.6f})")
+kap = rng.uniform(0, 2, 400000)
+mc = np.mean(x_of(kap, 0.1) ** 2)
+qq = kp.x2_uncoupled(0.1, 2.0)
+check(abs(qq - mc) < 4 * np.std(x_of(kap, 0.1) ** 2) / math.sqrt(kap.size), "<x*^2> of the uncoupled model at h = 0.1, kappa0 = 2: quadrature = sample mean",
+      f"({qq:.6g} against {mc:.6g})")
+
 # 3. claims on synthetic tables with known exponents
 points = [(J, 0.01, 1.0) for J in (0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 1.0, 1.6, 3.2)]
 points += [(J, 0.01, k0) for k0 in (0.5, 2.0) for J in (0.1, 0.2, 0.4, 1.0)]
@@ -179,6 +192,16 @@ pk = [c for c in cl if c["claim"].startswith("A_g peak")][0]
 check(np.isfinite(pk["value"]) and pk["verdict"] != "cannot tell at this size", "claims: the A_g peak is located",
       f"({pk['value']} {pk['verdict']})")
 print("  synthetic claims table:\n" + kp.claims_markdown(cl))
+# the convergence table: a point at two sizes, the pull by the larger size's estimator
+two = [dict(r) for r in table(noise=False) if r["J"] == 0.1 and r["h"] == 0.01 and r["kappa0"] == 1.0]
+big = dict(two[0], N=4000, realizations=200, estimator="softest", A_g=130.0, A_g_err=5.0, A_g_softest=130.0, A_g_softest_err=5.0)
+two[0].update(realizations=400, A_g=90.0, A_g_err=3.0, A_g_count=90.0, A_g_count_err=3.0, A_g_softest=110.0, A_g_softest_err=12.0)
+cm = kp.convergence_markdown(two + [big])
+want_pull = (130.0 - 110.0) / math.hypot(5.0, 12.0)
+check(f"| {want_pull:+.2f} (softest: 110 +- 12)" in cm and cm.count("| J=0.1 h=0.01 k0=1 |") == 2,
+      "convergence in N: one line per size, the pull by the larger N's estimator", cm[-400:])
+check(kp.convergence_markdown(table(noise=False)) == "", "convergence in N: nothing for a table of one size per point")
+
 # wrong exponents are found out: omega_x ~ J^0.6 in the intermediate regime
 bad = table(noise=False)
 for r in bad:
@@ -240,8 +263,9 @@ if p.returncode == 0:
     with open(os.path.join(camp, "c.md")) as fh:
         md = fh.read()
     check(len(rows) == len(cpts) + 1 and all(r["realizations"] == 5 and r["left_out"] == 1 for r in rows)
-          and sum(1 for ln in md.splitlines() if ln.startswith("| ")) == 1 + 11 and len(kp.claims(rows)) == 11,
-          "its table: one row per (point, N), the saddle left out; eleven claims")
+          and sum(1 for ln in md.split("## Convergence")[0].splitlines() if ln.startswith("| ")) == 1 + 11
+          and len(kp.claims(rows)) == 11 and sum(1 for ln in md.split("## Convergence")[-1].splitlines() if ln.startswith("| ")) == 1 + 2,
+          "its table: one row per (point, N), the saddle left out; eleven claims; the point at two sizes in the convergence table")
 
 # 5. the committed results are what the code remakes from the committed digests, exactly
 d = os.path.join(TMP, "committed")

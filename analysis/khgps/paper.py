@@ -361,6 +361,21 @@ def _slope_fit(sel, xkey, ykey, xfun=None, extra=None, xerr=None):
     return f
 
 
+def x2_uncoupled(h, kappa0, A=1.0):
+    """<x*^2> of the uncoupled model (J = 0) at field h: each oscillator sits at the root of
+    kappa x + A x^3/6 = h, kappa uniform on [0, kappa0]; the average by quadrature (the integrand's
+    knee at kappa ~ (A h^2)^(1/3) as a break point)."""
+    from scipy.integrate import quad
+    from scipy.optimize import brentq
+
+    def x(k):
+        hi = max(h / k, (6 * h / A) ** (1 / 3)) if k > 0 else (6 * h / A) ** (1 / 3)
+        return brentq(lambda v: k * v + A * v ** 3 / 6 - h, 0.0, hi * 1.01 + 1e-300)
+
+    knee = min((A * h * h) ** (1 / 3), kappa0)
+    return quad(lambda k: x(k) ** 2, 0.0, kappa0, points=[knee], limit=200, epsabs=0, epsrel=1e-10)[0] / kappa0
+
+
 def claims(rows):
     """The paper's statements tested on the table (rows: dicts as in the CSV; per point the largest
     N is used). Returns a list of claim dicts (claim, paper, value, err, chi2_dof, points, N,
@@ -389,6 +404,10 @@ def claims(rows):
         f = _slope_fit(sel, "h", key)
         out.append(_claim(name, ptxt, pv, *((f[0][1], f[1][1], f[2], f[3]) if f else (nan, nan, 0, 0)),
                           sel if f else [], 3))
+        if key == "x2_mean" and f:  # the paper's 4/3 is the small-h limit: the same fit of the J = 0 model
+            hv = np.array([r["h"] for r in sel])
+            a0 = np.polyfit(np.log(hv), np.log([x2_uncoupled(h, 1.0) for h in hv]), 1)[0]
+            out[-1]["note"] = f"the uncoupled model (J = 0, exact) over the same h: {a0:.3f}"
     # 4. Eq. 3: log(kappa0^1/2 h^2/3 J A_g) linear in kappa0 h^2/3 / J^2 across h and kappa0
     sel = [r for r in rows if regime(r) == "weak" and _ok(r, "A_g") and r["A_g"] > 0]
     X = np.array([r["kappa0"] * r["h"] ** (2 / 3) / r["J"] ** 2 for r in sel])
@@ -509,6 +528,35 @@ def claims_markdown(cl):
         pts = f"{c['points']} ({c['N']})" if c["points"] else "0"
         lines.append(f"| {c['claim']} | {c['paper']} | {val} | {chi} | {pts} | {c['verdict']} |")
     return "\n".join(lines) + "\n"
+
+
+def convergence_markdown(rows):
+    """Per point with two or more sizes: A_g (with its estimator), omega_x and <x*^2> at each N, and
+    the pull of A_g between the largest N and each smaller one, (A_big - A_N)/sqrt(e_big^2 + e_N^2),
+    both by the largest N's estimator (its value at the smaller N shown where that N chose another)."""
+    by = {}
+    for r in rows:
+        by.setdefault((r["h"], r["J"], r["kappa0"]), []).append(r)
+    lines = ["| point | regime | N | realizations | A_g (estimator) | pull against the largest N | omega_x | <x*^2> |",
+             "|---|---|---|---|---|---|---|---|"]
+    for key in sorted(by):
+        rs = sorted(by[key], key=lambda r: r["N"])
+        if len(rs) < 2:
+            continue
+        big = rs[-1]
+        for r in rs:
+            a = _num(r.get("A_g", np.nan), r.get("A_g_err", np.nan))
+            pull = "-"
+            k = {"softest": "A_g_softest", "count": "A_g_count"}.get(big["estimator"])
+            if r is not big and k and _ok(r, k) and _ok(big, k):  # the largest N's estimator at both sizes
+                pull = f"{(big[k] - r[k]) / math.hypot(big[k + '_err'], r[k + '_err']):+.2f}"
+                if r["estimator"] != big["estimator"]:
+                    pull += f" ({big['estimator']}: {_num(r[k], r[k + '_err'])})"
+            lines.append(f"| {_label(r)} | {regime(r) or '-'} | {r['N']} | {r['realizations']} | {a} ({r['estimator']}) | {pull} "
+                         f"| {_num(r['omega_x'], r['omega_x_err'])} | {_num(r['x2_mean'], r['x2_err'])} |")
+    if len(lines) == 2:
+        return ""
+    return "\n## Convergence in N\n\nPoints with more than one size (the claims above use the largest N of each point). The pull compares A_g by the largest N's estimator at both sizes.\n\n" + "\n".join(lines) + "\n"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -718,7 +766,7 @@ def main(argv=None):
               f" ({r['estimator']}) beta={_num(r.get('beta', np.nan), r.get('beta_err', np.nan))}"
               f" omega_x={_num(r['omega_x'], r['omega_x_err'])} <x2>={_num(r['x2_mean'], r['x2_err'])}")
     cl = claims(rows)
-    md = claims_markdown(cl)
+    md = claims_markdown(cl) + convergence_markdown(rows)
     print(md, end="")
     if a.csv:
         write_csv(rows, a.csv)
