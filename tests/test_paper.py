@@ -266,6 +266,7 @@ if p.returncode == 0:
           and sum(1 for ln in md.split("## Convergence")[0].splitlines() if ln.startswith("| ")) == 1 + 11
           and len(kp.claims(rows)) == 11 and sum(1 for ln in md.split("## Convergence")[-1].splitlines() if ln.startswith("| ")) == 1 + 2,
           "its table: one row per (point, N), the saddle left out; eleven claims; the point at two sizes in the convergence table")
+    check(os.path.getsize(os.path.join(camp, "paper_convergence.png")) > 10000, "its convergence figure (A_g against N) written")
 
 # 5. the committed results are what the code remakes from the committed digests, exactly
 d = os.path.join(TMP, "committed")

@@ -740,6 +740,31 @@ def figures(rows, outdir):
     ax.set_ylabel(r"$A_g$")
     ax.set_title("Fig. 6: h = 0.01, kappa0 = 1", fontsize=9)
     save(fig, "paper_fig6.png")
+
+    # Convergence in N: A_g(N) / A_g(largest N) by the largest N's estimator, per point with two or more sizes
+    fig, ax = plt.subplots(figsize=(6.5, 4.8))
+    by = {}
+    for r in rows:
+        by.setdefault((r["h"], r["J"], r["kappa0"]), []).append(r)
+    multi = [sorted(v, key=lambda r: r["N"]) for _, v in sorted(by.items()) if len(v) >= 2]
+    for i, rs in enumerate(multi):
+        k = {"softest": "A_g_softest", "count": "A_g_count"}.get(rs[-1]["estimator"])
+        pts = [r for r in rs if k and _ok(r, k) and r[k] > 0]
+        if len(pts) < 2:
+            continue
+        ref = pts[-1][k]
+        Ns = np.array([r["N"] for r in pts], dtype=float) * (1 + 0.02 * (i - len(multi) / 2))
+        ax.errorbar(Ns, [r[k] / ref for r in pts], yerr=[r[k + "_err"] / ref for r in pts], fmt="o-" if "softest" in k else "s--",
+                    ms=4, lw=0.8, capsize=2, label=f"{_label(pts[-1])} ({rs[-1]['estimator']})")
+    ax.axhline(1, color="k", lw=0.6)
+    ax.set_xscale("log")
+    ax.set_xlabel("N")
+    ax.set_ylabel(r"$A_g(N)\,/\,A_g(N_{\max})$")
+    ax.set_title("A_g against N (the largest N's estimator at every size)", fontsize=9)
+    if ax.has_data():
+        ax.legend(fontsize=6)
+        _plain_log_ticks(ax)
+    save(fig, "paper_convergence.png")
     return paths
 
 
@@ -751,7 +776,7 @@ def main(argv=None):
     ap.add_argument("folder", help="campaign folder (results/paper)")
     ap.add_argument("--csv", help="table, one row per (point, N)")
     ap.add_argument("--claims", help="claims table (markdown)")
-    ap.add_argument("--figures", help="folder for paper_fig2.png ... paper_fig6.png")
+    ap.add_argument("--figures", help="folder for paper_fig2.png ... paper_fig6.png and paper_convergence.png")
     a = ap.parse_args(argv)
     try:
         rows = analyze_campaign(a.folder)
