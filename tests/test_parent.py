@@ -99,6 +99,31 @@ check(any("T_p = 0.1, 10000 sweeps" in l and f"{R} done, {10 - R} to run" in l a
       and any("x = 0 (reference)" in l and "0.4:0.01:1" in l and f"{R} done" in l for l in lines),
       "runs/parent.sh DRY=1: sweeps by T_p, resumes from the digests, median or model cost", p.stdout)
 check(not os.path.exists(out("runs")) and sorted(os.listdir(camp)) == ["T0.1", "zero"], "runs/parent.sh DRY=1 runs nothing")
+# the plan file (the default campaign's form): its lines in its order, each with its own sweeps
+plan = out("parent.plan")
+with open(plan, "w") as fh:
+    fh.write("# J h kappa0 start sweeps\n0.4 0.01 1 zero 0\n\n0.4 0.01 1 0.01 12345\n0.4 0.01 1 0.1 10000\n")
+envp = {k: v for k, v in env.items() if k not in ("POINTS", "TEMPS")}
+p = subprocess.run(["bash", os.path.join(ROOT, "runs", "parent.sh")], capture_output=True, text=True, env=dict(envp, PLAN=plan))
+lines = [l for l in p.stdout.splitlines() if " -> " in l]
+check(p.returncode == 0 and len(lines) == 3 and "x = 0 (reference)" in lines[0] and "T_p = 0.01, 12345 sweeps" in lines[1]
+      and "0.4:0.01:1" in lines[1] and "T_p = 0.1, 10000 sweeps" in lines[2] and f"{R} done" in lines[2],
+      "runs/parent.sh DRY=1 PLAN=FILE: the file's digests in its order, with its sweeps", p.stdout + p.stderr)
+for bad, why, what in (("0.1 0.01 1 0.1 0\n", "needs sweeps > 0", "a thermal start without sweeps"),
+                       ("0.1 0.01 1 zero 5\n", "takes 0 sweeps", "the reference with sweeps"),
+                       ("0.1 0.01 1 hot 100\n", "not a temperature", "a start that is no temperature"),
+                       ("0.1 0.01 1 0.1 100 x\n", "more than five fields", "six fields"),
+                       ("0.1 0.01 k 0.1 100\n", "not a point", "a point that is no number")):
+    with open(plan, "w") as fh:
+        fh.write("0.1 0.01 1 zero 0\n" + bad)
+    p = subprocess.run(["bash", os.path.join(ROOT, "runs", "parent.sh")], capture_output=True, text=True, env=dict(envp, PLAN=plan))
+    check(p.returncode == 2 and why in p.stderr and p.stderr.count("\n") == 1 and " -> " not in p.stdout,
+          f"runs/parent.sh: a plan line with {what} is refused in one line, before any plan", p.stderr)
+p = subprocess.run(["bash", os.path.join(ROOT, "runs", "parent.sh")], capture_output=True, text=True, env=dict(envp, PLAN=out("none.plan")))
+check(p.returncode == 2 and "no plan file" in p.stderr, "runs/parent.sh: a missing plan file is refused", p.stderr)
+p = subprocess.run(["bash", os.path.join(ROOT, "runs", "parent.sh")], capture_output=True, text=True, env=dict(envp, RESULTS=out("empty")))
+check(p.returncode == 0 and sum(1 for l in p.stdout.splitlines() if " -> " in l) == 14,
+      "runs/parent.sh DRY=1: the committed runs/parent.plan reads (14 digests)", p.stdout + p.stderr)
 
 # ---- analysis/khgps_parent.py ---------------------------------------------------------------
 
