@@ -61,10 +61,10 @@ if [ -n "${TEMPS:-}${POINTS:-}" ]; then
 else
   [ -f "$PLAN" ] || { echo "runs/parent.sh: error: no plan file $PLAN (PLAN=FILE, or TEMPS/POINTS for a grid)" >&2; exit 2; }
   ln=0
+  bad() { echo "runs/parent.sh: error: $PLAN:$ln: $1 (a line is: J h kappa0 zero|T_p sweeps)" >&2; exit 2; }
   while read -r J H K0 T S extra; do
     ln=$((ln + 1))
     [[ -z ${J:-} || $J == \#* ]] && continue
-    bad() { echo "runs/parent.sh: error: $PLAN:$ln: $1 (a line is: J h kappa0 zero|T_p sweeps)" >&2; exit 2; }
     [ -z "${extra:-}" ] || bad "more than five fields"
     [[ ${S:-} =~ ^[0-9]+$ ]] || bad "sweeps must be an integer"
     if [ "$T" = zero ]; then [ "$S" = 0 ] || bad "the x = 0 start takes 0 sweeps"

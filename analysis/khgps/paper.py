@@ -530,24 +530,29 @@ def claims_markdown(cl):
     return "\n".join(lines) + "\n"
 
 
+ESTIMATOR_COLUMN = {"softest": "A_g_softest", "count": "A_g_count"}  # each estimator's own A_g column
+
+
+def _multi_size_points(rows):
+    """The rows of each point (h, J, kappa0) that has two or more sizes, ascending in N, by point."""
+    by = {}
+    for r in rows:
+        by.setdefault((r["h"], r["J"], r["kappa0"]), []).append(r)
+    return [sorted(v, key=lambda r: r["N"]) for _, v in sorted(by.items()) if len(v) >= 2]
+
+
 def convergence_markdown(rows):
     """Per point with two or more sizes: A_g (with its estimator), omega_x and <x*^2> at each N, and
     the pull of A_g between the largest N and each smaller one, (A_big - A_N)/sqrt(e_big^2 + e_N^2),
     both by the largest N's estimator (its value at the smaller N shown where that N chose another)."""
-    by = {}
-    for r in rows:
-        by.setdefault((r["h"], r["J"], r["kappa0"]), []).append(r)
     lines = ["| point | regime | N | realizations | A_g (estimator) | pull against the largest N | omega_x | <x*^2> |",
              "|---|---|---|---|---|---|---|---|"]
-    for key in sorted(by):
-        rs = sorted(by[key], key=lambda r: r["N"])
-        if len(rs) < 2:
-            continue
+    for rs in _multi_size_points(rows):
         big = rs[-1]
+        k = ESTIMATOR_COLUMN.get(big["estimator"])
         for r in rs:
             a = _num(r.get("A_g", np.nan), r.get("A_g_err", np.nan))
             pull = "-"
-            k = {"softest": "A_g_softest", "count": "A_g_count"}.get(big["estimator"])
             if r is not big and k and _ok(r, k) and _ok(big, k):  # the largest N's estimator at both sizes
                 pull = f"{(big[k] - r[k]) / math.hypot(big[k + '_err'], r[k + '_err']):+.2f}"
                 if r["estimator"] != big["estimator"]:
@@ -743,12 +748,9 @@ def figures(rows, outdir):
 
     # Convergence in N: A_g(N) / A_g(largest N) by the largest N's estimator, per point with two or more sizes
     fig, ax = plt.subplots(figsize=(6.5, 4.8))
-    by = {}
-    for r in rows:
-        by.setdefault((r["h"], r["J"], r["kappa0"]), []).append(r)
-    multi = [sorted(v, key=lambda r: r["N"]) for _, v in sorted(by.items()) if len(v) >= 2]
+    multi = _multi_size_points(rows)
     for i, rs in enumerate(multi):
-        k = {"softest": "A_g_softest", "count": "A_g_count"}.get(rs[-1]["estimator"])
+        k = ESTIMATOR_COLUMN.get(rs[-1]["estimator"])
         pts = [r for r in rs if k and _ok(r, k) and r[k] > 0]
         if len(pts) < 2:
             continue
