@@ -71,7 +71,7 @@ obj/%.o: %.c $(HEADERS)
 obj/version.stamp: FORCE
 	@mkdir -p $(@D)
 	@echo '$(KHGPS_VERSION)' | cmp -s - $@ || echo '$(KHGPS_VERSION)' > $@
-obj/src/describe.o: obj/version.stamp
+obj/src/describe.o obj/src/main.o: obj/version.stamp
 
 # One recipe links every program.
 LINK = mkdir -p $(@D) && $(CLINKER) -fopenmp -o $@ $^ $(SLEPC_EPS_LIB)
