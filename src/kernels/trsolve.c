@@ -64,9 +64,9 @@ PetscBool KhgpsTriSolveAvailable(PetscInt N, PetscInt k)
 #endif
 }
 
-/* X <- (L L^T)^{-1} X, L the lower triangle of the N x N column-major B, k right-hand sides with
-   leading dimension ld (KhgpsTriSolveAvailable(N, k) must hold). */
-PetscErrorCode KhgpsTriSolve(PetscInt N, const PetscScalar *B, PetscInt k, PetscScalar *X, PetscInt ld)
+/* Both entry points: the workspace, the solve with the double factor B or the float32 factor F
+   (the other NULL), the flop count. */
+static PetscErrorCode TriSolveWith(PetscInt N, const double *B, const float *F, PetscInt k, PetscScalar *X, PetscInt ld)
 {
   PetscFunctionBeginUser;
 #if defined(__x86_64__)
@@ -77,13 +77,23 @@ PetscErrorCode KhgpsTriSolve(PetscInt N, const PetscScalar *B, PetscInt k, Petsc
     nt = omp_get_max_threads();
   #endif
     PetscCall(PetscMalloc2(P * k, &Y, (size_t)nt * P * k, &Cp));
-    Solve(N, B, k, X, ld, Y, Cp);
+    if (B) Solve(N, B, k, X, ld, Y, Cp);
+    else SolveF32(N, F, k, X, ld, Y, Cp);
     PetscCall(PetscFree2(Y, Cp));
   }
   PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N * k));
 #else
   SETERRQ(PETSC_COMM_SELF, PETSC_ERR_SUP, "no AVX2 triangular solve on this processor");
 #endif
+  PetscFunctionReturn(0);
+}
+
+/* X <- (L L^T)^{-1} X, L the lower triangle of the N x N column-major B, k right-hand sides with
+   leading dimension ld (KhgpsTriSolveAvailable(N, k) must hold). */
+PetscErrorCode KhgpsTriSolve(PetscInt N, const PetscScalar *B, PetscInt k, PetscScalar *X, PetscInt ld)
+{
+  PetscFunctionBeginUser;
+  PetscCall(TriSolveWith(N, B, NULL, k, X, ld));
   PetscFunctionReturn(0);
 }
 
@@ -94,20 +104,6 @@ PetscErrorCode KhgpsTriSolve(PetscInt N, const PetscScalar *B, PetscInt k, Petsc
 PetscErrorCode KhgpsTriSolveF32(PetscInt N, const float *F, PetscInt k, PetscScalar *X, PetscInt ld)
 {
   PetscFunctionBeginUser;
-#if defined(__x86_64__)
-  {
-    double *Y, *Cp;
-    int     nt = 1;
-  #if defined(_OPENMP)
-    nt = omp_get_max_threads();
-  #endif
-    PetscCall(PetscMalloc2(P * k, &Y, (size_t)nt * P * k, &Cp));
-    SolveF32(N, F, k, X, ld, Y, Cp);
-    PetscCall(PetscFree2(Y, Cp));
-  }
-  PetscCall(PetscLogFlops(2.0 * N * (PetscLogDouble)N * k));
-#else
-  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_SUP, "no AVX2 triangular solve on this processor");
-#endif
+  PetscCall(TriSolveWith(N, NULL, F, k, X, ld));
   PetscFunctionReturn(0);
 }
