@@ -146,11 +146,15 @@ def write_csv(rows, path):
 
 
 def save_figure(rows, path):
+    """A_g against 1/T_p for every point in one panel; e_IS against T_p in one panel per point (the
+    points' e_IS differences differ by orders of magnitude)."""
     import matplotlib.pyplot as plt
-    fig, (ax_a, ax_e) = plt.subplots(1, 2, figsize=(10, 4))
     points = sorted({(r["h"], r["J"], r["kappa0"], r["N"]) for r in rows})
+    fig, axes = plt.subplots(1, 1 + max(len(points), 1), figsize=(4.6 * (1 + max(len(points), 1)), 4), squeeze=False)
+    ax_a = axes[0][0]
     for i, (h, J, k0, N) in enumerate(points):
         col = f"C{i}"
+        ax_e = axes[0][1 + i]
         lab = f"J={J:g} h={h:g} $\\kappa_0$={k0:g} N={N}"
         mine = [r for r in rows if (r["h"], r["J"], r["kappa0"], r["N"]) == (h, J, k0, N)]
         th = sorted((r for r in mine if r["start"] == "thermal"), key=lambda r: r["T_p"])
@@ -161,29 +165,31 @@ def save_figure(rows, path):
                         e = e if np.isfinite(e) else 0.0
                         ax.axhspan(y - e, y + e, color=col, alpha=0.2, lw=0)
                         ax.axhline(y, color=col, lw=0.8, ls="--")
+        paired = [r["paired"] > 0 for r in th]
         if th:
             T = np.array([r["T_p"] for r in th])
             ax_a.errorbar(1 / T, [r["A_g"] for r in th], yerr=[r["A_g_err"] for r in th], fmt="o-", color=col,
                           ms=4, capsize=2, label=lab)
-            paired = [r["paired"] > 0 for r in th]
             y = [r["de_IS"] if q else r["e_IS"] for r, q in zip(th, paired)]
             e = [r["de_IS_err"] if q else r["e_IS_err"] for r, q in zip(th, paired)]
-            ax_e.errorbar(T, y, yerr=e, fmt="o-", color=col, ms=4, capsize=2,
-                          label=lab + ("" if all(paired) else " (absolute: no reference)"))
+            ax_e.errorbar(T, y, yerr=e, fmt="o-", color=col, ms=4, capsize=2)
         else:
             ax_a.plot([], [], color=col, label=lab + " (x = 0 only)")
+        ax_e.set_xscale("log")
+        ax_e.set_xlabel("$T_p$")
+        if th and not all(paired):
+            ax_e.set_ylabel("$e_{IS}(T_p)$ (absolute: no x = 0 reference)")
+        else:
+            ax_e.set_ylabel("$e_{IS}(T_p) - e_{IS}$(x = 0), paired")
+        ax_e.set_title(lab + ("" if th else ": x = 0 only"), fontsize=9)
     ax_a.set_xscale("log")
     ax_a.set_yscale("log")
     ax_a.set_xlabel("1 / $T_p$")
     ax_a.set_ylabel("$A_g$ (softest mode, $\\beta$ = 4)")
-    ax_a.set_title("bands: x = 0 start")
-    ax_e.set_xscale("log")
-    ax_e.set_xlabel("$T_p$")
-    ax_e.set_ylabel("$e_{IS}(T_p) - e_{IS}$(x = 0), paired")
-    ax_e.set_title("$e_{IS}$ = H(minimum) / N, minus the x = 0 start's")
+    ax_a.set_title("$A_g$; bands: the x = 0 start", fontsize=9)
     if points:
         ax_a.legend(fontsize=7)
-        ax_e.legend(fontsize=7)
+    fig.suptitle("glasses from a parent temperature: $e_{IS}$ = H(minimum)/N, dashed = the x = 0 start", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(fig)
