@@ -150,7 +150,8 @@ def save_figure(rows, path):
     points' e_IS differences differ by orders of magnitude)."""
     import matplotlib.pyplot as plt
     points = sorted({(r["h"], r["J"], r["kappa0"], r["N"]) for r in rows})
-    fig, axes = plt.subplots(1, 1 + max(len(points), 1), figsize=(4.6 * (1 + max(len(points), 1)), 4), squeeze=False)
+    npanels = 1 + max(len(points), 1)
+    fig, axes = plt.subplots(1, npanels, figsize=(4.6 * npanels, 4), squeeze=False)
     ax_a = axes[0][0]
     for i, (h, J, k0, N) in enumerate(points):
         col = f"C{i}"
