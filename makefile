@@ -19,7 +19,7 @@ paper:
 
 # The parent-temperature campaign's table and figure from its digests (runs/parent.sh makes them).
 parent:
-	$(PY) -m khgps.parent --campaign results/parent --csv results/parent.csv --figure figures/parent.png
+	$(PY) -m khgps.parent --campaign results/parent --csv results/parent.csv --fit-csv results/parent_fit.csv --figure figures/parent.png
 
 # The paper's figures from your runs/ sweeps (runs/sweep.sh all laptop first), into runs/out/figures.
 figures:

@@ -122,8 +122,8 @@ for bad, why, what in (("0.1 0.01 1 0.1 0\n", "needs sweeps > 0", "a thermal sta
 p = subprocess.run(["bash", os.path.join(ROOT, "runs", "parent.sh")], capture_output=True, text=True, env=dict(envp, PLAN=out("none.plan")))
 check(p.returncode == 2 and "no plan file" in p.stderr, "runs/parent.sh: a missing plan file is refused", p.stderr)
 p = subprocess.run(["bash", os.path.join(ROOT, "runs", "parent.sh")], capture_output=True, text=True, env=dict(envp, RESULTS=out("empty")))
-check(p.returncode == 0 and sum(1 for l in p.stdout.splitlines() if " -> " in l) == 14,
-      "runs/parent.sh DRY=1: the committed runs/parent.plan reads (14 digests)", p.stdout + p.stderr)
+check(p.returncode == 0 and sum(1 for l in p.stdout.splitlines() if " -> " in l) == 16,
+      "runs/parent.sh DRY=1: the committed runs/parent.plan reads (16 digests)", p.stdout + p.stderr)
 
 # ---- analysis/khgps_parent.py ---------------------------------------------------------------
 
@@ -156,4 +156,51 @@ os.makedirs(os.path.join(camp, "T0.2", point))
 shutil.copy(d1, os.path.join(camp, "T0.2", point, f"N{N}.h5"))
 p = parent("--campaign", camp, "--csv", out("d.csv"), "--figure", "")
 check(p.returncode == 1 and "T0.2" in p.stderr, "khgps_parent.py: a digest in another T_p's folder is refused", p.stderr)
+
+# ---- the Arrhenius fit ln A_g = a - c/T_p against numpy's weighted polyfit ---------------------
+from khgps import parent as kpar  # noqa: E402
+
+rng = np.random.default_rng(5)
+Ts = np.array([1.0, 0.5, 0.3, 0.2, 0.1])
+
+
+def synth(c, noise):
+    A = 40.0 * np.exp(-c / Ts) * np.exp(noise * rng.standard_normal(len(Ts)))
+    rows = [dict(h=0.01, J=0.4, kappa0=1.0, N=2000, start="thermal", T_p=float(T), A_g=float(a), A_g_err=0.05 * float(a))
+            for T, a in zip(Ts, A)]
+    return rows + [dict(h=0.01, J=0.4, kappa0=1.0, N=2000, start="zero", T_p=0.0, A_g=30.0, A_g_err=1.5)]
+
+
+f = kpar.arrhenius(synth(0.3, 0.0))
+check(len(f) == 1 and abs(f[0]["c"] - 0.3) < 1e-10 and f[0]["chi2_dof"] < 1e-18 and f[0]["temperatures"] == 5
+      and np.isclose(f[0]["A_g_low_over_zero"], 40 * np.exp(-3) / 30, rtol=1e-12)
+      and np.isclose(f[0]["A_g_low_over_zero_err"], f[0]["A_g_low_over_zero"] * np.hypot(0.05, 0.05), rtol=1e-12),
+      "arrhenius: an exact exp(-c/T_p) gives c back, chi2 0, and the ratio of the lowest T_p to x = 0", str(f))
+rows = synth(0.3, 0.05)
+f = kpar.arrhenius(rows)[0]
+th = [r for r in rows if r["start"] == "thermal"]
+coef, cov = np.polyfit(1 / Ts, np.log([r["A_g"] for r in th]), 1, w=1 / np.array([r["A_g_err"] / r["A_g"] for r in th]),
+                       cov="unscaled")
+resid = np.log([r["A_g"] for r in th]) - np.polyval(coef, 1 / Ts)
+check(np.isclose(f["c"], -coef[0], rtol=1e-9) and np.isclose(f["c_err"], np.sqrt(cov[0, 0]), rtol=1e-9)
+      and np.isclose(f["chi2_dof"], np.sum((resid / 0.05) ** 2) / 3, rtol=1e-9),
+      "arrhenius: c, its error and chi2/dof equal numpy's weighted polyfit on noisy data", f"{f} {coef} {cov}")
+check(kpar.arrhenius(synth(0.3, 0.0)[:1]) == [], "arrhenius: one T_p gives no fit")
+
+# ---- the committed table, fit and figure are what khgps.parent remakes from the committed digests --
+tracked = subprocess.run(["git", "ls-files", "results/parent"], capture_output=True, text=True, cwd=ROOT)
+files = (tracked.stdout.split() if tracked.returncode == 0 and tracked.stdout.strip() else
+         [os.path.relpath(q, ROOT) for q in glob.glob(os.path.join(ROOT, "results", "parent", "*", "*", "*.h5"))])
+mine = out("committed")
+for q in files:
+    os.makedirs(os.path.join(mine, os.path.dirname(q)), exist_ok=True)
+    shutil.copy(os.path.join(ROOT, q), os.path.join(mine, q))
+p = subprocess.run([PY, "-m", "khgps.parent", "--campaign", os.path.join(mine, "results", "parent"), "--csv", out("r.csv"),
+                    "--fit-csv", out("rf.csv"), "--figure", ""], capture_output=True, text=True, cwd=ROOT,
+                   env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "analysis")))
+check(p.returncode == 0 and len(files) >= 2
+      and open(out("r.csv")).read() == open(os.path.join(ROOT, "results", "parent.csv")).read()
+      and open(out("rf.csv")).read() == open(os.path.join(ROOT, "results", "parent_fit.csv")).read(),
+      f"results/parent.csv and results/parent_fit.csv are what khgps.parent remakes from the {len(files)} committed digests",
+      p.stderr[-300:])
 done()

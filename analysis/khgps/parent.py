@@ -169,8 +169,9 @@ def save_figure(rows, path):
         paired = [r["paired"] > 0 for r in th]
         if th:
             T = np.array([r["T_p"] for r in th])
+            fit = arrhenius(mine)
             ax_a.errorbar(1 / T, [r["A_g"] for r in th], yerr=[r["A_g_err"] for r in th], fmt="o-", color=col,
-                          ms=4, capsize=2, label=lab)
+                          ms=4, capsize=2, label=lab + (f": c = {fit[0]['c']:.2g} $\\pm$ {fit[0]['c_err']:.1g}" if fit else ""))
             y = [r["de_IS"] if q else r["e_IS"] for r, q in zip(th, paired)]
             e = [r["de_IS_err"] if q else r["e_IS_err"] for r, q in zip(th, paired)]
             ax_e.errorbar(T, y, yerr=e, fmt="o-", color=col, ms=4, capsize=2)
@@ -187,7 +188,7 @@ def save_figure(rows, path):
     ax_a.set_yscale("log")
     ax_a.set_xlabel("1 / $T_p$")
     ax_a.set_ylabel("$A_g$ (softest mode, $\\beta$ = 4)")
-    ax_a.set_title("$A_g$; bands: the x = 0 start", fontsize=9)
+    ax_a.set_title("$A_g$; bands: the x = 0 start; c: fit $A_g \\propto e^{-c/T_p}$", fontsize=9)
     if points:
         ax_a.legend(fontsize=7)
     fig.suptitle("glasses from a parent temperature: $e_{IS}$ = H(minimum)/N, dashed = the x = 0 start", fontsize=9)
@@ -196,11 +197,60 @@ def save_figure(rows, path):
     plt.close(fig)
 
 
+FIT_COLUMNS = ("J", "h", "kappa0", "N", "temperatures", "T_p_min", "T_p_max", "c", "c_err", "chi2_dof",
+               "A_g_low_over_zero", "A_g_low_over_zero_err")
+
+
+def arrhenius(rows):
+    """Per point and N, the weighted least-squares line ln A_g = a - c / T_p through its thermal rows
+    (weights 1 / (A_g_err / A_g)^2; at least two T_p): computer glasses have c > 0 (A_g ~ exp(-c/T_p),
+    fewer soft modes in glasses from lower T_p), c = 0 is no dependence. c_err is the fit's error from
+    the A_g errors (not scaled by chi2_dof, which is given); A_g_low_over_zero is A_g at the lowest
+    T_p over the x = 0 reference's, with its error from both (NaN without a reference)."""
+    out = []
+    for key in sorted({(r["h"], r["J"], r["kappa0"], r["N"]) for r in rows}):
+        mine = [r for r in rows if (r["h"], r["J"], r["kappa0"], r["N"]) == key]
+        th = sorted((r for r in mine if r["start"] == "thermal" and np.isfinite(r["A_g"]) and r["A_g"] > 0
+                     and np.isfinite(r["A_g_err"]) and r["A_g_err"] > 0), key=lambda r: r["T_p"])
+        if len(th) < 2:
+            continue
+        x = np.array([1.0 / r["T_p"] for r in th])
+        y = np.log([r["A_g"] for r in th])
+        w = np.array([(r["A_g"] / r["A_g_err"]) ** 2 for r in th])
+        X = np.column_stack([np.ones_like(x), -x])
+        cov = np.linalg.inv(X.T @ (w[:, None] * X))
+        a, c = cov @ (X.T @ (w * y))
+        chi2 = float(np.sum(w * (y - a + c * x) ** 2))
+        dof = len(th) - 2
+        z = [r for r in mine if r["start"] == "zero"]
+        lo = th[0]
+        if z and np.isfinite(z[0]["A_g"]) and z[0]["A_g"] > 0:
+            q = lo["A_g"] / z[0]["A_g"]
+            qe = q * math.hypot(lo["A_g_err"] / lo["A_g"], z[0]["A_g_err"] / z[0]["A_g"])
+        else:
+            q = qe = math.nan
+        h, J, k0, N = key
+        out.append({"J": J, "h": h, "kappa0": k0, "N": N, "temperatures": len(th), "T_p_min": th[0]["T_p"],
+                    "T_p_max": th[-1]["T_p"], "c": float(c), "c_err": float(math.sqrt(cov[1, 1])),
+                    "chi2_dof": chi2 / dof if dof > 0 else math.nan, "A_g_low_over_zero": q,
+                    "A_g_low_over_zero_err": qe})
+    return out
+
+
+def write_fit_csv(fits, path):
+    with open(path, "w", newline="") as fh:
+        wr = csv.writer(fh, lineterminator="\n")
+        wr.writerow(FIT_COLUMNS)
+        for f in fits:
+            wr.writerow([_fmt(f[k]) for k in FIT_COLUMNS])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--campaign", default="results/parent", help="the campaign folder (default results/parent)")
     ap.add_argument("--csv", default="results/parent.csv", help="table (default results/parent.csv)")
     ap.add_argument("--figure", default="figures/parent.png", help="figure (default figures/parent.png; '' for none)")
+    ap.add_argument("--fit-csv", default="", help="the Arrhenius fit ln A_g = a - c/T_p per point (e.g. results/parent_fit.csv; '' for none)")
     a = ap.parse_args(argv)
     try:
         rows = table(a.campaign)
@@ -220,6 +270,14 @@ def main(argv=None):
               f"e_IS {r['e_IS']:.8g} +- {r['e_IS_err']:.2g}{par}")
     write_csv(rows, a.csv)
     print(f"table: {a.csv}")
+    fits = arrhenius(rows)
+    for f in fits:
+        print(f"J={f['J']:g} h={f['h']:g} k0={f['kappa0']:g} N={f['N']}: ln A_g = a - c/T_p over {f['temperatures']} T_p "
+              f"({f['T_p_min']:g}-{f['T_p_max']:g}): c = {f['c']:.3g} +- {f['c_err']:.2g} (chi2/dof {f['chi2_dof']:.2f}); "
+              f"A_g(T_p = {f['T_p_min']:g}) / A_g(x = 0) = {f['A_g_low_over_zero']:.3f} +- {f['A_g_low_over_zero_err']:.3f}")
+    if a.fit_csv:
+        write_fit_csv(fits, a.fit_csv)
+        print(f"fit: {a.fit_csv}")
     if a.figure:
         from .plots import file_backend
         file_backend()
