@@ -146,6 +146,11 @@ check(int(t["realizations"]) == R and np.isclose(float(t["e_parent"]), pe.mean()
       and np.isclose(float(t["de_IS"]), (dg.cols["energy"] - z.cols["energy"]).mean() / N, rtol=1e-6, atol=1e-15)
       and t["sweeps"] == "200" and 0.3 < float(t["acceptance"]) < 0.6 and rows[0]["e_parent"] == "",
       "khgps_parent.py: e_parent, e_IS = energy / N, paired de_IS, sweeps, acceptance", str(t))
+dz = np.array([float(att[k]["parent_drift"]) for k in sorted(att)])
+check(np.isclose(float(t["drift_mean"]), dz.mean(), rtol=1e-9, atol=1e-12)
+      and np.isclose(float(t["drift_mean_err"]), dz.std(ddof=1) / np.sqrt(len(dz)), rtol=1e-9)
+      and np.isclose(float(t["drift_frac"]), np.mean(np.abs(dz) > 3)) and rows[0]["drift_mean"] == "",
+      "khgps_parent.py: drift_mean and its error, drift_frac, from the chains' parent_drift", str(t))
 # a partial campaign: the thermal digest alone
 shutil.rmtree(os.path.join(camp, "zero"))
 p = parent("--campaign", camp, "--csv", out("c.csv"), "--figure", out("c.png"))

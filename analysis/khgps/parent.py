@@ -22,7 +22,9 @@ equilibration sweeps), realizations (in the digest), minima (used);
       realization's average over its measured sweeps), mean and standard error over realizations;
   acceptance: mean Metropolis acceptance; drift_frac: the fraction of realizations with
       |parent_drift| > 3 (second minus first half of the measured H, in standard errors: ~0.3% if
-      every chain is equilibrated); parent values are empty for the reference;
+      every chain is equilibrated); drift_mean, drift_mean_err: the mean of parent_drift over the
+      chains and its standard error (0 within the error if the chains are equilibrated; negative if
+      the energy still falls during the measured window); parent values are empty for the reference;
   paired, de_IS, de_IS_err, same_minimum: against the reference digest of the same point and N (and
       seed): the same realization index draws the same kappa and J, so e_IS(T_p) - e_IS(x = 0) is
       averaged per realization over the `paired` ones at a minimum in both (far smaller error than
@@ -46,7 +48,7 @@ from .tail import softest_mode_fit
 
 COLUMNS = ("J", "h", "kappa0", "N", "start", "T_p", "sweeps", "realizations", "minima", "A_g", "A_g_err", "beta",
            "beta_err", "A_free", "A_free_err", "x2", "x2_err", "e_IS", "e_IS_err", "e_parent", "e_parent_err",
-           "x2_parent", "x2_parent_err", "acceptance", "drift_frac", "paired", "de_IS", "de_IS_err", "same_minimum")
+           "x2_parent", "x2_parent_err", "acceptance", "drift_frac", "drift_mean", "drift_mean_err", "paired", "de_IS", "de_IS_err", "same_minimum")
 DRIFT_LIMIT = 3.0
 
 
@@ -97,6 +99,7 @@ def analyze(d, sub, path):
     row["acceptance"] = _mean_err(c["parent_acceptance"])[0]
     dr = c["parent_drift"][np.isfinite(c["parent_drift"])]
     row["drift_frac"] = float(np.mean(np.abs(dr) > DRIFT_LIMIT)) if len(dr) else math.nan
+    row["drift_mean"], row["drift_mean_err"] = _mean_err(dr)
     row["_energy"] = dict(zip(c["realization"].tolist(), (c["energy"] / d.N).tolist()))
     row.update(paired=0, de_IS=math.nan, de_IS_err=math.nan, same_minimum=math.nan)
     return row
