@@ -140,12 +140,12 @@ def table(folder):
     return rows
 
 
-def write_csv(rows, path):
+def write_csv(rows, path, columns=COLUMNS):
     with open(path, "w", newline="") as fh:
         wr = csv.writer(fh, lineterminator="\n")
-        wr.writerow(COLUMNS)
+        wr.writerow(columns)
         for r in rows:
-            wr.writerow([_fmt(r[k]) for k in COLUMNS])
+            wr.writerow([_fmt(r[k]) for k in columns])
 
 
 def save_figure(rows, path):
@@ -240,14 +240,6 @@ def arrhenius(rows):
     return out
 
 
-def write_fit_csv(fits, path):
-    with open(path, "w", newline="") as fh:
-        wr = csv.writer(fh, lineterminator="\n")
-        wr.writerow(FIT_COLUMNS)
-        for f in fits:
-            wr.writerow([_fmt(f[k]) for k in FIT_COLUMNS])
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--campaign", default="results/parent", help="the campaign folder (default results/parent)")
@@ -279,7 +271,7 @@ def main(argv=None):
               f"({f['T_p_min']:g}-{f['T_p_max']:g}): c = {f['c']:.3g} +- {f['c_err']:.2g} (chi2/dof {f['chi2_dof']:.2f}); "
               f"A_g(T_p = {f['T_p_min']:g}) / A_g(x = 0) = {f['A_g_low_over_zero']:.3f} +- {f['A_g_low_over_zero_err']:.3f}")
     if a.fit_csv:
-        write_fit_csv(fits, a.fit_csv)
+        write_csv(fits, a.fit_csv, FIT_COLUMNS)
         print(f"fit: {a.fit_csv}")
     if a.figure:
         from .plots import file_backend
